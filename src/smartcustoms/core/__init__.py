@@ -1,0 +1,1 @@
+"""Core services every module builds on: settings, storage, users and roles, errors, events."""
