@@ -1,0 +1,127 @@
+"""``smartcustoms users``: add users, list them, change roles, disable and enable."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from smartcustoms.cli.common import actor, console, fail, open_context
+from smartcustoms.core import users as user_service
+from smartcustoms.core.roles import Role
+
+app = typer.Typer(
+    help="Manage the people who log in: add them, give them roles, disable them.",
+    no_args_is_help=True,
+)
+
+ROLE_HELP = "Role to give; repeat for several. One of: " + ", ".join(r.value for r in Role)
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            fail("no password on standard input", 2)
+        return line
+    prompted: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return prompted
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Login name: lower-case letters, digits, . _ -")],
+    role: Annotated[list[str], typer.Option("--role", "-r", help=ROLE_HELP)],
+    name: Annotated[str | None, typer.Option(help="Full name shown in the interface.")] = None,
+    language: Annotated[str | None, typer.Option(help="Preferred language: en or fr.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a user. You are asked for the password (or give it on standard input).
+
+    Example: smartcustoms users add amina --role administrator --name "Amina Otieno"
+    """
+    roles = user_service.parse_roles(role)
+    password = _read_password(password_stdin)
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        user = user_service.create_user(
+            unit,
+            username=username,
+            password=password,
+            roles=roles,
+            display_name=name,
+            language=language,
+            actor=actor(),
+        )
+        console.print(f"added {user.username} with roles {', '.join(sorted(user.roles))}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List users, their roles and whether they are disabled."""
+    with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
+        table = Table("username", "name", "roles", "status", "created")
+        for user in user_service.list_users(session):
+            table.add_row(
+                user.username,
+                user.display_name,
+                ", ".join(sorted(user.roles)),
+                "disabled" if user.disabled else "active",
+                user.created_at.strftime("%Y-%m-%d"),
+            )
+        console.print(table)
+
+
+@app.command("set-role")
+def set_role(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user to change.")],
+    role: Annotated[list[str], typer.Option("--role", "-r", help=ROLE_HELP)],
+) -> None:
+    """Replace a user's roles with the ones given.
+
+    Example: smartcustoms users set-role amina --role supervisor --role auditor
+    """
+    roles = user_service.parse_roles(role)
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        user = user_service.set_roles(unit, username, roles, actor=actor())
+        console.print(f"{user.username} now has roles {', '.join(sorted(user.roles))}")
+
+
+@app.command("disable")
+def disable(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The user to disable.")]
+) -> None:
+    """Disable a user: their web sessions end and their API tokens stop working at once."""
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        user_service.set_disabled(unit, username, True, actor=actor())
+        console.print(f"{username} disabled")
+
+
+@app.command("enable")
+def enable(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="The user to enable.")]
+) -> None:
+    """Enable a disabled user again."""
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        user_service.set_disabled(unit, username, False, actor=actor())
+        console.print(f"{username} enabled")
+
+
+@app.command("set-password")
+def set_password(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user whose password to set.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a new password for a user; their open web sessions end."""
+    password = _read_password(password_stdin)
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        user_service.change_password(unit, username, password, actor=actor())
+        console.print(f"password of {username} changed")

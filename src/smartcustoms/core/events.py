@@ -1,0 +1,172 @@
+"""A small in-process event bus with typed events.
+
+Modules publish what happened (a login, a role change, a lane decision); subscribers react
+(the log today, the ledger when it records them). Delivery is synchronous and in order, in the
+publisher's thread: when ``publish`` returns, every subscriber has seen the event, so a
+subscriber that must not miss an event (the ledger) can make the publisher fail by raising.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar, TypeVar
+
+from smartcustoms.core import clock
+
+__all__ = [
+    "AdminAction",
+    "Event",
+    "EventBus",
+    "LoginFailed",
+    "LoginRateLimited",
+    "PasswordChanged",
+    "RoleChanged",
+    "TokenCreated",
+    "TokenRevoked",
+    "UserCreated",
+    "UserDisabled",
+    "UserEnabled",
+    "UserLoggedIn",
+    "UserLoggedOut",
+    "log_events",
+]
+
+log = logging.getLogger("smartcustoms.events")
+
+E = TypeVar("E", bound="Event")
+Handler = Callable[["Event"], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Something that happened. ``actor`` is who caused it (a username, or ``cli:<os user>``)."""
+
+    type: ClassVar[str] = "event"
+    actor: str
+    at: datetime = field(default_factory=clock.now)
+
+    def as_record(self) -> dict[str, Any]:
+        """Plain data for logs and the ledger: ISO times, lists for sets."""
+        data: dict[str, Any] = {"type": self.type}
+        for key, value in asdict(self).items():
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, frozenset | set | tuple):
+                value = sorted(value)
+            data[key] = value
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserLoggedIn(Event):
+    type: ClassVar[str] = "security.login"
+    address: str | None
+    via: str  # "web" or "token"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserLoggedOut(Event):
+    type: ClassVar[str] = "security.logout"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginFailed(Event):
+    type: ClassVar[str] = "security.login_failed"
+    address: str | None
+    reason: str  # "bad_credentials", "disabled"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginRateLimited(Event):
+    type: ClassVar[str] = "security.login_rate_limited"
+    address: str | None
+    scope: str  # "account" or "address"
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserCreated(Event):
+    type: ClassVar[str] = "admin.user_created"
+    username: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoleChanged(Event):
+    type: ClassVar[str] = "admin.roles_changed"
+    username: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserDisabled(Event):
+    type: ClassVar[str] = "admin.user_disabled"
+    username: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserEnabled(Event):
+    type: ClassVar[str] = "admin.user_enabled"
+    username: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasswordChanged(Event):
+    type: ClassVar[str] = "admin.password_changed"
+    username: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenCreated(Event):
+    type: ClassVar[str] = "security.token_created"
+    token_id: str
+    username: str
+    name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenRevoked(Event):
+    type: ClassVar[str] = "security.token_revoked"
+    token_id: str
+    username: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdminAction(Event):
+    """Any other privileged action (schema upgrade, key rotation …), described in words."""
+
+    type: ClassVar[str] = "admin.action"
+    action: str
+    target: str = ""
+
+
+class EventBus:
+    """Subscribers per event class; a subscriber to ``Event`` receives everything."""
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[type[Event], Handler]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
+        with self._lock:
+            self._handlers.append((event_type, handler))  # type: ignore[arg-type]
+
+    def unsubscribe(self, handler: Callable[[Any], None]) -> None:
+        with self._lock:
+            self._handlers = [(t, h) for t, h in self._handlers if h is not handler]
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            handlers = [h for t, h in self._handlers if isinstance(event, t)]
+        for handler in handlers:
+            handler(event)
+
+
+def log_events(event: Event) -> None:
+    """The default subscriber: one structured log line per event."""
+    log.info("%s %s", event.type, event.as_record())

@@ -1,0 +1,48 @@
+"""Who is making a request: a user, the roles they hold, and how they got in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from smartcustoms.core.roles import Role
+from smartcustoms.core.tables import User
+
+__all__ = ["Principal"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    display_name: str
+    roles: frozenset[Role]
+    language: str | None
+    via: Literal["session", "token"]
+    # Set for web sessions only: the token every unsafe request must carry.
+    csrf_token: str | None = None
+    token_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        user: User,
+        via: Literal["session", "token"],
+        *,
+        csrf_token: str | None = None,
+        token_id: str | None = None,
+    ) -> Principal:
+        roles = frozenset(Role(r) for r in user.roles if r in Role._value2member_map_)
+        return cls(
+            user_id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            roles=roles,
+            language=user.language,
+            via=via,
+            csrf_token=csrf_token,
+            token_id=token_id,
+        )
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles)

@@ -1,0 +1,240 @@
+"""Settings from the environment (``SMARTCUSTOMS_*``) and an optional TOML file.
+
+Precedence, highest first: values passed in code (the CLI's options), environment variables,
+the TOML file named by ``--config`` or ``SMARTCUSTOMS_CONFIG``, then the defaults below. Every
+key of the TOML file has the name of the field (``database_url = "…"``); every environment
+variable is the field's name in capitals behind ``SMARTCUSTOMS_``.
+
+A bad value never surfaces as a traceback: :func:`load_settings` turns pydantic's report into a
+:class:`~smartcustoms.core.errors.ConfigurationError` that names the variable and the value.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from smartcustoms.core.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+
+ENV_PREFIX = "SMARTCUSTOMS_"
+CONFIG_ENV = ENV_PREFIX + "CONFIG"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_LENGTH = 32
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("smartcustoms", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field documents its environment variable."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="forbid",
+        validate_default=True,
+        # Set by load_settings(); a class-level default would read the file at import time.
+        toml_file=None,
+    )
+
+    production: bool = Field(
+        False,
+        description="Production mode: refuse to start without a secret key, secure cookies only.",
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder for the SQLite database, keys and generated secrets.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. "
+        "Default: a SQLite file in the data directory.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Secret for signing CSRF tokens. Required in production (32+ characters).",
+    )
+    host: str = Field("127.0.0.1", description="Address `serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `serve` listens on.")
+    workers: int = Field(1, ge=1, le=64, description="Web worker processes for `serve`.")
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Comma-separated addresses whose X-Forwarded-* headers are believed.",
+    )
+    cookie_secure: bool | None = Field(
+        None,
+        description="Force the Secure flag on cookies. Default: on in production or over HTTPS.",
+    )
+    session_idle_minutes: int = Field(
+        30, ge=1, le=24 * 60, description="Web sessions end after this many idle minutes."
+    )
+    session_max_hours: int = Field(
+        12, ge=1, le=24 * 30, description="Web sessions end this many hours after login."
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="Window over which failed logins are counted."
+    )
+    login_max_failures_per_account: int = Field(
+        5, ge=1, description="Failed logins per account in the window before it is locked."
+    )
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="Failed logins per client address in the window before refusal."
+    )
+    token_default_days: int = Field(90, ge=1, le=3650, description="Default API token lifetime.")
+    token_max_days: int = Field(365, ge=1, le=3650, description="Longest API token lifetime.")
+    max_body_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
+    default_language: Literal["en", "fr"] = Field(
+        "en", description="Language of the web interface when the browser asks for none."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Logging threshold."
+    )
+    administration_name: str = Field(
+        "Customs administration",
+        min_length=1,
+        max_length=120,
+        description="Name shown in the header of every page.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must start with sqlite:// or postgresql+psycopg://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    # -- derived values --------------------------------------------------------------------
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'smartcustoms.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; outside production one is generated once and kept in the data dir.
+
+        Production refuses a missing or short key instead: a key generated on one replica would
+        not match the others, and silently inventing secrets hides a deployment mistake.
+        """
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if len(value) < MIN_SECRET_LENGTH:
+                raise ConfigurationError(
+                    f"{ENV_PREFIX}SECRET_KEY is too short ({len(value)} characters); "
+                    f"use at least {MIN_SECRET_LENGTH}",
+                    details=[{"setting": f"{ENV_PREFIX}SECRET_KEY", "problem": "too short"}],
+                )
+            return value
+        if self.production:
+            raise ConfigurationError(
+                f"production mode needs a secret key: set {ENV_PREFIX}SECRET_KEY "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')",
+                details=[{"setting": f"{ENV_PREFIX}SECRET_KEY", "problem": "missing"}],
+            )
+        return _generated_secret(self.data_dir)
+
+
+def _generated_secret(data_dir: Path) -> str:
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read settings; raise ConfigurationError naming each bad variable and its value."""
+    config_file = config_file or os.environ.get(CONFIG_ENV) or None
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise ConfigurationError(
+                f"configuration file {str(path)!r} does not exist",
+                details=[{"setting": CONFIG_ENV, "value": str(path), "problem": "not a file"}],
+            )
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=Path(config_file) if config_file else None)
+
+    try:
+        settings = _FileSettings(**overrides)
+    except ValidationError as exc:
+        raise _configuration_error(exc, config_file) from None
+    except (OSError, ValueError) as exc:  # unreadable or invalid TOML
+        raise ConfigurationError(
+            f"cannot read configuration file {str(config_file)!r}: {exc}",
+            details=[{"setting": CONFIG_ENV, "value": str(config_file), "problem": str(exc)}],
+        ) from None
+    # Re-validate as the public class so callers never see the private subclass.
+    return Settings.model_construct(**dict(settings))
+
+
+def _configuration_error(
+    exc: ValidationError, config_file: Path | str | None
+) -> ConfigurationError:
+    details = []
+    lines = []
+    for err in exc.errors(include_url=False):
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        variable = ENV_PREFIX + field.upper()
+        value = err.get("input")
+        shown = "(hidden)" if field == "secret_key" else repr(value)
+        if err["type"] == "extra_forbidden":
+            problem = "unknown setting"
+            where = f"{field!r} in {config_file}" if config_file else variable
+        else:
+            problem = err["msg"]
+            where = variable
+        details.append({"setting": where, "value": shown, "problem": problem})
+        lines.append(f"{where}={shown}: {problem}")
+    return ConfigurationError("invalid setting: " + "; ".join(lines), details=details)

@@ -1,0 +1,123 @@
+"""Bearer API tokens for machines: ``sct_<id>_<secret>``.
+
+The token is shown once, when created. The table keeps the id and the SHA-256 of the secret:
+the secret is 256 random bits, so a fast hash is enough (a slow password hash protects guessable
+secrets, which these are not) and checking a token costs microseconds on every API call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smartcustoms.core import clock
+from smartcustoms.core.errors import NotFound, Unauthenticated, ValidationFailed
+from smartcustoms.core.events import TokenCreated, TokenRevoked
+from smartcustoms.core.principal import Principal
+from smartcustoms.core.tables import ApiToken, User
+from smartcustoms.core.unit import Unit
+
+__all__ = ["NewToken", "create_token", "list_tokens", "resolve_token", "revoke_token"]
+
+TOKEN_PATTERN = re.compile(r"^sct_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token_id: str
+    secret: str  # the full token string; show it once and forget it
+    expires_at: datetime
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    unit: Unit, user: User, *, name: str, days: int, max_days: int, actor: str
+) -> NewToken:
+    if not 1 <= days <= max_days:
+        raise ValidationFailed(
+            f"token lifetime must be 1 to {max_days} days, not {days}",
+            details=[{"field": "days", "value": days, "problem": "out of range"}],
+        )
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise ValidationFailed(
+            "a token needs a name of 1-120 characters saying what uses it",
+            details=[{"field": "name", "problem": "empty or too long"}],
+        )
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    token_id = "".join(secrets.choice(alphabet) for _ in range(12))
+    secret = secrets.token_urlsafe(32)
+    now = clock.now()
+    row = ApiToken(
+        id=token_id,
+        user_id=user.id,
+        name=name,
+        secret_hash=_digest(secret),
+        created_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    unit.session.add(row)
+    unit.session.flush()
+    unit.emit(
+        TokenCreated(
+            actor=actor,
+            token_id=token_id,
+            username=user.username,
+            name=name,
+            expires_at=row.expires_at,
+        )
+    )
+    return NewToken(token_id=token_id, secret=f"sct_{token_id}_{secret}", expires_at=row.expires_at)
+
+
+def resolve_token(session: Session, presented: str) -> Principal:
+    """The principal behind a bearer token, or Unauthenticated saying why it was refused."""
+    match = TOKEN_PATTERN.match(presented)
+    if match is None:
+        raise Unauthenticated("malformed API token", code="token_malformed")
+    token_id, secret = match.groups()
+    row = session.get(ApiToken, token_id)
+    # compare_digest even for an unknown id keeps the timing of both refusals alike.
+    expected = row.secret_hash if row is not None else "0" * 64
+    if not hmac.compare_digest(expected, _digest(secret)) or row is None:
+        raise Unauthenticated("unknown API token", code="token_invalid")
+    now = clock.now()
+    if row.revoked_at is not None:
+        raise Unauthenticated("this API token was revoked", code="token_revoked")
+    if row.expires_at <= now:
+        raise Unauthenticated("this API token has expired", code="token_expired")
+    if row.user.disabled:
+        raise Unauthenticated("the user of this API token is disabled", code="user_disabled")
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+        row.last_used_at = now
+    return Principal.of(row.user, "token", token_id=token_id)
+
+
+def list_tokens(session: Session, user_id: int | None = None) -> Sequence[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.created_at.desc())
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return session.scalars(query).all()
+
+
+def revoke_token(unit: Unit, token_id: str, *, actor: str, owner_id: int | None = None) -> ApiToken:
+    """Revoke a token; with ``owner_id``, only if it belongs to that user."""
+    token_id = token_id.removeprefix("sct_").split("_")[0]
+    row = unit.session.get(ApiToken, token_id)
+    if row is None or (owner_id is not None and row.user_id != owner_id):
+        raise NotFound(f"no API token {token_id!r}", details=[{"field": "token_id"}])
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+        unit.emit(TokenRevoked(actor=actor, token_id=row.id, username=row.user.username))
+    return row

@@ -1,0 +1,1 @@
+"""The JSON API, documented as OpenAPI at /api/docs."""

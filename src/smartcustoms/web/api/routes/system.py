@@ -1,0 +1,56 @@
+"""Health, identity and system status."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from smartcustoms.core.roles import Role
+from smartcustoms.web.api.schemas import MePublic
+from smartcustoms.web.deps import ContextDep
+from smartcustoms.web.policy import ANY_ROLE, CurrentPrincipal, requires
+from smartcustoms.web.status import SystemStatus, system_status
+
+router = APIRouter()
+
+
+@router.get("/health", tags=["system"], summary="Liveness and database reachability")
+def health(ctx: ContextDep) -> dict[str, str]:
+    """Public: for load balancers and monitors. Says nothing about users or data."""
+    try:
+        with ctx.db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:
+        from smartcustoms.core.errors import ServiceUnavailable
+
+        raise ServiceUnavailable("database unreachable") from None
+    return {"status": "ok"}
+
+
+@router.get("/api/me", tags=["system"], summary="Who am I")
+@requires(ANY_ROLE)
+def me(principal: CurrentPrincipal) -> MePublic:
+    return MePublic(
+        username=principal.username,
+        display_name=principal.display_name,
+        roles=sorted(principal.roles),
+        via=principal.via,
+        language=principal.language,
+    )
+
+
+@router.get("/api/system/status", tags=["system"], summary="Version, database and counts")
+@requires(ANY_ROLE)
+def status(ctx: ContextDep) -> SystemStatus:
+    return system_status(ctx)
+
+
+@router.get("/metrics", tags=["system"], summary="Prometheus metrics", response_class=Response)
+@requires(Role.ADMINISTRATOR, Role.AUDITOR)
+async def metrics(request: Request) -> Response:
+    registry = request.app.state.metrics.registry
+    body = await run_in_threadpool(generate_latest, registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,110 @@
+"""Building the FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
+
+from smartcustoms import __version__
+from smartcustoms.core.context import AppContext
+from smartcustoms.core.errors import ServiceUnavailable
+from smartcustoms.core.schema import schema_state
+from smartcustoms.core.settings import Settings, load_settings
+from smartcustoms.web.api.routes import docs, system, tokens, users
+from smartcustoms.web.errors import install_error_handlers
+from smartcustoms.web.metrics import Metrics, MetricsMiddleware
+from smartcustoms.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from smartcustoms.web.policy import authorize, check_policies, routes_of
+from smartcustoms.web.ui.routes import admin_users, auth, home
+from smartcustoms.web.ui.routes import tokens as token_pages
+
+__all__ = ["create_app", "create_app_from_env"]
+
+log = logging.getLogger("smartcustoms.web")
+
+ROUTERS = (
+    system.router,
+    users.router,
+    tokens.router,
+    docs.router,
+    auth.router,
+    home.router,
+    admin_users.router,
+    token_pages.router,
+)
+
+
+def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
+    """The application for ``ctx``. Refuses to build on a database whose schema is not current."""
+    if check_schema:
+        state = schema_state(ctx.db)
+        if not state.up_to_date:
+            raise ServiceUnavailable(
+                f"database schema at {','.join(state.current) or 'none'}, need {state.head}: "
+                "run `smartcustoms db upgrade`",
+                code="schema_outdated",
+            )
+    ctx.secret_key  # noqa: B018 - fail now, not on the first login, if the key is missing
+    app = FastAPI(
+        title="smartcustoms",
+        version=__version__,
+        summary="Risk lanes, transit monitoring, scan analysis and a verifiable ledger.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(authorize)],
+    )
+    app.state.ctx = ctx
+    app.state.metrics = Metrics()
+    for router in ROUTERS:
+        app.include_router(router)
+    static = resources.files("smartcustoms.web.ui") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    check_policies(app)
+    app.state.route_templates = {
+        (route.endpoint, method): route.path for route in routes_of(app) for method in route.methods
+    }
+    install_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # Outermost first: metrics see every response, including refusals by the body limit.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=ctx.settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, summary=app.summary, routes=app.routes
+    )
+    schema["components"] = schema.get("components", {})
+    schema["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "sct_… API token"}
+    }
+    # Document, on each operation, the roles that may call it.
+    for route in routes_of(app):
+        for method in route.methods:
+            op = schema.get("paths", {}).get(route.path, {}).get(method.lower())
+            if op is None:
+                continue
+            if route.public:
+                op["security"] = []
+            else:
+                op["security"] = [{"bearer": []}]
+                op["x-required-roles"] = sorted(r.value for r in route.roles or ())
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` and each worker process of `smartcustoms serve`."""
+    settings: Settings = load_settings()
+    logging.basicConfig(level=settings.log_level)
+    return create_app(AppContext.from_settings(settings))

@@ -1,0 +1,106 @@
+"""How a request proves who it is: a bearer API token or a web session cookie."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from fastapi import Request, Response
+
+from smartcustoms.core.context import AppContext
+from smartcustoms.core.principal import Principal
+from smartcustoms.core.sessions import resolve_session
+from smartcustoms.core.tokens import resolve_token
+
+__all__ = [
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "PRELOGIN_COOKIE",
+    "SESSION_COOKIE",
+    "client_address",
+    "cookie_secure",
+    "login_csrf_token",
+    "principal_from_request",
+    "set_cookie",
+]
+
+SESSION_COOKIE = "sc_session"
+PRELOGIN_COOKIE = "sc_prelogin"
+LANGUAGE_COOKIE = "sc_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def context(request: Request) -> AppContext:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str | None:
+    # Behind a trusted proxy uvicorn has already replaced the peer with X-Forwarded-For.
+    return request.client.host if request.client else None
+
+
+def principal_from_request(request: Request) -> Principal | None:
+    """Resolve the caller; None when anonymous. A bad bearer token raises Unauthenticated."""
+    ctx = context(request)
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, value = header.partition(" ")
+        with ctx.db.session() as session:
+            if scheme.lower() != "bearer" or not value.strip():
+                from smartcustoms.core.errors import Unauthenticated
+
+                raise Unauthenticated(
+                    "the Authorization header must be 'Bearer <token>'", code="token_malformed"
+                )
+            return resolve_token(session, value.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    settings = ctx.settings
+    with ctx.db.session() as session:
+        return resolve_session(
+            session,
+            cookie,
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            max_age=timedelta(hours=settings.session_max_hours),
+        )
+
+
+def cookie_secure(request: Request) -> bool:
+    settings = context(request).settings
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return settings.production or request.url.scheme == "https"
+
+
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int | None = None
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        secure=cookie_secure(request),
+        samesite="lax",
+        path="/",
+    )
+
+
+def prelogin_nonce(request: Request, response: Response) -> str:
+    """The anonymous browser's nonce for the login form's CSRF token, set if missing."""
+    nonce = request.cookies.get(PRELOGIN_COOKIE)
+    if not nonce or len(nonce) > 64:
+        nonce = secrets.token_urlsafe(24)
+        set_cookie(request, response, PRELOGIN_COOKIE, nonce, max_age=3600)
+    return nonce
+
+
+def login_csrf_token(request: Request, nonce: str) -> str:
+    # Signed double submit: the form must echo an HMAC of the browser's own cookie, which a
+    # cross-site page can neither read nor forge without the server's secret key.
+    key = context(request).secret_key.encode()
+    return hmac.new(key, b"login:" + nonce.encode(), hashlib.sha256).hexdigest()

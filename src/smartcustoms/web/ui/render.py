@@ -1,0 +1,67 @@
+"""Rendering pages: one Jinja2 environment per language, chosen per request."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from smartcustoms import __version__
+from smartcustoms.core.principal import Principal
+from smartcustoms.web.auth import CSRF_FIELD, CSRF_HEADER, context
+from smartcustoms.web.i18n import LANGUAGES, choose_language, translations
+from smartcustoms.web.ui.nav import nav_for
+
+__all__ = ["language_of", "render"]
+
+
+@cache
+def _environment(language: str) -> jinja2.Environment:
+    templates = resources.files("smartcustoms.web.ui") / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(version=__version__, languages=LANGUAGES, csrf_field=CSRF_FIELD)
+    return env
+
+
+def language_of(request: Request) -> str:
+    cached = getattr(request.state, "language", None)
+    if cached:
+        return str(cached)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    language = choose_language(
+        request,
+        principal.language if principal else None,
+        context(request).settings.default_language,
+    )
+    request.state.language = language
+    return language
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+    language = language_of(request)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    ctx = context(request)
+    page = _environment(language).get_template(template)
+    html = page.render(
+        request=request,
+        language=language,
+        principal=principal,
+        nav=nav_for(principal) if principal else [],
+        csrf_token=principal.csrf_token if principal else None,
+        csrf_header=CSRF_HEADER,
+        administration=ctx.settings.administration_name,
+        **values,
+    )
+    return HTMLResponse(html, status_code=status_code)

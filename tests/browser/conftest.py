@@ -1,0 +1,133 @@
+"""A real server (`smartcustoms serve` in its own process) and Debian's chromium via Playwright.
+
+Playwright never downloads a browser here: it drives /usr/bin/chromium (package `chromium`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from smartcustoms.core.context import AppContext
+from smartcustoms.core.roles import Role
+from smartcustoms.core.schema import upgrade
+from smartcustoms.core.settings import load_settings
+from smartcustoms.core.users import create_user
+from tests.services import REQUIRE
+
+CHROMIUM = os.environ.get("SMARTCUSTOMS_TEST_CHROMIUM", "/usr/bin/chromium")
+BROWSER_PASSWORD = "browser test password"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def username_for(role: Role) -> str:
+    return role.value.replace("_", "-")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("server")
+    settings = load_settings(None, data_dir=data_dir)
+    ctx = AppContext.from_settings(settings)
+    upgrade(ctx.db)
+    with ctx.unit() as unit:
+        for role in Role:
+            create_user(
+                unit,
+                username=username_for(role),
+                password=BROWSER_PASSWORD,
+                roles=[role],
+                display_name=f"Test {role.value}",
+                actor="test",
+            )
+    ctx.close()
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SMARTCUSTOMS_")},
+        "SMARTCUSTOMS_DATA_DIR": str(data_dir),
+        "SMARTCUSTOMS_LOG_LEVEL": "WARNING",
+    }
+    log_path = data_dir / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smartcustoms", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx2.get(url + "/health", timeout=1).status_code == 200:
+                break
+        except httpx2.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            process.wait()
+            log.close()
+            raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.2)
+    try:
+        yield Server(url, data_dir, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        message = f"{CHROMIUM} not installed (apt-get install chromium)"
+        if REQUIRE:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: Server) -> Iterator[Any]:
+    context = browser.new_context(base_url=server.url, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -1,0 +1,134 @@
+"""The `smartcustoms` command as an operator uses it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from smartcustoms import __version__
+from smartcustoms.cli import app
+from smartcustoms.core.db import Database
+
+runner = CliRunner()
+
+
+def run(args: list[str], database_url: str, stdin: str | None = None) -> tuple[int, str]:
+    result = runner.invoke(app, args, env={"SMARTCUSTOMS_DATABASE_URL": database_url}, input=stdin)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def console_script(
+    *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smartcustoms", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+        check=False,
+    )
+
+
+def all_commands(command: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    if hasattr(command, "commands"):  # a group (Typer carries its own copy of click)
+        for name, sub in command.commands.items():
+            found += all_commands(sub, (*prefix, name))
+    return found
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.output.strip() == f"smartcustoms {__version__}"
+
+
+def test_every_command_explains_itself() -> None:
+    commands = all_commands(get_command(app))
+    assert ("users", "set-role") in commands and ("tokens", "revoke") in commands
+    for path in commands:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output
+        command = get_command(app)
+        for part in path:
+            command = command.commands[part]
+        assert command.help or not path, f"{' '.join(path)} has no help text"
+
+
+def test_user_and_token_lifecycle(database_url: str) -> None:
+    code, out = run(["db", "upgrade"], database_url)
+    assert code == 0, out
+    code, out = run(
+        ["users", "add", "amina", "--role", "administrator", "--role", "risk-analyst",
+         "--name", "Amina Otieno", "--password-stdin"],
+        database_url,
+        stdin="a very good password\n",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "administrator, risk_analyst" in out
+    code, out = run(["users", "set-role", "amina", "--role", "supervisor"], database_url)
+    assert "now has roles supervisor" in out
+    code, out = run(["users", "list"], database_url)
+    assert "Amina Otieno" in out and "supervisor" in out
+    code, out = run(["tokens", "create", "--user", "amina", "--name", "CMS link"], database_url)
+    assert code == 0
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("sct_")
+    code, out = run(["tokens", "revoke", token.split("_")[1]], database_url)
+    assert "revoked" in out
+    code, out = run(["users", "disable", "amina"], database_url)
+    assert code == 0
+    code, out = run(["users", "list"], database_url)
+    assert "disabled" in out
+
+
+def test_bad_input_gives_a_message_not_a_trace(tmp_path: Path) -> None:
+    env = {"SMARTCUSTOMS_DATA_DIR": str(tmp_path)}
+    unknown_role = console_script("users", "add", "bob", "--role", "wizard", env=env)
+    assert unknown_role.returncode == 1
+    assert "unknown role 'wizard'" in unknown_role.stderr
+    bad_setting = console_script("db", "upgrade", env={**env, "SMARTCUSTOMS_PORT": "abc"})
+    assert bad_setting.returncode == 2
+    assert "SMARTCUSTOMS_PORT='abc'" in bad_setting.stderr
+    for result in (unknown_role, bad_setting):
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_serve_refuses_production_without_secret(tmp_path: Path) -> None:
+    result = console_script(
+        "serve", env={"SMARTCUSTOMS_DATA_DIR": str(tmp_path), "SMARTCUSTOMS_PRODUCTION": "1"}
+    )
+    assert result.returncode == 2
+    assert "SMARTCUSTOMS_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_an_outdated_schema(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'smartcustoms.db'}")
+    from smartcustoms.core.schema import upgrade
+
+    upgrade(db)
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM alembic_version"))
+    db.dispose()
+    result = console_script("serve", env={"SMARTCUSTOMS_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "run `smartcustoms db upgrade`" in result.stderr
+    status = console_script("db", "status", env={"SMARTCUSTOMS_DATA_DIR": str(tmp_path)})
+    assert status.returncode == 3
+
+
+@pytest.mark.parametrize("args", [["users", "add", "x"], ["tokens", "create"]])
+def test_missing_arguments_exit_2(args: list[str]) -> None:
+    assert runner.invoke(app, args).exit_code == 2

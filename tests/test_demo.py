@@ -1,0 +1,70 @@
+"""`smartcustoms demo` from a user's point of view: users printed once, a working server."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from smartcustoms.core.roles import Role
+from tests.browser.conftest import free_port
+
+
+def test_demo_serves_and_every_printed_user_can_log_in(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTCUSTOMS_")}
+    env["TMPDIR"] = str(tmp_path)  # the throwaway folder lands here, so we can see it go
+    env["COLUMNS"] = "120"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "smartcustoms", "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "Open http://" in line:
+            break
+    output = "".join(lines)
+    try:
+        assert f"Open http://127.0.0.1:{port}" in output, output
+        rows = re.findall(r"│\s*([^│]+?)\s*│\s*([a-z-]+)\s*│\s*(\S+)\s*│", output)
+        credentials = {user: password for _, user, password in rows}
+        assert set(credentials) == {r.value.replace("_", "-") for r in Role}, output
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx2.get(base + "/health", timeout=1)
+                break
+            except httpx2.TransportError:
+                time.sleep(0.2)
+        for username, password in credentials.items():
+            with httpx2.Client(base_url=base) as web:
+                form = web.get("/login").text
+                token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+                assert token
+                response = web.post(
+                    "/login",
+                    data={"username": username, "password": password, "csrf_token": token[1]},
+                )
+                assert response.status_code == 303, (username, response.text)
+                assert web.get("/api/me").json()["username"] == username
+        demo_dirs = list(tmp_path.glob("smartcustoms-demo-*"))
+        assert len(demo_dirs) == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stdout.close()
+    assert list(tmp_path.glob("smartcustoms-demo-*")) == []  # throwaway data is gone
