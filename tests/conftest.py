@@ -86,12 +86,19 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    engine = create_engine(url)
+def _reset_postgres(url: str) -> None:
+    """Empty every table and put the schema revision back (some tests change it)."""
+    from smartcustoms.core.db import Database
+    from smartcustoms.core.schema import schema_state
+
+    db = Database(url)
+    head = schema_state(db).head
     tables = ", ".join(f'"{t.name}"' for t in target_metadata().sorted_tables)
-    with engine.begin() as conn:
+    with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+        conn.execute(text("DELETE FROM alembic_version"))
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
+    db.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -102,7 +109,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url: str = request.getfixturevalue("postgres_url")
-    _truncate_postgres(url)
+    _reset_postgres(url)
     return url
 
 

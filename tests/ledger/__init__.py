@@ -1,0 +1,1 @@
+"""Tests of smartcustoms.ledger, one module per module of the package."""
