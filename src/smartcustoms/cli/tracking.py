@@ -1,0 +1,209 @@
+"""``smartcustoms tracking``: look inside what e-seals and trackers send."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from smartcustoms.cli.common import fail
+from smartcustoms.tracking import FrameError, Position, get_protocol
+from smartcustoms.tracking.protocols import PROTOCOLS, Context, Message, MessageKind, Protocol
+
+__all__ = ["app", "decode_input", "record_json"]
+
+app = typer.Typer(
+    help=(
+        "Electronic cargo tracking: the e-seals, e-locks and trackers on transit trucks.\n\n"
+        "`decode` shows what a device message says, e.g. one copied from a listener's log."
+    ),
+    no_args_is_help=True,
+)
+
+
+class ProtocolName(StrEnum):
+    """The protocols ``decode`` knows (the registry in smartcustoms.tracking.protocols)."""
+
+    teltonika = "teltonika"
+    jt808 = "jt808"
+    jt701 = "jt701"
+    gt06 = "gt06"
+    osmand = "osmand"
+    eseal = "eseal"
+
+
+_HEX_NOISE = re.compile(r"[\s:]|0x", re.IGNORECASE)
+
+
+# Help paragraphs are single strings: the CLI keeps a docstring's line breaks, so a wrapped
+# docstring would print as ragged lines.
+_DECODE_HELP = "\n\n".join(
+    (
+        "Decode device frames and print the records they carry as a JSON array.",
+        "Give the bytes exactly as the device sent them: one frame, or several in a row "
+        "(a Teltonika IMEI login followed by its AVL packet, say). Binary protocols take "
+        "--hex, text protocols --text:",
+        "  smartcustoms tracking decode -p gt06 --hex 78781f12...0d0a\n"
+        "  smartcustoms tracking decode -p eseal --text '##S,eSeal,1000821,...,E##'",
+        "Each record prints as an object with device_id, time (UTC, ending in Z), latitude, "
+        "longitude, speed_kmh, course, satellites, valid, events (seal events such as opened, "
+        "cable_cut, low_battery) and attributes (everything else the device sent; also "
+        "altitude_m, and implausible when a value fails the plausibility checks). Frames that "
+        "carry no record, such as logins and heartbeats, print nothing.",
+        "If the input does not fit the protocol, the command exits with status 2 and says at "
+        "which byte, and what the protocol expected there.",
+    )
+)
+
+
+@app.command("decode", help=_DECODE_HELP)
+def decode_command(
+    protocol: Annotated[
+        ProtocolName,
+        typer.Option(
+            "--protocol",
+            "-p",
+            help="The device's protocol (`smartcustoms tracking protocols` lists them).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ],
+    hex_input: Annotated[
+        str | None,
+        typer.Option(
+            "--hex",
+            help="The bytes the device sent, in hexadecimal (spaces and colons are ignored).",
+            show_default=False,
+        ),
+    ] = None,
+    text_input: Annotated[
+        str | None,
+        typer.Option(
+            "--text",
+            help="The message as text, for text protocols (eseal, jt701 sentences, osmand).",
+            show_default=False,
+        ),
+    ] = None,
+    device_id: Annotated[
+        str | None,
+        typer.Option(
+            "--device-id",
+            help=(
+                "Device ID for frames that do not carry one: a Teltonika AVL packet or a GT06 "
+                "location sent after a login you did not include."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Decode device frames and print their records as JSON (help text: ``_DECODE_HELP``)."""
+    if (hex_input is None) == (text_input is None):
+        fail("give the message with exactly one of --hex or --text", code=2)
+    if hex_input is not None:
+        data = _parse_hex(hex_input)
+    else:
+        assert text_input is not None  # one of the two, checked above
+        data = text_input.encode("utf-8")
+    try:
+        messages = decode_input(get_protocol(protocol.value), data, device_id)
+    except FrameError as error:
+        fail(f"{protocol.value}: {error.message}", code=2)
+    records = [record_json(r) for m in messages for r in m.records]
+    typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+
+
+@app.command("protocols")
+def protocols_command() -> None:
+    """List the device protocols with their transports and traccar's default ports."""
+    for p in PROTOCOLS.values():
+        transports = "/".join(p.transports)
+        typer.echo(f"{p.name:<10} {transports:<8} port {p.default_port:<5} {p.title}")
+
+
+def _parse_hex(text: str) -> bytes:
+    cleaned = _HEX_NOISE.sub("", text)
+    bad = re.search(r"[^0-9a-fA-F]", cleaned)
+    if bad:
+        fail(f"--hex: character {bad.start()} is not hexadecimal: {bad.group()!r}", code=2)
+    if len(cleaned) % 2:
+        fail(f"--hex: {len(cleaned)} hex digits is an odd number; bytes need two each", code=2)
+    return bytes.fromhex(cleaned)
+
+
+def decode_input(protocol: Protocol, data: bytes, device_id: str | None = None) -> list[Message]:
+    """Every message in ``data``, as a listener would see them one after another.
+
+    A login's identity (and GT06 clock offset) carries to the frames after it. Any garbage, an
+    unfinished frame at the end, or a frame that does not decode raises :class:`FrameError`
+    with its offset in ``data``. HTTP protocols take ``data`` as one request; datagram
+    protocols take it as one UDP datagram when it does not read as a TCP stream.
+    """
+    if "http" in protocol.transports:
+        return [protocol.decode(data, Context(device_id=device_id))]
+    try:
+        return _decode_stream(protocol, data, device_id)
+    except FrameError as stream_error:
+        if not protocol.datagram:
+            raise
+        try:
+            return [protocol.decode(data, Context(device_id=device_id))]
+        except FrameError as datagram_error:
+            # Report whichever reading got further into the input: that is the likelier one.
+            raise max(stream_error, datagram_error, key=lambda e: e.offset) from None
+
+
+def _decode_stream(protocol: Protocol, data: bytes, device_id: str | None) -> list[Message]:
+    framing = protocol.frame(data)
+    if framing.errors:
+        raise framing.errors[0]
+    context = Context(device_id=device_id)
+    messages = []
+    for frame in framing.frames:
+        try:
+            message = protocol.decode(frame.data, context)
+        except FrameError as error:
+            raise error.shifted(frame.offset) from None
+        messages.append(message)
+        if message.kind is MessageKind.LOGIN and message.device_id:
+            context = Context(device_id=message.device_id, utc_offset=message.utc_offset)
+    if framing.consumed < len(data):
+        raise _unfinished(data, framing.consumed)
+    return messages
+
+
+def _unfinished(data: bytes, at: int) -> FrameError:
+    return FrameError(
+        len(data),
+        f"the rest of the frame that starts at byte {at}",
+        f"the end of the input after {len(data) - at} bytes of it",
+    )
+
+
+def _iso_utc(record: Position) -> str:
+    time = record.time
+    spec = "milliseconds" if time.microsecond else "seconds"
+    return time.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
+
+
+def record_json(record: Position) -> dict[str, Any]:
+    """One record in the shape ``decode`` prints."""
+    attributes: dict[str, Any] = dict(record.attributes)
+    if record.altitude is not None:
+        attributes["altitude_m"] = record.altitude
+    if record.implausible:
+        attributes["implausible"] = list(record.implausible)
+    return {
+        "device_id": record.device_id,
+        "time": _iso_utc(record),
+        "latitude": record.latitude,
+        "longitude": record.longitude,
+        "speed_kmh": record.speed_kmh,
+        "course": record.course,
+        "satellites": record.satellites,
+        "valid": record.valid,
+        "events": [event.value for event in record.events],
+        "attributes": attributes,
+    }
