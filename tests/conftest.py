@@ -40,6 +40,22 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("SMARTCUSTOMS_DATA_DIR", str(tmp_path / "data"))
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_ledger_threads() -> Iterator[None]:
+    """A test that starts a ledger (any web app, any context that appends) must close it."""
+    import threading
+    import time
+
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        alive = [t.name for t in threading.enumerate() if t.name.startswith("smartcustoms-ledger")]
+        if not alive or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert not alive, f"threads left running (close the AppContext): {alive}"
+
+
 # -- databases ---------------------------------------------------------------------------------
 
 

@@ -22,6 +22,10 @@ from smartcustoms.core.roles import Role
 from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import load_settings
 from smartcustoms.core.users import create_user
+from smartcustoms.ledger.service import attach_ledger
+from smartcustoms.risk.demo_data import seed_risk_demo
+from smartcustoms.scans.demo_data import seed_scans_demo
+from smartcustoms.tracking.demo_data import seed_tracking_demo
 
 __all__ = ["DEMO_STEPS", "DemoUser", "prepare_demo", "run_demo"]
 
@@ -36,7 +40,11 @@ class DemoUser:
 
 
 #: Steps run after the users exist, each given the context; modules append theirs.
-DEMO_STEPS: list[Callable[[AppContext], None]] = []
+DEMO_STEPS: list[Callable[[AppContext], None]] = [
+    seed_risk_demo,  # KCS history, a trained model, rules, and today's declarations in the queue
+    seed_tracking_demo,  # corridors, armed transits, and simulated trucks reporting live
+    seed_scans_demo,  # simulated container scans, some hiding something, in the review queue
+]
 
 
 def demo_username(role: Role) -> str:
@@ -56,6 +64,7 @@ def prepare_demo(data_dir: Path) -> tuple[AppContext, list[DemoUser]]:
     )
     ctx = AppContext.from_settings(settings)
     upgrade(ctx.db)
+    attach_ledger(ctx)  # the demo's users and data are ledger records from the first one
     users = []
     with ctx.unit() as unit:
         for role in Role:
@@ -86,6 +95,7 @@ def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
     throwaway = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="smartcustoms-demo-")) if data_dir is None else data_dir
     folder.mkdir(parents=True, exist_ok=True)
+    ctx: AppContext | None = None
     try:
         ctx, users = prepare_demo(folder)
         table = Table("role", "username", "password", title="Demo users (shown once)")
@@ -96,9 +106,17 @@ def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
         console.print(
             f"[bold]Open http://{host}:{port} and log in as any user above.[/] Ctrl+C stops."
         )
-        uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning", server_header=False)
-        ctx.close()
+        uvicorn.run(
+            create_app(ctx),
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+            timeout_graceful_shutdown=10,  # live streams do not end by themselves
+        )
     finally:
+        if ctx is not None:
+            ctx.close()  # stops what the steps started (the tracking listeners, the simulator)
         if throwaway:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -57,7 +57,11 @@ def username_for(role: Role) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """A server with one user per role; a test module may define ``seed_server(ctx)`` to add
+    its own data before the server starts."""
     data_dir = tmp_path_factory.mktemp("server")
     settings = load_settings(None, data_dir=data_dir)
     ctx = AppContext.from_settings(settings)
@@ -72,6 +76,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 display_name=f"Test {role.value}",
                 actor="test",
             )
+    seed = getattr(request.module, "seed_server", None)
+    if seed is not None:
+        seed(ctx)
     ctx.close()
     port = free_port()
     env = {

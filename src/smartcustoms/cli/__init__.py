@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from smartcustoms import __version__
-from smartcustoms.cli import db, serve, tokens, users
+from smartcustoms.cli import db, declarations, ledger, risk, scans, serve, tokens, tracking, users
 from smartcustoms.cli.common import run_guarded
 
 __all__ = ["app", "main"]
@@ -64,6 +64,11 @@ app.command("demo")(serve.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
+app.add_typer(ledger.app, name="ledger")
+app.add_typer(declarations.app, name="declarations")
+app.add_typer(risk.app, name="risk")
+app.add_typer(tracking.app, name="tracking")
+app.add_typer(scans.app, name="scans")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
 from smartcustoms.core.schema import ensure_current
 from smartcustoms.core.settings import Settings, load_settings
+from smartcustoms.ledger.service import attach_ledger
 
 __all__ = ["actor", "console", "err_console", "fail", "open_context", "run_guarded", "settings_of"]
 
@@ -44,11 +45,16 @@ def settings_of(ctx: typer.Context, **overrides: Any) -> Settings:
 
 @contextmanager
 def open_context(ctx: typer.Context, *, migrate_empty: bool = True) -> Iterator[AppContext]:
-    """An AppContext on a database whose schema is current (an empty one is created)."""
+    """An AppContext on a database whose schema is current (an empty one is created).
+
+    Its events are ledger records: the ledger starts with the first one (a command that
+    publishes none starts no thread) and stops, signing a checkpoint, when the context closes.
+    """
     app_ctx = AppContext.from_settings(settings_of(ctx))
     try:
         if migrate_empty:
             ensure_current(app_ctx.db)
+        attach_ledger(app_ctx, start=False)
         yield app_ctx
     finally:
         app_ctx.close()

@@ -11,6 +11,7 @@ import typer
 from smartcustoms.cli.common import console, settings_of
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.schema import ensure_current
+from smartcustoms.tracking.listeners.process import start_listeners, stop_process
 
 
 def serve(
@@ -29,7 +30,9 @@ def serve(
 
     An empty database is created on first start. A database with an older schema is refused
     until you run `smartcustoms db upgrade`. In production (SMARTCUSTOMS_PRODUCTION=true) a
-    secret key must be set. Put it behind a TLS reverse proxy; see the README.
+    secret key must be set. Put it behind a TLS reverse proxy; see the README. With
+    SMARTCUSTOMS_TRACKING_LISTEN=true it also runs the device listeners (`smartcustoms tracking
+    listen`) as a child process, stopped with it.
     """
     import uvicorn
 
@@ -48,17 +51,25 @@ def serve(
     config = (ctx.find_root().obj or {}).get("config")
     if config:
         os.environ["SMARTCUSTOMS_CONFIG"] = str(config)
-    uvicorn.run(
-        "smartcustoms.web.app:create_app_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.trusted_proxies,
-        server_header=False,
-        log_level=settings.log_level.lower(),
-    )
+    # The device listeners run beside the web workers, in a process of their own.
+    listeners = start_listeners(config=config) if settings.tracking_listen else None
+    try:
+        uvicorn.run(
+            "smartcustoms.web.app:create_app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.trusted_proxies,
+            server_header=False,
+            log_level=settings.log_level.lower(),
+            # Live streams (server-sent events) never finish by themselves: do not wait on them.
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if listeners is not None:
+            stop_process(listeners)
 
 
 def demo(

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from smartcustoms.cli import tracking_manage, tracking_run
 from smartcustoms.cli.common import fail
 from smartcustoms.tracking import FrameError, Position, get_protocol
 from smartcustoms.tracking.protocols import PROTOCOLS, Context, Message, MessageKind, Protocol
@@ -18,10 +19,17 @@ __all__ = ["app", "decode_input", "record_json"]
 app = typer.Typer(
     help=(
         "Electronic cargo tracking: the e-seals, e-locks and trackers on transit trucks.\n\n"
-        "`decode` shows what a device message says, e.g. one copied from a listener's log."
+        "`decode` shows what a device message says, e.g. one copied from a listener's log; "
+        "`listen` runs the device listeners; `simulate` drives simulated trucks against them; "
+        "`corridors`, `transits` and `alerts` manage the rest."
     ),
     no_args_is_help=True,
 )
+app.command("listen", help=tracking_run.LISTEN_HELP)(tracking_run.listen)
+app.command("simulate")(tracking_run.simulate)
+app.add_typer(tracking_manage.corridors_app, name="corridors")
+app.add_typer(tracking_manage.transits_app, name="transits")
+app.add_typer(tracking_manage.alerts_app, name="alerts")
 
 
 class ProtocolName(StrEnum):

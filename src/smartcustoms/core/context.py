@@ -6,10 +6,11 @@ the domain modules; nothing reaches for globals.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from smartcustoms.core.db import Database
 from smartcustoms.core.events import Event, EventBus, log_events
@@ -24,6 +25,10 @@ class AppContext:
     settings: Settings
     db: Database
     bus: EventBus = field(default_factory=EventBus)
+    #: Long-lived services modules attach to this context (the ledger), by name. Core does not
+    #: know their types: each module offers a typed accessor (``ledger.service.ledger_of``).
+    services: dict[str, Any] = field(default_factory=dict)
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
@@ -42,5 +47,11 @@ class AppContext:
         with unit_of_work(self.db, self.bus) as unit:
             yield unit
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when the context closes, before the database goes (last added first)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        while self._closers:
+            self._closers.pop()()
         self.db.dispose()

@@ -42,7 +42,12 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads, then writes after another connection committed, fails
+    # at once with "database is locked" (SQLITE_BUSY_SNAPSHOT): busy_timeout cannot help it.
+    # Write transactions (Database.writer, every session) therefore take the lock up front,
+    # waiting for it; plain reads stay deferred and never block.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -65,7 +70,9 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: The engine for transactions that write: on SQLite they begin IMMEDIATE (see above).
+        self.writer: Engine = self.engine.execution_options(sqlite_immediate=True)
+        self._sessions = sessionmaker(self.writer, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:

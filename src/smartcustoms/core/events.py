@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
@@ -39,6 +39,7 @@ log = logging.getLogger("smartcustoms.events")
 
 E = TypeVar("E", bound="Event")
 Handler = Callable[["Event"], None]
+BatchHandler = Callable[[Sequence["Event"]], None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,25 +147,48 @@ class AdminAction(Event):
 
 
 class EventBus:
-    """Subscribers per event class; a subscriber to ``Event`` receives everything."""
+    """Subscribers per event class; a subscriber to ``Event`` receives everything.
+
+    A *batch* subscriber (:meth:`subscribe_batch`) receives the matching events of one
+    :meth:`publish_all` call together — a unit of work publishes its events that way, so the
+    ledger stores the thousand decisions of one import in one transaction, not a thousand.
+    """
 
     def __init__(self) -> None:
         self._handlers: list[tuple[type[Event], Handler]] = []
+        self._batch_handlers: list[tuple[type[Event], BatchHandler]] = []
         self._lock = threading.Lock()
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         with self._lock:
             self._handlers.append((event_type, handler))  # type: ignore[arg-type]
 
+    def subscribe_batch(self, event_type: type[E], handler: Callable[[Sequence[E]], None]) -> None:
+        with self._lock:
+            self._batch_handlers.append((event_type, handler))  # type: ignore[arg-type]
+
     def unsubscribe(self, handler: Callable[[Any], None]) -> None:
         with self._lock:
             self._handlers = [(t, h) for t, h in self._handlers if h is not handler]
+            self._batch_handlers = [(t, h) for t, h in self._batch_handlers if h is not handler]
 
     def publish(self, event: Event) -> None:
+        self.publish_all([event])
+
+    def publish_all(self, events: Sequence[Event]) -> None:
+        """Deliver ``events`` in order to each subscriber, then each batch subscriber's share
+        in one call."""
         with self._lock:
-            handlers = [h for t, h in self._handlers if isinstance(event, t)]
-        for handler in handlers:
-            handler(event)
+            handlers = list(self._handlers)
+            batch_handlers = list(self._batch_handlers)
+        for event in events:
+            for event_type, handler in handlers:
+                if isinstance(event, event_type):
+                    handler(event)
+        for event_type, batch_handler in batch_handlers:
+            mine = [e for e in events if isinstance(e, event_type)]
+            if mine:
+                batch_handler(mine)
 
 
 def log_events(event: Event) -> None:

@@ -24,7 +24,14 @@ __all__ = ["SchemaState", "ensure_current", "schema_state", "target_metadata", "
 
 # Every module that defines tables. Listed here, in one place, so that migrations and
 # autogenerate always see the whole schema.
-TABLE_MODULES = ("smartcustoms.core.tables",)
+TABLE_MODULES = (
+    "smartcustoms.core.tables",
+    "smartcustoms.ledger.tables",
+    "smartcustoms.declarations.tables",
+    "smartcustoms.tracking.tables",
+    "smartcustoms.risk.tables",
+    "smartcustoms.scans.tables",
+)
 
 
 def target_metadata() -> MetaData:

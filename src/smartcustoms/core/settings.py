@@ -98,6 +98,26 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         2 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )
+    max_upload_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Largest upload (declaration batches, scans) accepted, in bytes.",
+    )
+    risk_inspection_share: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Share of declarations the model sends to physical inspection (capacity).",
+    )
+    risk_random_control_share: float = Field(
+        0.01, ge=0, le=1, description="Share of declarations inspected at random (control)."
+    )
+    risk_exploration_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="Share of declarations inspected because the model is unsure of them.",
+    )
     default_language: Literal["en", "fr"] = Field(
         "en", description="Language of the web interface when the browser asks for none."
     )
@@ -110,6 +130,127 @@ class Settings(BaseSettings):
         max_length=120,
         description="Name shown in the header of every page.",
     )
+    ledger_origin: str = Field(
+        "localhost/ledger",
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\s+]+$",
+        description="The ledger's identity (checkpoint origin and log key name), e.g. "
+        "customs.example.ke/ledger. Set it before the first start; it never changes.",
+    )
+    ledger_checkpoint_interval_ms: int = Field(
+        1000,
+        ge=10,
+        le=3_600_000,
+        description="Least time between two signed ledger checkpoints, in milliseconds.",
+    )
+    ledger_public: bool = Field(
+        False,
+        description="Serve the ledger's checkpoint, tiles and proofs to anyone; otherwise only "
+        "to auditors, partner administrations and administrators.",
+    )
+    ledger_witnesses: list[str] = Field(
+        default_factory=list,
+        description="Witnesses asked to cosign each checkpoint, each 'URL VKEY': the witness's "
+        "submission URL prefix and its cosignature verifier key.",
+    )
+    ledger_witness_quorum: int | None = Field(
+        None,
+        ge=0,
+        description="Cosignatures a checkpoint needs to count as witnessed. Default: all of "
+        "ledger_witnesses.",
+    )
+    ledger_witness_name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\s+]+$",
+        description="Name of this instance's witness key, when it witnesses partners' ledgers. "
+        "Default: the ledger origin followed by /witness.",
+    )
+    tracking_listen: bool = Field(
+        False,
+        description="`serve` also runs the device listeners (`smartcustoms tracking listen`) "
+        "as a child process.",
+    )
+    tracking_host: str = Field(
+        "0.0.0.0",  # noqa: S104 - devices connect from the mobile network
+        description="Address the device listeners bind to.",
+    )
+    tracking_listeners: list[str] = Field(
+        default_factory=lambda: [
+            "teltonika:tcp:5027",
+            "teltonika:udp:5027",
+            "jt808:tcp:5015",
+            "jt701:tcp:5014",
+            "gt06:tcp:5023",
+            "osmand:http:5055",
+            "eseal:tcp:5169",
+        ],
+        description="Device listeners, each 'protocol:transport:port' (traccar's default ports).",
+    )
+    tracking_mqtt_url: str | None = Field(
+        None,
+        description="MQTT broker to subscribe to, mqtt://[user[:password]@]host[:port]. "
+        "Default: no MQTT.",
+    )
+    tracking_mqtt_topic_prefix: str = Field(
+        "smartcustoms",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^\s+#$/][^\s+#]*$",
+        description="First level of the MQTT topics (<prefix>/v1/devices/<id>/positions).",
+    )
+    tracking_mqtt_share_group: str | None = Field(
+        "smartcustoms-ingest",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^\s+#/]+$",
+        description="MQTT 5 shared-subscription group that ingest workers split the load in; "
+        "empty for a plain subscription.",
+    )
+    tracking_accept_unknown_devices: bool = Field(
+        True,
+        description="Store reports from devices no one registered; false refuses them.",
+    )
+    tracking_idle_timeout_s: int = Field(
+        900, ge=10, le=86_400, description="Close device connections silent this long."
+    )
+    tracking_live_interval_s: float = Field(
+        2.0,
+        ge=0.0,
+        le=600.0,
+        description="Least time between two live map updates of one truck, in seconds.",
+    )
+    tracking_live_poll_ms: int = Field(
+        250,
+        ge=20,
+        le=10_000,
+        description="How often each web process reads the live feed for the command centre.",
+    )
+    tracking_feed_retention_minutes: int = Field(
+        60, ge=1, le=10_080, description="How long the live feed keeps entries."
+    )
+    scans_dir: Path | None = Field(
+        None,
+        description="Folder for received scan files (named by their SHA-256). Default: scans/ "
+        "in the data directory. Web replicas must share it.",
+    )
+
+    @field_validator("ledger_witnesses")
+    @classmethod
+    def _witness_pairs(cls, value: list[str]) -> list[str]:
+        # The key itself is checked when the ledger starts (core does not parse ledger keys).
+        for item in value:
+            parts = item.split()
+            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(f"{item!r}: want 'URL VKEY' with an http(s) URL")
+        return value
+
+    @field_validator("tracking_mqtt_url", "tracking_mqtt_share_group", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @field_validator("database_url")
     @classmethod

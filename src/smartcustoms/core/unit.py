@@ -33,5 +33,4 @@ def unit_of_work(db: Database, bus: EventBus) -> Iterator[Unit]:
     with db.session() as session:
         unit = Unit(session)
         yield unit
-    for event in unit.events:
-        bus.publish(event)
+    bus.publish_all(unit.events)

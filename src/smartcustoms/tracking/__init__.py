@@ -1,4 +1,20 @@
-"""Electronic cargo tracking: device protocols, and (later) listeners, transits and alerts.
+"""Electronic cargo tracking: device protocols, listeners, the pipeline, transits and alerts.
+
+=====================  ==========================================================================
+``protocols/``         one module per device protocol: framing, decoding, acknowledgements
+``records``            the normalised form every protocol decodes to (:class:`Position`)
+``listeners/``         TCP, UDP, HTTP servers and the MQTT subscriber (``mqtt_scheme``: topics)
+``ingest``             the writer: batches, durable commit, then the devices' acknowledgements
+``store``              positions in the database, de-duplicated
+``pipeline``           what follows the write, in order (``monitor``: its memory; ``rules``)
+``geometry``           corridor buffers and zones in metres; ``corridors``: GeoJSON import;
+                       ``packaged``: the Northern and Central corridors (``data/``)
+``transits``           the transit lifecycle; ``alerts``: the alert workflow; ``devices``
+``events``             what tracking records in the ledger
+``feed``, ``live``     the live feed in the database and its fan-out to browsers
+``queries``            what the pages and the API read
+``simulator/``         trucks on the corridors speaking the device protocols
+=====================  ==========================================================================
 
 The device protocol layer is pure: bytes in, :class:`Position` records and acknowledgement
 bytes out, :class:`FrameError` for frames that do not fit. Listeners call it like this::

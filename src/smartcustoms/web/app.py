@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -15,12 +17,30 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import ServiceUnavailable
 from smartcustoms.core.schema import schema_state
 from smartcustoms.core.settings import Settings, load_settings
-from smartcustoms.web.api.routes import docs, system, tokens, users
+from smartcustoms.ledger.service import attach_ledger
+from smartcustoms.web.api.routes import (
+    declarations,
+    docs,
+    risk,
+    scans,
+    system,
+    tlog,
+    tokens,
+    tracking_alerts,
+    tracking_live,
+    transits,
+    users,
+)
+from smartcustoms.web.api.routes import ledger as ledger_api
 from smartcustoms.web.errors import install_error_handlers
 from smartcustoms.web.metrics import Metrics, MetricsMiddleware
 from smartcustoms.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from smartcustoms.web.policy import authorize, check_policies, routes_of
-from smartcustoms.web.ui.routes import admin_users, auth, home
+from smartcustoms.web.ui.routes import admin_users, auth, command_centre, home, transit_pages
+from smartcustoms.web.ui.routes import declarations as declaration_pages
+from smartcustoms.web.ui.routes import ledger as ledger_pages
+from smartcustoms.web.ui.routes import risk as risk_pages
+from smartcustoms.web.ui.routes import scans as scan_pages
 from smartcustoms.web.ui.routes import tokens as token_pages
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -32,10 +52,24 @@ ROUTERS = (
     users.router,
     tokens.router,
     docs.router,
+    declarations.router,
+    risk.router,
     auth.router,
     home.router,
     admin_users.router,
     token_pages.router,
+    declaration_pages.router,
+    risk_pages.router,
+    tlog.router,
+    ledger_api.router,
+    ledger_pages.router,
+    transits.router,
+    tracking_alerts.router,
+    tracking_live.router,
+    command_centre.router,
+    transit_pages.router,
+    scans.router,
+    scan_pages.router,
 )
 
 
@@ -50,6 +84,8 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
                 code="schema_outdated",
             )
     ctx.secret_key  # noqa: B018 - fail now, not on the first login, if the key is missing
+    # Every event from now on is a ledger record; the ledger stops when ctx closes.
+    attach_ledger(ctx)
     app = FastAPI(
         title="smartcustoms",
         version=__version__,
@@ -72,7 +108,14 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
     install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     # Outermost first: metrics see every response, including refusals by the body limit.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=ctx.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=ctx.settings.max_body_bytes,
+        limits={
+            "/api/declarations": ctx.settings.max_upload_bytes,
+            "/api/scans": ctx.settings.max_upload_bytes,
+        },
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app
@@ -107,4 +150,15 @@ def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` and each worker process of `smartcustoms serve`."""
     settings: Settings = load_settings()
     logging.basicConfig(level=settings.log_level)
-    return create_app(AppContext.from_settings(settings))
+    ctx = AppContext.from_settings(settings)
+    app = create_app(ctx)
+
+    @asynccontextmanager
+    async def closing(_: FastAPI) -> AsyncIterator[None]:
+        # This worker owns ctx: at shutdown the ledger stores what is queued, signs a last
+        # checkpoint and gives up the sequencer lease to the next worker.
+        yield
+        ctx.close()
+
+    app.router.lifespan_context = closing
+    return app

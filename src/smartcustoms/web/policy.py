@@ -32,10 +32,12 @@ __all__ = [
     "ANY_ROLE",
     "PUBLIC_MOUNTS",
     "PUBLIC_ROUTES",
+    "SETTING_PUBLIC_ROUTES",
     "CurrentPrincipal",
     "RouteInfo",
     "authorize",
     "check_policies",
+    "public_routes",
     "requires",
     "route_roles",
     "routes_of",
@@ -43,14 +45,29 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Routes anyone may call, (method, path) pairs. Nothing else is public.
+#: Routes anyone may call, (method, path) pairs. Nothing else is public, except the groups
+#: below whose setting is on.
 PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/health"),
         ("GET", "/login"),
         ("POST", "/login"),
+        # C2SP tlog-witness: partners' logs submit checkpoints unauthenticated; the log's
+        # signature on the checkpoint is the authentication (the spec's design).
+        ("POST", "/ledger/witness/add-checkpoint"),
     }
 )
+#: Routes public only while a boolean setting is on (setting name → routes). Off, they keep
+#: the roles their ``@requires`` names, so each must still declare some.
+SETTING_PUBLIC_ROUTES: dict[str, frozenset[tuple[str, str]]] = {
+    "ledger_public": frozenset(
+        {
+            ("GET", "/ledger/checkpoint"),
+            ("GET", "/ledger/tile/{path:path}"),
+            ("GET", "/ledger/proof/{index}"),
+        }
+    ),
+}
 #: Mounted static file folders (stylesheets, scripts, fonts): public, read-only.
 PUBLIC_MOUNTS: frozenset[str] = frozenset({"/static"})
 
@@ -82,20 +99,35 @@ class RouteInfo:
     methods: frozenset[str]
     endpoint: Callable[..., Any] | None
     kind: str  # "api", "mount" or "other"
+    public_routes: frozenset[tuple[str, str]] = PUBLIC_ROUTES
 
     @property
     def public(self) -> bool:
         if self.kind == "mount":
             return self.path in PUBLIC_MOUNTS
-        return bool(self.methods) and all((m, self.path) in PUBLIC_ROUTES for m in self.methods)
+        return bool(self.methods) and all(
+            (m, self.path) in self.public_routes for m in self.methods
+        )
 
     @property
     def roles(self) -> frozenset[Role] | None:
         return getattr(self.endpoint, _ROLES_ATTR, None)
 
 
+def public_routes(settings: object | None) -> frozenset[tuple[str, str]]:
+    """The public routes under ``settings``: :data:`PUBLIC_ROUTES` and every group of
+    :data:`SETTING_PUBLIC_ROUTES` whose setting is true."""
+    routes = set(PUBLIC_ROUTES)
+    for name, group in SETTING_PUBLIC_ROUTES.items():
+        if getattr(settings, name, False) is True:
+            routes |= group
+    return frozenset(routes)
+
+
 def routes_of(app: FastAPI) -> list[RouteInfo]:
     """Every route of ``app`` with its full path (FastAPI resolves included routers lazily)."""
+    ctx = getattr(app.state, "ctx", None)
+    public = public_routes(getattr(ctx, "settings", None))
     found = []
     for rc in iter_route_contexts(app.routes):
         original = rc.original_route
@@ -111,6 +143,7 @@ def routes_of(app: FastAPI) -> list[RouteInfo]:
                 methods=frozenset(rc.methods or ()),
                 endpoint=rc.endpoint,
                 kind=kind,
+                public_routes=public,
             )
         )
     return found
@@ -167,8 +200,12 @@ def check_policies(app: FastAPI) -> None:
     """
     missing = []
     public: set[Callable[..., Any]] = set()
+    switchable = frozenset().union(*SETTING_PUBLIC_ROUTES.values())
     for route in routes_of(app):
-        if route.public:
+        if route.roles is None and any((m, route.path) in switchable for m in route.methods):
+            # Public only while a setting says so: it needs roles for when it does not.
+            missing.append(f"{route.kind} {sorted(route.methods)} {route.path}")
+        elif route.public:
             if route.endpoint is not None and route.kind == "api":
                 public.add(route.endpoint)
         elif route.kind != "api" or route.roles is None:

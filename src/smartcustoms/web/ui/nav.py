@@ -23,6 +23,60 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem(N_("Home"), "/", ALL_ROLES),
     NavItem(N_("Users"), "/admin/users", frozenset({Role.ADMINISTRATOR})),
+    NavItem(
+        N_("Declarations"),
+        "/declarations",
+        frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Targeting rules"),
+        "/risk/rules",
+        frozenset({Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Risk models"),
+        "/risk/models",
+        frozenset({Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Ledger"),
+        "/ledger",
+        frozenset({Role.AUDITOR, Role.PARTNER_ADMINISTRATION, Role.ADMINISTRATOR, Role.DECLARANT}),
+    ),
+    NavItem(
+        N_("Command centre"),
+        "/tracking",
+        frozenset(
+            {Role.COMMAND_CENTRE_OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR}
+        ),
+    ),
+    NavItem(
+        N_("Alert queue"),
+        "/tracking/alerts",
+        frozenset(
+            {Role.COMMAND_CENTRE_OPERATOR, Role.SUPERVISOR, Role.AUDITOR, Role.ADMINISTRATOR}
+        ),
+    ),
+    NavItem(
+        N_("Transits"),
+        "/tracking/transits",
+        frozenset(
+            {
+                Role.DECLARANT,
+                Role.EXAMINING_OFFICER,
+                Role.COMMAND_CENTRE_OPERATOR,
+                Role.SUPERVISOR,
+                Role.AUDITOR,
+                Role.PARTNER_ADMINISTRATION,
+                Role.ADMINISTRATOR,
+            }
+        ),
+    ),
+    NavItem(
+        N_("Scans"),
+        "/scans",
+        frozenset({Role.IMAGE_ANALYST, Role.SUPERVISOR, Role.EXAMINING_OFFICER, Role.AUDITOR}),
+    ),
     NavItem(N_("API tokens"), "/tokens", ALL_ROLES),
     NavItem(N_("API documentation"), "/api/docs", ALL_ROLES),
 )

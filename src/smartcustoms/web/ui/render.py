@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,8 +32,17 @@ def _environment(language: str) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = _number
     env.globals.update(version=__version__, languages=LANGUAGES, csrf_field=CSRF_FIELD)
     return env
+
+
+def _number(value: object) -> str:
+    """A stored decimal without its padding zeros: 20979.000000 -> 20979, 12.500000 -> 12.5."""
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    return "" if value is None else str(value)
 
 
 def language_of(request: Request) -> str:

@@ -1,0 +1,272 @@
+"""Sustained positions/s end to end, beside a raw batched SQLite insert of the same rows.
+
+    .venv/bin/python bench/tracking_ingest.py [--connections 100] [--records-per-frame 20]
+        [--window 4] [--seconds 10] [--repeat 3] [--no-transits] [--database-url URL]
+
+End to end means: Teltonika Codec 8 devices on real TCP sockets (a load generator in its own
+process) → ``smartcustoms tracking listen`` (its own process, as a user runs it) frames and
+decodes → the writer commits the positions to SQLite (WAL, synchronous=NORMAL: durable against a
+process crash) → acknowledgement to the device → the pipeline's rules, in the same transaction.
+Each device is on an armed transit, so every position goes through match, corridor, zones and
+rules. A position counts when the device has received the acknowledgement that covers it.
+
+The baseline, measured in the same run on the same machine: the same rows (decoded from the same
+frames, with the same digests) inserted with ``sqlite3.executemany`` in batches into the same
+table and indexes, WAL and synchronous=NORMAL — what SQLite alone can take.
+
+Each repetition uses a fresh database. Figures: median (min, max) over the repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import sqlite3
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from tracking_common import (
+    Figures,
+    TeltonikaFrames,
+    free_port,
+    machine,
+    peak_rss_mb,
+    prepare,
+    running_listener,
+    temporary_folder,
+)
+
+from smartcustoms.core.db import Database
+from smartcustoms.core.schema import upgrade
+from smartcustoms.tracking.protocols import Context, get_protocol
+from smartcustoms.tracking.store import Incoming, position_row
+
+# Device times start now (after the transits were armed, so the rules judge every position),
+# one a second per device.
+START = datetime.now(UTC).replace(microsecond=0)
+
+
+def imei(n: int) -> str:
+    return f"{356_000_000_000_000 + n:015d}"
+
+
+# --- the load generator (a process of its own) ---------------------------------------------------
+
+
+async def _device(
+    port: int, n: int, frames: list[bytes], window: int, acked: list[int], stop: float
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(TeltonikaFrames(imei(n), START, 0, 0).login())
+    assert await reader.readexactly(1) == b"\x01"
+    sent = 0
+    pending = 0
+    index = 0
+    while time.monotonic() < stop and index < len(frames):
+        while pending < window and index < len(frames):
+            writer.write(frames[index])
+            index += 1
+            pending += 1
+        ack = await reader.readexactly(4)
+        acked[0] += int.from_bytes(ack, "big")
+        acked[1] += 1
+        pending -= 1
+        sent += 1
+    writer.close()
+
+
+def generator(port: int, args: dict[str, Any], queue: Any) -> None:
+    """Pre-encode every device's frames, then drive them and report acks every 0.5 s."""
+    per_device = args["frames_per_device"]
+    records = args["records_per_frame"]
+    frames = []
+    for n in range(args["connections"]):
+        maker = TeltonikaFrames(imei(n), START, -3.396 + n * 0.0001, 38.556)
+        frames.append([maker.frame(records) for _ in range(per_device)])
+    queue.put(("ready", None))
+    go = queue_get(queue)
+    assert go == "go"
+    acked = [0, 0]  # records, frames
+    stop = time.monotonic() + args["seconds"]
+
+    async def main() -> None:
+        tasks = [
+            asyncio.create_task(_device(port, n, f, args["window"], acked, stop))
+            for n, f in enumerate(frames)
+        ]
+        started = time.monotonic()
+        while time.monotonic() < stop:
+            await asyncio.sleep(0.5)
+            queue.put(("tick", (time.monotonic() - started, acked[0], acked[1])))
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    import uvloop
+
+    uvloop.run(main())
+    queue.put(("done", (acked[0], acked[1])))
+
+
+def queue_get(queue: Any) -> Any:
+    kind, value = queue.get()
+    return value if kind != "go" else "go"
+
+
+# --- the baseline --------------------------------------------------------------------------------
+
+
+def raw_insert(folder: Path, rows: list[tuple[Any, ...]], batch: int) -> float:
+    """Rows/s of sqlite3.executemany into the same table, WAL + synchronous=NORMAL."""
+    db = Database(f"sqlite:///{folder / 'raw.db'}")
+    upgrade(db)
+    db.dispose()
+    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    columns = (
+        "device_id,time,received_at,latitude,longitude,speed_kmh,course,satellites,valid,"
+        "altitude,events,attributes,implausible,protocol,digest"
+    )
+    sql = f"INSERT INTO tracking_positions ({columns}) VALUES ({','.join('?' * 15)})"
+
+    def iso(value: datetime) -> str:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    prepared = [(r[0], iso(r[1]), iso(r[2]), *r[3:]) for r in rows]
+    started = time.perf_counter()
+    for start in range(0, len(prepared), batch):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, prepared[start : start + batch])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return len(prepared) / elapsed
+
+
+def baseline_rows(count: int, records: int) -> list[tuple[Any, ...]]:
+    """The same rows the listener stores: decoded from the same frames, same digests."""
+    teltonika = get_protocol("teltonika")
+    rows: list[tuple[Any, ...]] = []
+    n = 0
+    while len(rows) < count:
+        maker = TeltonikaFrames(imei(n), START, -3.396 + n * 0.0001, 38.556)
+        context = Context(device_id=imei(n))
+        for _ in range(50):
+            message = teltonika.decode(maker.frame(records), context)
+            now = datetime.now(UTC)
+            rows.extend(
+                position_row(Incoming(p, now, "teltonika"), imei(n)) for p in message.records
+            )
+        n += 1
+    return rows[:count]
+
+
+# --- one repetition ------------------------------------------------------------------------------
+
+
+def repetition(args: argparse.Namespace) -> dict[str, float]:
+    folder = temporary_folder("smartcustoms-bench-ingest-")
+    devices = [imei(n) for n in range(args.connections)] if args.transits else []
+    env = prepare(folder, devices, database_url=args.database_url)
+    rate_needed = 120_000  # records/s the pre-encoded frames must cover
+    per_device = max(
+        10, int(rate_needed * args.seconds / args.connections / args.records_per_frame) + 10
+    )
+    gen_args = {
+        "connections": args.connections,
+        "records_per_frame": args.records_per_frame,
+        "window": args.window,
+        "seconds": args.seconds,
+        "frames_per_device": per_device,
+    }
+    spec = "teltonika:tcp:0" if args.workers == 1 else f"teltonika:tcp:{free_port()}"
+    with running_listener(env, [spec], folder, workers=args.workers) as (listener, ports):
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        process = ctx.Process(target=generator, args=(ports[spec], gen_args, queue))
+        process.start()
+        kind, _ = queue.get(timeout=600)
+        assert kind == "ready"
+        queue.put(("go", None))
+        time.sleep(0.1)
+        ticks = []
+        while True:
+            kind, value = queue.get(timeout=args.seconds + 120)
+            if kind == "tick":
+                ticks.append(value)
+            elif kind == "done":
+                total_records, _frames = value
+                break
+        process.join(60)
+        rss = peak_rss_mb(listener.pid)
+    # Steady state: from 2 s in to the end (the first seconds fill the pipe).
+    steady = [t for t in ticks if t[0] >= 2.0]
+    (t0, r0, f0), (t1, r1, f1) = steady[0], steady[-1]
+    positions = (r1 - r0) / (t1 - t0)
+    frames = (f1 - f0) / (t1 - t0)
+    db = Database(env["SMARTCUSTOMS_DATABASE_URL"])
+    with db.engine.connect() as conn:
+        from sqlalchemy import func, select
+
+        from smartcustoms.tracking.tables import AlertRow, PositionRow
+
+        stored = conn.execute(select(func.count()).select_from(PositionRow)).scalar_one()
+        alerts = conn.execute(select(func.count()).select_from(AlertRow)).scalar_one()
+    db.dispose()
+    assert stored >= total_records, (stored, total_records)  # every acknowledged one is stored
+    baseline = raw_insert(
+        folder, baseline_rows(200_000, args.records_per_frame), args.baseline_batch
+    )
+    return {
+        "positions_per_s": positions,
+        "frames_per_s": frames,
+        "baseline_rows_per_s": baseline,
+        "listener_peak_rss_mb": rss,
+        "stored": float(stored),
+        "alerts": float(alerts),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--records-per-frame", type=int, default=20)
+    parser.add_argument("--window", type=int, default=4, help="frames in flight per connection")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-batch", type=int, default=2000)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="listener processes (tracking listen --workers)"
+    )
+    parser.add_argument("--no-transits", dest="transits", action="store_false")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL database to EMPTY and use (default: a fresh SQLite file per repetition)",
+    )
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(
+        "settings: "
+        + ", ".join(f"{k}={v}" for k, v in vars(args).items())
+        + f", date={datetime.now(UTC):%Y-%m-%d}, pid={os.getpid()}"
+    )
+    runs = [repetition(args) for _ in range(args.repeat)]
+    figures = {key: Figures([r[key] for r in runs]) for key in runs[0]}
+    ratio = Figures([r["positions_per_s"] / r["baseline_rows_per_s"] * 100 for r in runs])
+    print(f"records per frame: {args.records_per_frame}")
+    print(f"end to end, positions/s (acknowledged, durable): {figures['positions_per_s']}")
+    print(f"end to end, frames/s: {figures['frames_per_s']}")
+    print(f"baseline, raw batched SQLite insert rows/s:       {figures['baseline_rows_per_s']}")
+    print(f"end to end as % of the baseline:                  {ratio}")
+    print(f"listener peak RSS, MiB:                           {figures['listener_peak_rss_mb']}")
+    print(f"positions stored per run: {figures['stored']}; alerts raised: {figures['alerts']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""``smartcustoms ledger``: append, prove, verify and check the verifiable ledger; its keys;
+and this instance as a witness of partners' ledgers (``ledger witness …``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
+from smartcustoms.core.errors import SmartCustomsError
+from smartcustoms.core.events import AdminAction
+from smartcustoms.ledger.commitments import reveal
+from smartcustoms.ledger.fsck import fsck
+from smartcustoms.ledger.offline import check_bundle
+from smartcustoms.ledger.records import check_commitment
+from smartcustoms.ledger.service import ledger_of
+from smartcustoms.ledger.witness import add_log, list_logs
+
+app = typer.Typer(
+    help="The verifiable ledger: an append-only Merkle log (RFC 9162) with signed checkpoints "
+    "(C2SP), witnessed by partner administrations.",
+    no_args_is_help=True,
+)
+witness_app = typer.Typer(
+    help="This instance as a witness: cosign partner administrations' ledger checkpoints.",
+    no_args_is_help=True,
+)
+app.add_typer(witness_app, name="witness")
+
+
+def _read(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source)
+    if not path.is_file():
+        fail(f"{source}: no such file")
+    return path.read_bytes()
+
+
+def _records(data: bytes) -> list[Any]:
+    """One JSON object, a JSON array of objects, or JSON Lines."""
+    text = data.decode("utf-8", "replace").strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+        lines = [line for line in text.splitlines() if line.strip()]
+        try:
+            return [json.loads(line) for line in lines]
+        except json.JSONDecodeError as exc:
+            fail(f"not JSON, a JSON array or JSON Lines: line {exc.lineno}: {exc.msg}")
+    return value if isinstance(value, list) else [value]
+
+
+@app.command("append")
+def append(
+    ctx: typer.Context,
+    source: Annotated[
+        str, typer.Argument(help="File of records (JSON, JSON array or JSON Lines); - for stdin.")
+    ],
+) -> None:
+    """Append records to the ledger and print their entry numbers.
+
+    Each record is a JSON object with a "type" (like "risk.decision") and a version "v";
+    decimals are strings (no floats). The entries are stored before this returns.
+    """
+    records = _records(_read(source))
+    if not records:
+        fail("no records to append")
+    with open_context(ctx) as app_ctx:
+        try:
+            indexes = ledger_of(app_ctx).append_many(records)
+        except SmartCustomsError as exc:
+            fail(exc.message)
+    for index in indexes:
+        typer.echo(index)
+
+
+@app.command("checkpoint")
+def checkpoint(ctx: typer.Context) -> None:
+    """Print the latest signed checkpoint, with its witness cosignatures."""
+    with open_context(ctx) as app_ctx:
+        cp = ledger_of(app_ctx).checkpoint()
+    if cp is None:
+        fail("the ledger has no signed checkpoint yet")
+    typer.echo(cp.text, nl=False)
+
+
+@app.command("vkey")
+def vkey(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Every key the log has used.")] = False,
+) -> None:
+    """Print the log's public (verifier) key: give it to whoever verifies proofs."""
+    with open_context(ctx) as app_ctx:
+        ledger = ledger_of(app_ctx)
+        if not all_:
+            typer.echo(ledger.vkey())
+            return
+        for key, current in ledger.vkeys() or [(ledger.vkey(), True)]:
+            typer.echo(f"{key}  {'current' if current else 'retired'}")
+
+
+@app.command("rotate-key")
+def rotate_key(ctx: typer.Context) -> None:
+    """Replace the log's signing key. The old one is kept as log.<id>.retired.
+
+    Copy the new data-dir/ledger/log.key to every replica that may sequence, and give the new
+    public key to verifiers; checkpoints signed before stay valid under the old key.
+    """
+    with open_context(ctx) as app_ctx:
+        ledger = ledger_of(app_ctx)
+        old, new = ledger.rotate_key(actor())
+        app_ctx.bus.publish(
+            AdminAction(actor=actor(), action="ledger_key_rotated", target=f"{old} -> {new}")
+        )
+        console.print(f"ledger key rotated: {old} -> {new}")
+        typer.echo(ledger.vkey())
+
+
+@app.command("prove")
+def prove(
+    ctx: typer.Context,
+    index: Annotated[int, typer.Argument(min=0, help="The entry number.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here.")] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a checkpoint.")] = 5.0,
+) -> None:
+    """Print a proof bundle (c2sp.org/tlog-proof@v1) for an entry, carrying the entry itself.
+
+    Anyone verifies it with `smartcustoms ledger verify BUNDLE --vkey KEY`, offline.
+    """
+    with open_context(ctx) as app_ctx:
+        ledger = ledger_of(app_ctx)
+        try:
+            if index < ledger.size():
+                ledger.start()  # sign the entry's checkpoint if no sequencer runs
+                ledger.wait_covered(index, wait)
+            bundle = ledger.proof_bundle(index)
+        except SmartCustomsError as exc:
+            fail(exc.message)
+    if output is None:
+        typer.echo(bundle, nl=False)
+    else:
+        output.write_text(bundle, encoding="utf-8")
+        console.print(f"proof of entry {index} written to {output}")
+
+
+@app.command("verify")
+def verify(
+    bundle: Annotated[str, typer.Argument(help="The proof bundle file; - for stdin.")],
+    vkey: Annotated[str, typer.Option("--vkey", help="The log's verifier key.")],
+    witness_vkey: Annotated[
+        list[str] | None,
+        typer.Option("--witness-vkey", help="A witness's key; repeat for several."),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(min=0, help="Witnesses that must have cosigned [default: all].")
+    ] = None,
+    entry: Annotated[
+        Path | None, typer.Option(help="The entry, if the bundle does not carry it.")
+    ] = None,
+) -> None:
+    """Verify a proof bundle with nothing but it and the keys: no database, no network.
+
+    Checks the log's signature, every given witness's cosignature, the inclusion proof of the
+    entry, and that enough witnesses cosigned. Exits 1 naming what is wrong.
+    """
+    data = _read(bundle)
+    try:
+        checked = check_bundle(
+            data,
+            vkey,
+            witness_vkey or [],
+            quorum=quorum,
+            entry=entry.read_bytes() if entry else None,
+        )
+    except SmartCustomsError as exc:
+        fail(f"not verified: {exc.message}")
+    v = checked.verification
+    witnesses = ", ".join(c.name for c in v.cosigners) or "none"
+    console.print(
+        f"verified: entry {v.index} is in {v.checkpoint.origin} (size {v.checkpoint.size}), "
+        f"signed by {v.log_key}; cosigned by {witnesses}",
+        highlight=False,
+    )
+    if checked.record is not None:
+        typer.echo(json.dumps(checked.record, indent=2, ensure_ascii=False, sort_keys=True))
+    else:
+        typer.echo(base64.b64encode(checked.entry).decode())
+
+
+@app.command("fsck")
+def fsck_command(ctx: typer.Context) -> None:
+    """Recompute the tree from the stored entries and check every hash, checkpoint signature,
+    cosignature and key; name the first thing wrong (exit 1)."""
+    settings = settings_of(ctx)
+    with open_context(ctx) as app_ctx:
+        report = fsck(app_ctx.db, settings.data_dir, settings.ledger_origin)
+    if report.ok:
+        console.print(
+            f"ledger ok: {report.size} entries, {report.checkpoints} checkpoints, "
+            f"{report.cosignatures} cosignatures",
+            highlight=False,
+        )
+        return
+    first, *rest = report.problems
+    err_console.print(f"[bold red]ledger damaged:[/] {first.message}", highlight=False)
+    for problem in rest[:20]:
+        err_console.print(f"  also: {problem.message}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("open")
+def open_command(
+    ctx: typer.Context,
+    commitment: Annotated[str, typer.Argument(help="sha256:… as it appears in a record.")],
+) -> None:
+    """Reveal the value and salt behind a commitment in a record (recorded in the ledger).
+
+    Give both to someone entitled to the value; they check them with `check-commitment`.
+    """
+    with open_context(ctx) as app_ctx:
+        with app_ctx.db.engine.connect() as conn:
+            try:
+                value, salt = reveal(conn, commitment)
+            except SmartCustomsError as exc:
+                fail(exc.message)
+        app_ctx.bus.publish(
+            AdminAction(actor=actor(), action="ledger_commitment_opened", target=commitment)
+        )
+    opening = {"commitment": commitment, "value": value, "salt": base64.b64encode(salt).decode()}
+    typer.echo(json.dumps(opening, ensure_ascii=False))
+
+
+@app.command("check-commitment")
+def check_commitment_command(
+    commitment: Annotated[str, typer.Argument(help="sha256:… from the record.")],
+    value: Annotated[str, typer.Option(help='The revealed value, as JSON ("10.0.0.7").')],
+    salt: Annotated[str, typer.Option(help="The revealed salt, base64.")],
+) -> None:
+    """Check that a revealed value and salt open a commitment (offline)."""
+    try:
+        parsed = json.loads(value)
+        raw_salt = base64.b64decode(salt, validate=True)
+    except (ValueError, TypeError) as exc:
+        fail(f"bad value or salt: {exc}")
+    if not check_commitment(commitment, parsed, raw_salt):
+        fail("the value and salt do not open this commitment")
+    console.print("the value and salt open this commitment")
+
+
+# -- witness ----------------------------------------------------------------------------------
+
+
+@witness_app.command("vkey")
+def witness_vkey(ctx: typer.Context) -> None:
+    """Print this witness's public key (cosignature/v1): give it to the partner's log."""
+    with open_context(ctx) as app_ctx:
+        typer.echo(ledger_of(app_ctx).witness_signer().verifier().key_string())
+
+
+@witness_app.command("add-log")
+def witness_add_log(
+    ctx: typer.Context,
+    vkey: Annotated[str, typer.Argument(help="The partner log's verifier key.")],
+    origin: Annotated[
+        str | None, typer.Option(help="Its origin [default: the key's name].")
+    ] = None,
+) -> None:
+    """Witness a partner's ledger: cosign its checkpoints signed by this key."""
+    with open_context(ctx) as app_ctx:
+        try:
+            with app_ctx.db.writer.begin() as conn:
+                log = add_log(conn, vkey, origin)
+        except SmartCustomsError as exc:
+            fail(exc.message)
+        app_ctx.bus.publish(
+            AdminAction(actor=actor(), action="ledger_witness_log_added", target=log.origin)
+        )
+    console.print(f"witnessing {log.origin} (latest cosigned size {log.size})", highlight=False)
+
+
+@witness_app.command("list")
+def witness_list(ctx: typer.Context) -> None:
+    """List the partner ledgers this instance witnesses."""
+    with open_context(ctx) as app_ctx, app_ctx.db.engine.connect() as conn:
+        logs = list_logs(conn)
+    for log in logs:
+        typer.echo(f"{log.origin}  size {log.size}  keys {' '.join(log.vkeys)}")
+
+
+@witness_app.command("serve")
+def witness_serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address [default: from settings].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: from settings].")] = None,
+) -> None:
+    """Serve only the witness endpoint (POST /ledger/witness/add-checkpoint) and /health.
+
+    For exposing the witness to partners without exposing the rest of smartcustoms.
+    """
+    import uvicorn
+
+    from smartcustoms.web.witness_app import create_witness_app
+
+    settings = settings_of(ctx, host=host, port=port)
+    with open_context(ctx) as app_ctx:
+        ledger_of(app_ctx).witness_signer()  # create the key now, not on the first request
+        console.print(f"witness listening on http://{settings.host}:{settings.port}")
+        uvicorn.run(
+            create_witness_app(app_ctx),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            server_header=False,
+        )

@@ -1,0 +1,237 @@
+"""``smartcustoms scans``: analyse container X-ray scans, and make simulated ones to try it on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from smartcustoms.cli import scans_evaluate, scans_store
+from smartcustoms.scans import (
+    ScanInputError,
+    ScanReadError,
+    analyze,
+    read_scan,
+    write_dicos,
+    write_tiff,
+)
+from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.findings import Report
+from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulationSpec, simulate_scan
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help=(
+        "Container X-ray scans: the machine's first look before an image analyst's.\n\n"
+        "`analyze` reads a scan (16-bit TIFF with its JSON sidecar, or DICOS) and checks it "
+        "against the declaration: is an empty container empty, does the imaged mass match the "
+        "declared mass, is there anything unlike the declared goods. `simulate` writes a "
+        "realistic simulated scan, with known contents, to try it on."
+    ),
+    no_args_is_help=True,
+)
+# The review workflow's commands: into the queue, and labelled data out and measured.
+app.command("import", help=scans_store.IMPORT_HELP)(scans_store.import_scan)
+app.command("export-labels", help=scans_store.EXPORT_HELP)(scans_store.export_labels)
+app.command("evaluate", help=scans_evaluate.EVALUATE_HELP)(scans_evaluate.evaluate_command)
+
+_out = Console()
+_err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    _err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+_ANALYZE_HELP = "\n\n".join(
+    (
+        "Analyse one scan file and print what the analyses found.",
+        "FILE is a 16-bit TIFF (one page per energy channel) with its sidecar scan.json next to "
+        "it (or inside the TIFF), or a DICOS DX file. Give what the declaration says to compare "
+        "against: the gross mass with --declared-gross-kg and the goods with --hs-code; a "
+        "container declared empty is checked for any object heavier than 0.7 kg.",
+        "  smartcustoms scans analyze scan.tif --declared-gross-kg 24300 --hs-code 6309.00",
+        "The decision is ALARM (something needs an analyst's look), CLEAR, or UNKNOWN (the scan "
+        "cannot settle it, e.g. goods too dense to weigh). --json prints the full report in the "
+        "shape of a DICOS threat detection report. A file that cannot be read, or a malformed "
+        "argument, exits with status 2 and says what is wrong.",
+    )
+)
+
+
+def _print_report(report: Report) -> None:
+    colour = {"ALARM": "bold red", "CLEAR": "bold green"}.get(report.alarm_decision, "bold yellow")
+    scan = report.scan
+    _out.print(
+        f"[{colour}]{report.alarm_decision}[/]  {scan.get('file') or ''}  container "
+        f"{scan.get('container_number') or '?'} ({scan.get('container_type') or 'type unknown'}), "
+        f"scanner {scan.get('scanner_id')}, {report.total_processing_time_ms:.0f} ms",
+        highlight=False,
+    )
+    table = Table("check", "result", "summary", show_edge=False)
+    for check in report.checks:
+        table.add_row(check.analysis, check.status, check.summary)
+    _out.print(table)
+    for f in report.findings:
+        where = ""
+        if f.region is not None:
+            c0, r0, c1, r1 = f.region.bbox_px
+            where = f" at columns {c0}–{c1}, rows {r0}–{r1}"
+        _out.print(
+            f"  #{f.id} [{f.flag}] {f.description}{where} (score {f.probability:.2f})",
+            highlight=False,
+        )
+
+
+@app.command("analyze", help=_ANALYZE_HELP)
+def analyze_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The scan: a .tif/.tiff (with its .json sidecar) or a DICOS .dcm file.",
+            show_default=False,
+        ),
+    ],
+    declared_gross_kg: Annotated[
+        float | None,
+        typer.Option(
+            "--declared-gross-kg",
+            help="Declared gross mass of the container and its goods, kg.",
+            show_default=False,
+        ),
+    ] = None,
+    hs_code: Annotated[
+        str | None,
+        typer.Option(
+            "--hs-code",
+            help="HS code of the declared goods, e.g. 6309.00 (4 to 10 digits).",
+            show_default=False,
+        ),
+    ] = None,
+    tare_kg: Annotated[
+        float | None,
+        typer.Option(
+            "--tare-kg",
+            help="The container's tare from its CSC plate, kg (default: typical for its type).",
+            show_default=False,
+        ),
+    ] = None,
+    empty: Annotated[
+        bool, typer.Option("--empty", help="The container is declared empty.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+) -> None:
+    try:
+        scan = read_scan(file)
+        report = analyze(
+            scan,
+            declared_gross_kg=declared_gross_kg,
+            hs_code=hs_code,
+            tare_kg=tare_kg,
+            declared_empty=True if empty else None,
+        )
+    except (ScanReadError, ScanInputError) as exc:
+        _fail(exc.message)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+
+
+_SIMULATE_HELP = "\n\n".join(
+    (
+        "Write a simulated dual-energy scan – as a 9/6 MeV linac scanner would – with known "
+        "contents, and print what is in it.",
+        "Choose the container, the cargo and, if you like, a concealment; the same --seed always "
+        "gives the same file. OUTPUT ending in .dcm is written as DICOS, anything else as a "
+        "16-bit TIFF with its sidecar (OUTPUT with .json in place of its suffix).",
+        "  smartcustoms scans simulate scan.tif --cargo textile-cartons "
+        "--concealment cigarettes-in-textiles --seed 7\n"
+        "Then analyse it with the declared gross mass and HS code it printed:",
+        "  smartcustoms scans analyze scan.tif --declared-gross-kg 10620 --hs-code 6204.62",
+    )
+)
+
+
+@app.command("simulate", help=_SIMULATE_HELP)
+def simulate_command(
+    output: Annotated[
+        Path, typer.Argument(help="File to write (.tif, .tiff or .dcm).", show_default=False)
+    ],
+    container: Annotated[
+        ContainerType, typer.Option(help="Container type.", case_sensitive=False)
+    ] = ContainerType.DRY_40,
+    cargo: Annotated[
+        CargoKind, typer.Option(help="What it carries.", case_sensitive=False)
+    ] = CargoKind.PALLETS,
+    concealment: Annotated[
+        ConcealmentKind, typer.Option(help="What is hidden in it.", case_sensitive=False)
+    ] = ConcealmentKind.NONE,
+    concealment_kg: Annotated[
+        float | None,
+        typer.Option(
+            "--concealment-kg",
+            help=(
+                "Mass of the concealment, kg (default: 200 for cigarettes, 2 for small "
+                "organic, 1 for small steel …)."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same scan.", min=0)
+    ] = 0,
+    declared_gross_kg: Annotated[
+        float | None,
+        typer.Option(
+            "--declared-gross-kg",
+            help="Gross mass to record as declared (default: the true one).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    if concealment_kg is not None and concealment_kg <= 0:
+        _fail("--concealment-kg must be positive")
+    if output.suffix.lower() not in (".tif", ".tiff", ".dcm"):
+        _fail(f"{output.name}: OUTPUT must end in .tif, .tiff or .dcm")
+    if not output.parent.is_dir():
+        _fail(f"{output.parent}: no such directory")
+    spec = SimulationSpec(
+        container=container,
+        cargo=cargo,
+        concealment=concealment,
+        concealment_kg=concealment_kg,
+        seed=seed,
+        declared_gross_kg=declared_gross_kg,
+    )
+    try:
+        sim = simulate_scan(spec)
+    except ValueError as exc:
+        _fail(str(exc))
+    if output.suffix.lower() == ".dcm":
+        write_dicos(sim.scan, output)
+    else:
+        write_tiff(sim.scan, output)
+    t = sim.truth
+    meta = sim.scan.metadata
+    _out.print(
+        f"wrote {output} ({sim.scan.shape[0]} × {sim.scan.shape[1]}, dual energy)", highlight=False
+    )
+    _out.print(
+        f"  container {meta.container_number} {t.container.value}, tare {t.tare_kg:,.0f} kg; "
+        f"cargo {t.cargo_description} ({t.hs_code or 'no HS code'}), {t.cargo_kg:,.0f} kg; "
+        f"declared gross {meta.extra.get('declared_gross_kg')} kg",
+        highlight=False,
+    )
+    for o in t.concealed:
+        c0, r0, c1, r1 = o.bbox_px
+        _out.print(
+            f"  hidden: {o.description}, {o.mass_kg:,.1f} kg at columns {c0}–{c1}, rows {r0}–{r1}",
+            highlight=False,
+        )

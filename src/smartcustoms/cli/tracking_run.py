@@ -1,0 +1,232 @@
+"""``smartcustoms tracking listen`` and ``smartcustoms tracking simulate``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smartcustoms.cli.common import fail, open_context, settings_of
+from smartcustoms.core.errors import ConfigurationError
+from smartcustoms.tracking.listeners.mqtt import MqttConfig, parse_mqtt_url
+from smartcustoms.tracking.listeners.server import ListenConfig, run_listeners
+from smartcustoms.tracking.listeners.spec import ListenerSpec, parse_spec
+from smartcustoms.tracking.simulator import (
+    Fleet,
+    FleetConfig,
+    make_trucks,
+    packaged_routes,
+)
+from smartcustoms.tracking.simulator.encoders import ENCODERS
+
+__all__ = ["LISTEN_HELP", "listen", "simulate"]
+
+LISTEN_HELP = "\n\n".join(
+    (
+        "Run the device listeners: TCP, UDP and HTTP servers per protocol, and the MQTT "
+        "subscriber when a broker is set (SMARTCUSTOMS_TRACKING_MQTT_URL).",
+        "Each listener is 'protocol:transport:port' (SMARTCUSTOMS_TRACKING_LISTENERS, or "
+        "--listener, repeated); port 0 takes any free port and --ready-file says which. "
+        "Records are acknowledged to the device only once committed to the database; the "
+        "pipeline (transits, corridors, rules, alerts) runs in the same transaction.",
+        "With --workers N, N processes share the ports (SO_REUSEPORT) and the MQTT load "
+        "(shared subscription). SIGTERM or Ctrl+C stops gracefully.",
+    )
+)
+
+
+def listen(
+    ctx: typer.Context,
+    listener: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--listener",
+            "-l",
+            help="protocol:transport:port (repeat for several).",
+            show_default=False,
+        ),
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind [default: SMARTCUSTOMS_TRACKING_HOST]")
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="MQTT broker, mqtt://host:port [default: SMARTCUSTOMS_TRACKING_MQTT_URL]"
+        ),
+    ] = None,
+    no_mqtt: Annotated[bool, typer.Option("--no-mqtt", help="Do not subscribe to MQTT.")] = False,
+    mqtt_client_id: Annotated[
+        str | None, typer.Option(help="MQTT client ID (default: from the host name)")
+    ] = None,
+    ready_file: Annotated[
+        Path | None, typer.Option(help="Write the bound ports here (JSON) once listening.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Listener processes.")] = 1,
+    reuse_port: Annotated[
+        bool, typer.Option(help="Share the ports with other processes (SO_REUSEPORT).")
+    ] = False,
+    exit_with_parent: Annotated[
+        bool, typer.Option(help="Stop when the process that started this one ends.")
+    ] = False,
+) -> None:
+    """Run the device listeners (help text: ``LISTEN_HELP``)."""
+    settings = settings_of(ctx)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    specs = [parse_spec(s) for s in (listener or settings.tracking_listeners)]
+    if workers > 1:
+        _run_workers(ctx, workers, listener, host, mqtt, no_mqtt, exit_with_parent, specs)
+        return
+    url = None if no_mqtt else (mqtt or settings.tracking_mqtt_url)
+    mqtt_config = None
+    if url:
+        mhost, mport, user, password = parse_mqtt_url(url)
+        mqtt_config = MqttConfig(
+            host=mhost,
+            port=mport,
+            username=user,
+            password=password,
+            prefix=settings.tracking_mqtt_topic_prefix,
+            share_group=settings.tracking_mqtt_share_group,
+            client_id=mqtt_client_id or f"smartcustoms-ingest-{socket.gethostname()}",
+        )
+    config = ListenConfig(
+        specs=specs,
+        host=host or settings.tracking_host,
+        mqtt=mqtt_config,
+        idle_timeout_s=settings.tracking_idle_timeout_s,
+        reuse_port=reuse_port,
+        ready_file=ready_file,
+        exit_with_parent=exit_with_parent,
+    )
+    with open_context(ctx) as app_ctx:
+        run_listeners(app_ctx, config)
+
+
+def _run_workers(
+    ctx: typer.Context,
+    workers: int,
+    listener: list[str] | None,
+    host: str | None,
+    mqtt: str | None,
+    no_mqtt: bool,
+    exit_with_parent: bool,
+    specs: list[ListenerSpec],
+) -> None:
+    if any(s.port == 0 for s in specs):
+        raise ConfigurationError("--workers needs fixed ports: port 0 would differ per worker")
+    config = (ctx.find_root().obj or {}).get("config")
+    base = [sys.executable, "-m", "smartcustoms"]
+    if config:
+        base += ["--config", str(config)]
+    base += ["tracking", "listen", "--reuse-port", "--exit-with-parent"]
+    for item in listener or ():
+        base += ["--listener", item]
+    if host:
+        base += ["--host", host]
+    if mqtt:
+        base += ["--mqtt", mqtt]
+    if no_mqtt:
+        base.append("--no-mqtt")
+    name = socket.gethostname()
+    children = [
+        subprocess.Popen([*base, "--mqtt-client-id", f"smartcustoms-ingest-{name}-{n}"])  # noqa: S603
+        for n in range(workers)
+    ]
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    codes = [child.wait() for child in children]
+    if exit_with_parent:
+        os._exit(max(codes))
+    if any(codes):
+        raise typer.Exit(max(codes))
+
+
+def simulate(
+    devices: Annotated[int, typer.Option("--devices", "-n", min=1, max=200_000, help="Trucks.")],
+    protocol: Annotated[
+        str, typer.Option("--protocol", "-p", help=f"One of: {', '.join(ENCODERS)}.")
+    ],
+    target: Annotated[str, typer.Option(help="The listener (or MQTT broker), HOST:PORT.")],
+    incidents: Annotated[
+        float, typer.Option(min=0, help="Incidents per truck per hour (openings, deviations …).")
+    ] = 0.0,
+    interval: Annotated[float, typer.Option(min=0, help="Seconds between reports.")] = 10.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds [default: run on]")
+    ] = None,
+    speedup: Annotated[float, typer.Option(min=0, help="Trucks move this much faster.")] = 1.0,
+    records_per_frame: Annotated[
+        int, typer.Option(min=1, max=255, help="Records per frame (teltonika, mqtt).")
+    ] = 1,
+    incident_minutes: Annotated[
+        float, typer.Option(min=0, help="How long a deviation, stop or silence lasts.")
+    ] = 10.0,
+    corridor: Annotated[
+        str | None, typer.Option(help="Only this packaged corridor [default: all]")
+    ] = None,
+    first: Annotated[int, typer.Option(min=0, help="Number of the first device.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    exit_with_parent: Annotated[
+        bool, typer.Option(help="Stop when the process that started this one ends.")
+    ] = False,
+) -> None:
+    """Drive simulated trucks along the packaged corridors against a listener.
+
+    Real sockets, a real device protocol; some trucks misbehave (--incidents). Prints the
+    counters as JSON when it stops (after --duration, SIGTERM or Ctrl+C).
+    """
+    if protocol not in ENCODERS:
+        fail(f"--protocol: one of {', '.join(ENCODERS)}", code=2)
+    host, _, port_text = target.rpartition(":")
+    if not host or not port_text.isdigit():
+        fail("--target: HOST:PORT", code=2)
+    routes = list(packaged_routes(corridor).values())
+    if not routes:
+        fail(f"--corridor: no packaged corridor {corridor!r}", code=2)
+    trucks = make_trucks(devices, protocol, routes, seed=seed, first=first)
+    config = FleetConfig(
+        protocol=protocol,
+        host=host,
+        port=int(port_text),
+        interval_s=interval,
+        records_per_frame=records_per_frame,
+        speedup=speedup,
+        incidents_per_hour=incidents,
+        incident_minutes=incident_minutes,
+        seed=seed,
+    )
+    logging.basicConfig(level=logging.WARNING)
+    fleet = Fleet(config, trucks)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, fleet.stop)
+        if exit_with_parent:
+            parent = os.getppid()
+
+            async def watch() -> None:
+                while os.getppid() == parent:
+                    await asyncio.sleep(1)
+                fleet.stop()
+
+            loop.create_task(watch())  # noqa: RUF006 - ends with the loop
+        await fleet.run(duration)
+
+    asyncio.run(main())
+    typer.echo(json.dumps(fleet.stats.as_dict()))

@@ -1,0 +1,123 @@
+"""Storing declarations: batched, idempotent on (declarant, LRN), in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from smartcustoms.core import clock
+from smartcustoms.declarations.model import Declaration
+from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
+from smartcustoms.declarations.validate import hs_edition
+
+__all__ = ["StoreResult", "Stored", "get_declaration", "store_declarations"]
+
+CHUNK = 500  # rows per query: well under SQLite's and PostgreSQL's parameter limits
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    declaration: Declaration
+    created: bool  # False: the same (declarant, LRN) was already stored
+
+
+@dataclass
+class StoreResult:
+    stored: list[Stored] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return sum(s.created for s in self.stored)
+
+    @property
+    def existing(self) -> int:
+        return len(self.stored) - self.created
+
+
+def _existing_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        rows = session.execute(
+            select(DeclarationRow.declarant_id, DeclarationRow.lrn, DeclarationRow.id).where(
+                tuple_(DeclarationRow.declarant_id, DeclarationRow.lrn).in_(chunk)
+            )
+        )
+        for declarant, lrn, row_id in rows:
+            found[(declarant, lrn)] = row_id
+    return found
+
+
+def store_declarations(
+    session: Session,
+    declarations: Sequence[Declaration],
+    *,
+    source: str,
+    submitted_by: str,
+    today: date | None = None,
+) -> StoreResult:
+    """Insert the declarations not stored yet; report the ids of all, new and existing.
+
+    The caller has checked them (:func:`~smartcustoms.declarations.validate.parse_declaration`)
+    and owns the transaction: a failure part-way leaves nothing written.
+    """
+    keys = [(d.declarant.id, d.lrn) for d in declarations]
+    existing = _existing_ids(session, keys)
+    now = clock.now()
+    new = [(k, d) for k, d in zip(keys, declarations, strict=True) if k not in existing]
+    ids: dict[tuple[str, str], int] = dict(existing)
+    for start in range(0, len(new), CHUNK):
+        chunk = new[start : start + CHUNK]
+        header_rows = [
+            {
+                "declarant_id": d.declarant.id,
+                "lrn": d.lrn,
+                "mrn": d.mrn,
+                "function_code": d.function_code,
+                "type_code": d.type_code,
+                "office": d.office_of_declaration,
+                "importer_id": d.importer.id,
+                "issue_datetime": d.issue_datetime,
+                "received_at": now,
+                "hs_edition": hs_edition(d, today).name,
+                "source": source,
+                "submitted_by": submitted_by,
+                "document": d.model_dump(mode="json", exclude_defaults=True),
+            }
+            for _, d in chunk
+        ]
+        new_ids = session.scalars(
+            insert(DeclarationRow).returning(DeclarationRow.id, sort_by_parameter_order=True),
+            header_rows,
+        ).all()
+        item_rows = []
+        for (key, d), row_id in zip(chunk, new_ids, strict=True):
+            ids[key] = row_id
+            for item in d.items:
+                item_rows.append(
+                    {
+                        "declaration_id": row_id,
+                        "sequence": item.sequence,
+                        "hs_code": item.hs_code,
+                        "origin_country": item.origin_country,
+                        "customs_value": item.customs_value.value,
+                        "currency": item.customs_value.currency,
+                        "net_mass_kg": item.net_mass_kg,
+                        "gross_mass_kg": item.gross_mass_kg,
+                        "description": item.description,
+                    }
+                )
+        session.execute(insert(DeclarationItemRow), item_rows)
+    result = StoreResult()
+    for key, d in zip(keys, declarations, strict=True):
+        result.stored.append(Stored(id=ids[key], declaration=d, created=key not in existing))
+    return result
+
+
+def get_declaration(session: Session, declaration_id: int) -> DeclarationRow | None:
+    return session.get(DeclarationRow, declaration_id)

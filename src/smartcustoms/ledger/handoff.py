@@ -1,0 +1,98 @@
+"""Appends from a process that is not the sequencer: a queue table the sequencer drains.
+
+A process that does not hold the sequencer lease (another web worker, a CLI command while the
+server runs, a second replica) commits its entries to ``ledger_pending`` — from then on they
+survive a crash — and waits. The sequencer reads that table on every pass, stores the entries
+in the tree and, in the same transaction, writes each one's index back into its pending row.
+The waiter reads the indexes and deletes its rows. Rows of waiters that died are removed by
+the sequencer after :data:`STALE_AFTER`.
+
+If no sequencer takes the entries within the timeout the caller gets ServiceUnavailable, but the
+entries stay queued and are stored when a sequencer next runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from smartcustoms.core import clock
+from smartcustoms.core.db import Database
+from smartcustoms.core.errors import ServiceUnavailable
+from smartcustoms.ledger.tables import LedgerPending
+
+__all__ = ["STALE_AFTER", "assign", "hand_off", "purge_stale", "take_pending"]
+
+STALE_AFTER = timedelta(hours=1)
+
+
+def hand_off(db: Database, entries: Sequence[bytes], *, timeout: float) -> list[int]:
+    """Queue ``entries`` for the sequencer, durably, and return their indexes once stored.
+
+    Raises ServiceUnavailable after ``timeout`` seconds without a sequencer.
+    """
+    now = clock.now()
+    with db.writer.begin() as conn:
+        ids = list(
+            conn.execute(
+                insert(LedgerPending).returning(LedgerPending.id, sort_by_parameter_order=True),
+                [{"data": e, "created_at": now} for e in entries],
+            ).scalars()
+        )
+    deadline = time.monotonic() + timeout
+    pause = 0.002
+    while True:
+        with db.engine.connect() as conn:  # a plain read: polling must not take the write lock
+            query = select(LedgerPending.id, LedgerPending.idx).where(
+                LedgerPending.id.in_(ids), LedgerPending.idx.is_not(None)
+            )
+            got = {int(pid): int(idx) for pid, idx in conn.execute(query) if idx is not None}
+        if len(got) == len(ids):
+            with db.writer.begin() as conn:
+                conn.execute(delete(LedgerPending).where(LedgerPending.id.in_(ids)))
+            return [got[i] for i in ids]
+        if time.monotonic() > deadline:
+            raise ServiceUnavailable(
+                f"no ledger sequencer stored the entry within {timeout:g} s; it is queued and "
+                "will be stored when the sequencer runs",
+                code="ledger_unavailable",
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
+def take_pending(conn: Connection, limit: int) -> list[tuple[int, bytes]]:
+    """Return up to ``limit`` queued ``(id, entry)`` not yet stored, oldest first."""
+    query = (
+        select(LedgerPending.id, LedgerPending.data)
+        .where(LedgerPending.idx.is_(None))
+        .order_by(LedgerPending.id)
+        .limit(limit)
+    )
+    return [(int(i), bytes(d)) for i, d in conn.execute(query)]
+
+
+def assign(conn: Connection, ids: Sequence[int], first_index: int) -> None:
+    """Record, in the sequencer's write transaction, that queued ``ids`` got consecutive
+    indexes from ``first_index``."""
+    if ids:
+        conn.execute(
+            update(LedgerPending)
+            .where(LedgerPending.id == bindparam("pid"))
+            .values(idx=bindparam("new_idx")),
+            [{"pid": pid, "new_idx": first_index + n} for n, pid in enumerate(ids)],
+        )
+
+
+def purge_stale(conn: Connection) -> int:
+    """Delete stored rows whose waiter never came back for them; return how many."""
+    cutoff = clock.now() - STALE_AFTER
+    result = conn.execute(
+        delete(LedgerPending).where(
+            LedgerPending.idx.is_not(None), LedgerPending.created_at < cutoff
+        )
+    )
+    return int(result.rowcount)

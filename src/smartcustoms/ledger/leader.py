@@ -1,0 +1,136 @@
+"""Who is the sequencer: one lease per database, held by at most one ledger at a time.
+
+* PostgreSQL: a session-level advisory lock, held on a connection the lease keeps open. If the
+  process dies or the connection drops, the server releases it.
+* SQLite: an exclusive ``flock`` on a file beside the database. SQLite databases are local
+  files, so every process that can write the database can take the lock; the kernel releases
+  it when the process dies.
+
+A lease is only a way to elect; it is not what keeps the tree safe. Every write also moves the
+stored tree head from the size the writer knew (see :mod:`smartcustoms.ledger.store`), so a
+sequencer that lost its lease without noticing fails its next write instead of forking the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from smartcustoms.core.db import Database
+
+__all__ = ["AdvisoryLease", "FileLease", "Lease", "lease_for"]
+
+# pg_advisory_lock takes a signed 64-bit key; derive a fixed one from a name nobody else uses.
+_PG_KEY = int.from_bytes(hashlib.sha256(b"smartcustoms/ledger/sequencer").digest()[:8], "big")
+_PG_KEY -= (1 << 64) if _PG_KEY >= 1 << 63 else 0
+
+
+class Lease(Protocol):
+    def try_acquire(self) -> bool:
+        """Take the lease if nobody holds it; return whether this lease now holds it."""
+        ...
+
+    def still_held(self) -> bool:
+        """Whether the lease is still held (a cheap check, made before each write)."""
+        ...
+
+    def release(self) -> None: ...
+
+
+class FileLease:
+    """An exclusive ``flock`` on ``path`` (SQLite)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        if self._fd is not None:
+            return True
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def still_held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+class AdvisoryLease:
+    """A PostgreSQL session advisory lock on a connection of its own."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: Connection | None = None
+
+    def try_acquire(self) -> bool:
+        if self._conn is not None:
+            return self.still_held()
+        conn = self._db.engine.connect()
+        try:
+            got = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_KEY}).scalar()
+            )
+            conn.commit()  # a session lock outlives the transaction; don't sit idle in one
+        except DBAPIError:
+            conn.close()
+            return False
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def still_held(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            self._conn.execute(text("SELECT 1"))
+            self._conn.commit()
+        except DBAPIError:
+            self._drop()
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
+                self._conn.commit()
+            except DBAPIError:
+                pass  # the connection is gone, and the lock with it
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(DBAPIError):
+                self._conn.close()
+            self._conn = None
+
+
+def lease_for(db: Database) -> Lease:
+    """The sequencer lease for ``db``."""
+    if db.is_sqlite:
+        database = make_url(db.url).database
+        if not database or database == ":memory:":
+            raise ValueError("the ledger needs a SQLite file, not an in-memory database")
+        return FileLease(Path(database + ".ledger-lock"))
+    return AdvisoryLease(db)

@@ -1,0 +1,85 @@
+"""Risk engine core: features, model, explanations, evaluation and targeting rules.
+
+Storage-free: everything here works on pandas tables and bytes; the declarations layer stores
+them. What the selectivity and web layers call:
+
+* items: :func:`prepare_items` checks and types a table with the :data:`ITEM_FIELDS` columns
+  (:func:`from_kcs` maps the KCS columns; :func:`load_kcs` reads the packaged KCS data);
+* model: :class:`RiskModel` (``fit``, ``predict_proba``, ``decision_function``, ``explain``,
+  ``observe``/``record`` to keep its :class:`HistoryState` current); :func:`save_model` /
+  :func:`load_model` with its :class:`ModelCard`;
+* reasons: :class:`Explanation` of :class:`Reason` (message id + parameters), rendered with
+  :func:`render_message` in English or French (:data:`MESSAGES` for translators);
+* evaluation: :func:`ranking_metrics`, :func:`evaluate_seeds`, :func:`top_share`;
+* rules: :func:`parse` a targeting rule into an :class:`Expression` (``evaluate`` a batch,
+  ``matches`` one declaration); errors are :class:`RuleSyntaxError` with the column.
+"""
+
+from smartcustoms.risk.calibration import Calibrator
+from smartcustoms.risk.card import MODEL_FORMAT, ModelCard, load_model, save_model
+from smartcustoms.risk.classifier import CalibratedLGBMClassifier
+from smartcustoms.risk.datasets import kcs_table, load_kcs
+from smartcustoms.risk.evaluate import (
+    RATES,
+    evaluate_seeds,
+    inspection_curve,
+    precision_at,
+    ranking_metrics,
+    recall_at,
+    revenue_at,
+    top_share,
+)
+from smartcustoms.risk.explain import Explanation, Reason
+from smartcustoms.risk.features.history import HistoryState
+from smartcustoms.risk.features.matrix import FEATURE_NAMES
+from smartcustoms.risk.fingerprint import TrainingSummary
+from smartcustoms.risk.messages import LANGUAGES, MESSAGES, render_message, render_template
+from smartcustoms.risk.model import RiskModel
+from smartcustoms.risk.rules import Expression, RuleInputError, RuleSyntaxError, parse
+from smartcustoms.risk.schema import (
+    DERIVED_FIELDS,
+    ITEM_FIELDS,
+    FieldSpec,
+    PreparedItems,
+    from_kcs,
+    prepare_items,
+)
+
+__all__ = [
+    "DERIVED_FIELDS",
+    "FEATURE_NAMES",
+    "ITEM_FIELDS",
+    "LANGUAGES",
+    "MESSAGES",
+    "MODEL_FORMAT",
+    "RATES",
+    "CalibratedLGBMClassifier",
+    "Calibrator",
+    "Explanation",
+    "Expression",
+    "FieldSpec",
+    "HistoryState",
+    "ModelCard",
+    "PreparedItems",
+    "Reason",
+    "RiskModel",
+    "RuleInputError",
+    "RuleSyntaxError",
+    "TrainingSummary",
+    "evaluate_seeds",
+    "from_kcs",
+    "inspection_curve",
+    "kcs_table",
+    "load_kcs",
+    "load_model",
+    "parse",
+    "precision_at",
+    "prepare_items",
+    "ranking_metrics",
+    "recall_at",
+    "render_message",
+    "render_template",
+    "revenue_at",
+    "save_model",
+    "top_share",
+]

@@ -1,0 +1,38 @@
+"""What the past says about each row, before it becomes model features.
+
+Both ways of computing the past (the time-ordered pass over a training table in
+:mod:`~smartcustoms.risk.features.past`, and the serving state in
+:mod:`~smartcustoms.risk.features.history`) produce a :class:`PastStats`; one function then turns
+it into the feature matrix (:mod:`~smartcustoms.risk.features.matrix`), so training and serving
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartcustoms.risk.features.unit_value import PeerSummary
+
+__all__ = ["GroupCounts", "PastStats"]
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Per row, the past of the row's value of one group."""
+
+    seen: np.ndarray  # declarations seen before
+    inspected: np.ndarray  # of which inspected with a recorded result
+    irregular: np.ndarray  # of which an irregularity was found
+    last_day: np.ndarray  # day of the latest earlier declaration, NaN if none
+
+
+@dataclass(frozen=True)
+class PastStats:
+    """The past of every row of a batch: per group, overall, and unit-value peers."""
+
+    groups: dict[str, GroupCounts]
+    total_inspected: np.ndarray  # per row: all inspections recorded before it
+    total_irregular: np.ndarray
+    unit_value_peers: PeerSummary

@@ -1,0 +1,191 @@
+"""Trained models in the database, and the active one in memory, kept current.
+
+The database is the source of truth. A process loads the active model once, then before each
+scoring catches its history up with what was stored since — declarations lodged (observed) and
+inspection results (recorded) — so every web worker scores against the same past, and a restart
+loses nothing. A lock serialises catching up and scoring within a process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from smartcustoms.core import clock
+from smartcustoms.core.db import Database
+from smartcustoms.core.errors import NotFound
+from smartcustoms.core.events import AdminAction
+from smartcustoms.core.unit import Unit
+from smartcustoms.declarations.tables import DeclarationRow
+from smartcustoms.risk.card import ModelCard, load_model
+from smartcustoms.risk.items import items_frame
+from smartcustoms.risk.model import RiskModel
+from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow, RiskModelRow
+
+__all__ = ["ActiveModel", "activate", "active_model", "list_models"]
+
+CATCH_UP_CHUNK = 5000
+# Counting a few declarations into the history costs about as much as a thousand: they are
+# counted in batches, at least every CATCH_UP_EVERY_S seconds, so the history lags lodging by
+# a few seconds at most.
+CATCH_UP_BATCH = 256
+CATCH_UP_EVERY_S = 5.0
+RECENT_DECISIONS = 2000
+SCORES_TTL_S = 10.0
+
+
+@dataclass
+class ActiveModel:
+    version: str
+    model: RiskModel
+    card: ModelCard
+    declarations_seen: int  # highest declaration id in the model's history
+    inspections_seen: int  # highest inspection id recorded into it
+    caught_up_at: float = 0.0  # time.monotonic() of the last catch-up
+    _scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _scores_at: float = -1e9
+
+    def recent_scores(self, session: Session) -> np.ndarray:
+        """Declaration scores of the latest decisions made with this model (cached briefly)."""
+        now = time.monotonic()
+        if now - self._scores_at > SCORES_TTL_S:
+            recent = session.scalars(
+                select(LaneDecisionRow.score)
+                .where(
+                    LaneDecisionRow.model_version == self.version,
+                    LaneDecisionRow.score.is_not(None),
+                )
+                .order_by(LaneDecisionRow.id.desc())
+                .limit(RECENT_DECISIONS)
+            ).all()
+            self._scores = np.asarray(recent, dtype=float)
+            self._scores_at = now
+        return self._scores
+
+
+class _Slot:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.active: ActiveModel | None = None
+
+
+_slots: weakref.WeakKeyDictionary[Database, _Slot] = weakref.WeakKeyDictionary()
+_slots_lock = threading.Lock()
+
+
+def _slot(db: Database) -> _Slot:
+    with _slots_lock:
+        slot = _slots.get(db)
+        if slot is None:
+            slot = _slots[db] = _Slot()
+        return slot
+
+
+@contextmanager
+def active_model(
+    db: Database, session: Session, *, below_declaration_id: int | None = None
+) -> Iterator[ActiveModel | None]:
+    """The active model, caught up with everything stored before ``below_declaration_id``.
+
+    Held under the process's lock until the ``with`` block ends, so scoring and observing the
+    scored declarations happen as one step.
+    """
+    slot = _slot(db)
+    with slot.lock:
+        row = session.execute(
+            select(RiskModelRow.id, RiskModelRow.version).where(RiskModelRow.active)
+        ).first()
+        if row is None:
+            slot.active = None
+            yield None
+            return
+        if slot.active is None or slot.active.version != row.version:
+            stored = session.get(RiskModelRow, row.id)
+            assert stored is not None
+            model, card = load_model(stored.artefact)
+            slot.active = ActiveModel(
+                version=stored.version,
+                model=model,
+                card=card,
+                declarations_seen=stored.through_declaration_id,
+                inspections_seen=stored.through_inspection_id,
+            )
+        _catch_up(session, slot.active, below_declaration_id)
+        yield slot.active
+
+
+def _catch_up(session: Session, active: ActiveModel, below: int | None) -> None:
+    if time.monotonic() - active.caught_up_at < CATCH_UP_EVERY_S:
+        pending = session.scalar(
+            select(func.count())
+            .select_from(DeclarationRow)
+            .where(DeclarationRow.id > active.declarations_seen)
+        )
+        if (pending or 0) < CATCH_UP_BATCH:
+            return
+    active.caught_up_at = time.monotonic()
+    while True:
+        query = (
+            select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
+            .where(DeclarationRow.id > active.declarations_seen)
+            .order_by(DeclarationRow.id)
+            .limit(CATCH_UP_CHUNK)
+        )
+        if below is not None:
+            query = query.where(DeclarationRow.id < below)
+        rows = session.execute(query).all()
+        if not rows:
+            break
+        active.model.observe(items_frame((r.id, r.document, r.received_at) for r in rows))
+        active.declarations_seen = rows[-1].id
+    while True:
+        found = session.execute(
+            select(InspectionRow.id, InspectionRow.irregular, DeclarationRow.id,
+                   DeclarationRow.document, DeclarationRow.received_at)
+            .join(DeclarationRow, DeclarationRow.id == InspectionRow.declaration_id)
+            .where(
+                InspectionRow.id > active.inspections_seen,
+                DeclarationRow.id <= active.declarations_seen,
+            )
+            .order_by(InspectionRow.id)
+            .limit(CATCH_UP_CHUNK)
+        ).all()  # fmt: skip
+        if not found:
+            break
+        frame = items_frame((r[2], r[3], r[4]) for r in found)
+        outcome_by_declaration = {str(r[2]): float(r[1]) for r in found}
+        outcomes = np.array([outcome_by_declaration[d] for d in frame["declaration_id"]])
+        active.model.record(frame, outcomes)
+        active.inspections_seen = found[-1][0]
+
+
+def forget_active(db: Database) -> None:
+    """Drop the in-memory model (tests, and after activation in this process)."""
+    slot = _slot(db)
+    with slot.lock:
+        slot.active = None
+
+
+def list_models(session: Session) -> list[RiskModelRow]:
+    return list(session.scalars(select(RiskModelRow).order_by(RiskModelRow.created_at.desc())))
+
+
+def activate(unit: Unit, version: str, *, actor: str) -> RiskModelRow:
+    """Make ``version`` the model that scores new declarations (one active at a time)."""
+    row = unit.session.scalar(select(RiskModelRow).where(RiskModelRow.version == version))
+    if row is None:
+        raise NotFound(f"no model version {version!r}", details=[{"field": "version"}])
+    unit.session.execute(update(RiskModelRow).values(active=False))
+    row.active = True
+    row.activated_at = clock.now()
+    row.activated_by = actor
+    unit.emit(AdminAction(actor=actor, action="risk_model_activated", target=version))
+    return row

@@ -1,0 +1,406 @@
+"""Regions inconsistent with the declared goods.
+
+The load is cut into tiles (:mod:`.tiles`). Each tile's Z_eff and areal density are compared with
+the other tiles at the same height in the same container – the same goods, the same beam angle,
+the same calibration errors – in robust standard deviations. Connected tiles that stand out
+together form a region, scored by the sum of their deviations over the square root of their
+number (a matched filter for a block of unknown size). A region is then explained by the
+material of its *excess* over the tiles around it:
+
+* ``metal``: found separately, pixel by pixel – attenuation above the local goods that
+  decomposes as metal (Z ≥ 18), scored by its mass; a block of ``METAL_ALARM_KG`` or more among
+  light organic goods alarms;
+* ``thin-plate``: a metal excess of under 3 g/cm² – a repair patch in a wall, not alarmed on;
+* ``composition``: the same goods' density but another material – tobacco's mineral ash among
+  textiles, for instance;
+* ``density``: the goods' material but a denser or lighter block.
+
+Only goods the HS code says are light and organic are held to this; for mixed loads (machinery,
+vehicles) the comparison is not meaningful and the analysis says so. The alarm thresholds – one
+for composition and metal regions, one for density regions – are the heading's own, from past
+cleared scans (:mod:`.history`), when there are enough of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from smartcustoms.scans.analyses.goods import GoodsProfile
+from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
+from smartcustoms.scans.analyses.imaging import Imaged
+from smartcustoms.scans.analyses.tiles import TileMap, tile_map
+from smartcustoms.scans.physics.materials import MaterialClass, class_of_z
+
+__all__ = [
+    "CONCEALMENT_ANALYSIS_VERSION",
+    "DEFAULT_THRESHOLDS",
+    "METAL_ALARM_KG",
+    "ConcealmentResult",
+    "Region",
+    "find_concealments",
+]
+
+CONCEALMENT_ANALYSIS_VERSION = "concealment/1.0"
+# Region scores above which a region alarms when the heading has no history: ≈5 % false alarms
+# in all on the simulated textile loads of bench/scans_concealment.py.
+DEFAULT_THRESHOLDS = (20.0, 24.0)  # (composition, density)
+# A tile stands out beyond this many robust standard deviations. (A second, lower level for
+# blocks only one case deep along the beam was tried: it raised false alarms as much as
+# detections – see the bench.)
+_TILE_SIGMAS = (3.5,)
+_CLIP = 6.0  # no single tile counts for more than this
+_MIN_TILES = 2
+_TOP_TILES = 2
+_THIN_PLATE = 3.0  # g/cm²
+_METAL_Z = 18.0
+_METAL_DELTA_Z = 1.5
+_METAL_MIN_ALPHA = 0.4  # excess attenuation of ≈12 g/cm² of steel
+_POSTS_M = 0.12
+_GROUP_PX = 6
+_MAX_ASPECT = 5.0
+_METAL_MIN_KG = 10.0  # metal blocks lighter than this are not reported
+METAL_ALARM_KG = 25.0  # among light organic goods, this much metal in one block alarms
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region that does not look like the goods around it."""
+
+    kind: str  # "metal", "composition", "density" or "thin-plate"
+    bbox: tuple[int, int, int, int]  # (col0, row0, col1, row1) in the image, end-exclusive
+    score: float
+    tiles: int
+    delta_z: float  # mean Z_eff above the same rows' goods
+    delta_areal_density: float  # g/cm² above the goods around it
+    excess_z: float | None  # Z_eff of what the region adds, when it adds enough to tell
+    excess_class: MaterialClass | None
+    excess_kg: float  # Δλ × area: mass added (negative: removed) relative to the goods around
+    alarm: bool
+    probability: float
+
+
+@dataclass(frozen=True)
+class ConcealmentResult:
+    applicable: bool
+    reason: str
+    regions: tuple[Region, ...]
+    thresholds: tuple[float, float]  # (composition, density); metal: METAL_ALARM_KG
+    threshold_source: str  # "default" or the heading's history
+    load: LoadSummary | None
+    load_z_scores: tuple[float, float] | None  # this load against the heading's history
+    version: str = CONCEALMENT_ANALYSIS_VERSION
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def alarm(self) -> bool:
+        return any(r.alarm for r in self.regions)
+
+
+def _row_reference(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Median of the valid tiles in each tile row (global median where a row has few)."""
+    overall = float(np.median(values[valid])) if valid.any() else 0.0
+    ref = np.full(values.shape[0], overall)
+    for i in range(values.shape[0]):
+        if valid[i].sum() >= 8:
+            ref[i] = float(np.median(values[i][valid[i]]))
+    return ref
+
+
+def _conditional(
+    values: NDArray[np.float64], valid: NDArray[np.bool_], given: NDArray[np.float64], bins: int = 8
+) -> NDArray[np.float64]:
+    """``values`` less their median at similar ``given`` (robust binned regression).
+
+    Z_eff read through more goods drifts with areal density (beam hardening the calibration
+    does not fully undo); comparing tiles only with tiles of similar density removes that."""
+    x, y = given[valid], values[valid]
+    edges = np.quantile(x, np.linspace(0.0, 1.0, bins + 1))
+    which = np.clip(np.searchsorted(edges, given, side="right") - 1, 0, bins - 1)
+    centre = np.full(bins, float(np.median(y)))
+    for k in range(bins):
+        sel = which[valid] == k
+        if sel.sum() >= 5:
+            centre[k] = float(np.median(y[sel]))
+    return np.asarray(values - centre[which], dtype=np.float64)
+
+
+def _zscores(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
+    dev = values - _row_reference(values, valid)[:, None]
+    sigma = max(1.4826 * float(np.median(np.abs(dev[valid]))), 1e-6)
+    return np.where(valid, np.clip(dev / sigma, -_CLIP, _CLIP), 0.0)
+
+
+def _probability(score: float, threshold: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-(score - threshold) / 2.0)))
+
+
+def _explain(
+    imaged: Imaged, tm: TileMap, members: NDArray[np.bool_], anomalous: NDArray[np.bool_]
+) -> tuple[float, float | None, float]:
+    """Δλ, Z_eff of the excess and the excess mass of a region against the tiles around it."""
+    ring = ndimage.binary_dilation(members, iterations=2) & ~members & tm.valid & ~anomalous
+    if ring.sum() < 3:
+        ring = ndimage.binary_dilation(members, iterations=4) & ~members & tm.valid
+    if ring.sum() < 3:
+        return 0.0, None, 0.0
+    d_lam = float(tm.areal_density[members].mean() - tm.areal_density[ring].mean())
+    d_high = float(tm.alpha_high[members].mean() - tm.alpha_high[ring].mean())
+    d_low = float(tm.alpha_low[members].mean() - tm.alpha_low[ring].mean())
+    excess_z = None
+    if d_high > 0.03 and d_low > 0.03:
+        rows = np.flatnonzero(members.any(axis=1))
+        angle = float(tm.angle_deg[rows].mean())
+        excess_z = float(imaged.decomposer.z_of(d_high, d_high / d_low, angle)[0])
+    tx, ty = tm.size_px
+    kg = d_lam * members.sum() * tx * ty * imaged.pixel_area_cm2 / 1000.0
+    return d_lam, excess_z, kg
+
+
+def _block_median(a: NDArray[np.float32], block: int, window: int) -> NDArray[np.float32]:
+    """A smooth background: medians of ``block``-pixel blocks, then of ``window`` blocks around."""
+    nr, nc = a.shape[0] // block, a.shape[1] // block
+    if nr == 0 or nc == 0:
+        return np.full_like(a, np.median(a))
+    coarse = np.median(
+        a[: nr * block, : nc * block]
+        .reshape(nr, block, nc, block)
+        .transpose(0, 2, 1, 3)
+        .reshape(nr, nc, -1),
+        axis=2,
+    )
+    coarse = ndimage.median_filter(coarse, size=window, mode="nearest")
+    full = np.repeat(np.repeat(coarse, block, axis=0), block, axis=1)
+    out = np.empty_like(a)
+    out[: full.shape[0], : full.shape[1]] = full
+    out[full.shape[0] :, :] = out[full.shape[0] - 1 : full.shape[0], :] if full.shape[0] else 0
+    out[:, full.shape[1] :] = out[:, full.shape[1] - 1 : full.shape[1]]
+    return out
+
+
+def _metal_regions(imaged: Imaged, limit: float) -> list[Region]:
+    """Metal blocks: pixels whose attenuation above the local goods is that of metal.
+
+    The excess over a smooth background (block medians, ≈0.5 m) is decomposed on its own into
+    areal density and Z_eff, as if the block were alone in the beam; connected metal excess
+    weighing ``_METAL_MIN_KG`` or more is a region. Its score is the excess mass in kilograms."""
+    low = imaged.attenuation.low
+    assert low is not None
+    c0, r0, c1, r1 = imaged.geometry.interior
+    high = imaged.attenuation.high[r0:r1, c0:c1]
+    low = low[r0:r1, c0:c1]
+    block = max(4, round(0.09 * 1000 / imaged.scan.pitch_x_mm))
+    d_high = ndimage.gaussian_filter(high - _block_median(high, block, 5), 1.0)
+    d_low = ndimage.gaussian_filter(low - _block_median(low, block, 5), 1.0)
+    candidate = (d_high > _METAL_MIN_ALPHA) & (d_low > _METAL_MIN_ALPHA)
+    if not candidate.any():
+        return []
+    # Decompose only the candidate pixels: the excess alone, as if nothing else were in the beam.
+    rr, cc = np.nonzero(candidate)
+    angles = imaged.scan.row_angles_deg()[r0:r1][rr]
+    ratio = d_high[rr, cc] / d_low[rr, cc]
+    z_px = imaged.decomposer.z_of(d_high[rr, cc], ratio, angles)
+    lam = np.zeros(candidate.shape, dtype=np.float32)
+    z_map = np.zeros(candidate.shape, dtype=np.float32)
+    lam[rr, cc] = imaged.decomposer.areal_density_of(d_high[rr, cc], ratio, angles)
+    z_map[rr, cc] = z_px
+    metal = candidate & (z_map >= _METAL_Z)
+    # The corner posts stand inside both ends of the load space: steel that belongs there.
+    posts = round(_POSTS_M * 1000 / imaged.scan.pitch_x_mm)
+    metal[:, :posts] = False
+    metal[:, metal.shape[1] - posts :] = False
+    # Thin lines – boards and gaps seen edge-on, where blur fakes a metal-like ratio – go.
+    metal = ndimage.binary_opening(metal, iterations=2)
+    # Pieces packed together (a crate of parts) make one region.
+    grouped = ndimage.binary_dilation(metal, iterations=_GROUP_PX)
+    labels, _ = ndimage.label(grouped, structure=np.ones((3, 3), dtype=bool))
+    labels[~metal] = 0
+    out = []
+    area = imaged.pixel_area_cm2
+    for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None:
+            continue
+        members = labels[sl] == k
+        kg = float(lam[sl][members].sum(dtype=np.float64) * area / 1000.0)
+        h, w = members.shape
+        # Long thin bands are the edges between tiers of sacks or cartons, not blocks.
+        if kg < _METAL_MIN_KG or max(h, w) > _MAX_ASPECT * min(h, w):
+            continue
+        z = float(np.median(z_map[sl][members]))
+        bbox = (sl[1].start + c0, sl[0].start + r0, sl[1].stop + c0, sl[0].stop + r0)
+        out.append(
+            Region(
+                kind="metal",
+                bbox=bbox,
+                score=kg,
+                tiles=0,
+                delta_z=0.0,
+                delta_areal_density=float(lam[sl][members].mean()),
+                excess_z=z,
+                excess_class=MaterialClass.METAL,
+                excess_kg=kg,
+                alarm=kg >= limit,
+                probability=_probability(kg / 5.0, limit / 5.0),
+            )
+        )
+    return out
+
+
+def _below_load_top(valid: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Drop the top two tiles of each tile column: the load's top tier is uneven (a package
+    more or less along the beam), which no other tile row can serve as a reference for."""
+    out = valid.copy()
+    has = valid.any(axis=0)
+    top = np.argmax(valid, axis=0)
+    for j in np.flatnonzero(has):
+        out[top[j] : top[j] + _TOP_TILES, j] = False
+    return out
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+def _combine(regions: list[Region], limits: tuple[float, float]) -> list[Region]:
+    """A block that stands out in both Z_eff and density is stronger evidence than either:
+    a composition region overlapping a density region scores their quadrature sum."""
+    out = []
+    for r in regions:
+        if r.kind == "composition":
+            dens = [d.score for d in regions if d.kind == "density" and _overlap(d.bbox, r.bbox)]
+            if dens:
+                score = float(np.hypot(r.score, max(dens)))
+                r = replace(
+                    r,
+                    score=score,
+                    alarm=score >= limits[0],
+                    probability=_probability(score, limits[0]),
+                )
+        out.append(r)
+    return out
+
+
+def find_concealments(
+    imaged: Imaged,
+    goods: GoodsProfile | None,
+    history: HeadingProfile | None = None,
+    *,
+    false_alarm_rate: float = 0.05,
+    thresholds: tuple[float, float] | None = None,
+) -> ConcealmentResult:
+    """Regions of the load inconsistent with ``goods`` (and with the heading's history)."""
+    if imaged.attenuation.low is None:
+        return ConcealmentResult(
+            False,
+            "single-energy scan: materials cannot be told apart",
+            (),
+            (0.0, 0.0),
+            "none",
+            None,
+            None,
+        )
+    if goods is not None and not goods.light_organic:
+        return ConcealmentResult(
+            False,
+            f"{goods.description}: mixed goods, no single material to compare against",
+            (),
+            (0.0, 0.0),
+            "none",
+            None,
+            None,
+        )
+    tm = tile_map(imaged)
+    valid = _below_load_top(tm.valid)
+    if valid.sum() < 20:
+        return ConcealmentResult(
+            False, "too little load to compare regions", (), (0.0, 0.0), "none", None, None
+        )
+    z_z = _zscores(_conditional(tm.z_eff, valid, tm.areal_density), valid)
+    z_lam = _zscores(tm.areal_density, valid)
+    source = "default"
+    limits = DEFAULT_THRESHOLDS if thresholds is None else thresholds
+    if thresholds is None and history is not None:
+        own = history.thresholds(false_alarm_rate)
+        if own is not None:
+            limits, source = own, f"heading {history.heading} history ({history.n_scans} scans)"
+    if goods is None:
+        limits = (limits[0] * 1.5, limits[1] * 1.5)  # nothing declared to compare with
+    anomalous = (z_z > _TILE_SIGMAS[-1]) | (np.abs(z_lam) > _TILE_SIGMAS[-1])
+    regions: list[Region] = []
+    eight = np.ones((3, 3), dtype=bool)
+    masks = []
+    for sigma in _TILE_SIGMAS:
+        masks += [
+            ("composition", z_z, z_z > sigma),
+            ("density", z_lam, z_lam > sigma),
+            ("density", z_lam, z_lam < -sigma),
+        ]
+    for name, field_z, mask in masks:
+        # Board lines and gaps break a block into pieces one tile apart: bridge them.
+        labels, _ = ndimage.label(ndimage.binary_dilation(mask, structure=eight), structure=eight)
+        labels[~mask] = 0
+        for k, sl in enumerate(ndimage.find_objects(labels), start=1):
+            if sl is None:
+                continue
+            members = labels == k
+            count = int(members.sum())
+            if count < _MIN_TILES:
+                continue
+            score = float(np.abs(field_z[members]).sum() / np.sqrt(count))
+            d_lam, excess_z, kg = _explain(imaged, tm, members, anomalous)
+            kind = name
+            delta_z = float((tm.z_eff - _row_reference(tm.z_eff, valid)[:, None])[members].mean())
+            if excess_z is not None and excess_z >= _METAL_Z and 0 < d_lam < _THIN_PLATE:
+                kind = "thin-plate"  # a sheet of metal adds little: a repair patch in a wall
+            cls = None if excess_z is None else list(MaterialClass)[int(class_of_z(excess_z))]
+            limit = limits[1] if kind == "density" else limits[0]
+            alarm = kind != "thin-plate" and score >= limit
+            regions.append(
+                Region(
+                    kind=kind,
+                    bbox=tm.bbox(sl[0], sl[1]),
+                    score=score,
+                    tiles=count,
+                    delta_z=delta_z,
+                    delta_areal_density=d_lam,
+                    excess_z=excess_z,
+                    excess_class=cls,
+                    excess_kg=kg,
+                    alarm=alarm,
+                    probability=_probability(score, limit) if kind != "thin-plate" else 0.0,
+                )
+            )
+    regions = _combine(regions, limits)
+    regions.extend(_metal_regions(imaged, METAL_ALARM_KG))
+    regions.sort(key=lambda r: -r.score)
+    load = LoadSummary(
+        median_z=float(np.median(tm.z_eff[valid])),
+        median_areal_density=float(np.median(tm.areal_density[valid])),
+        composition_score=max((r.score for r in regions if r.kind == "composition"), default=0.0),
+        density_score=max((r.score for r in regions if r.kind == "density"), default=0.0),
+    )
+    load_z = history.load_z_scores(load) if history is not None else None
+    notes = []
+    if load_z is not None and (abs(load_z[0]) > 4 or abs(load_z[1]) > 4):
+        notes.append(
+            f"the whole load is unusual for heading {history.heading if history else ''}: "
+            f"Z_eff {load_z[0]:+.1f}σ, areal density {load_z[1]:+.1f}σ from its past scans"
+        )
+    if goods is not None and goods.organic_only and load.median_z >= 10:
+        notes.append(
+            f"declared {goods.description} but the load reads as "
+            f"{list(MaterialClass)[int(class_of_z(load.median_z))].value}"
+        )
+    return ConcealmentResult(
+        True,
+        "compared with the rest of the load",
+        tuple(regions),
+        limits,
+        source,
+        load,
+        load_z,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,79 @@
+"""What the declared goods should look like in a scan, by HS chapter.
+
+Only what a dual-energy image can check: the material classes the goods are made of and whether
+dense or metallic blocks are normal among them. Chapters are HS 2022; headings within a chapter
+share its expectations unless listed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from smartcustoms.scans.errors import ScanInputError
+from smartcustoms.scans.physics.materials import MaterialClass
+
+__all__ = ["GoodsProfile", "goods_profile", "normalise_hs_code"]
+
+_HS = re.compile(r"^\d{4,10}$")
+
+
+@dataclass(frozen=True)
+class GoodsProfile:
+    """Expectations for goods of one HS chapter (or heading)."""
+
+    hs_code: str
+    heading: str
+    description: str
+    classes: frozenset[MaterialClass]
+    light_organic: bool  # metal or dense blocks among these goods are suspicious
+
+    @property
+    def organic_only(self) -> bool:
+        return self.classes == frozenset({MaterialClass.ORGANIC})
+
+
+_O, _M, _X = MaterialClass.ORGANIC, MaterialClass.METAL, MaterialClass.MIXED
+# (first chapter, last chapter, description, classes, light organic)
+_CHAPTERS: list[tuple[int, int, str, frozenset[MaterialClass], bool]] = [
+    (1, 24, "food, beverages and tobacco", frozenset({_O}), True),
+    (25, 27, "mineral products and fuels", frozenset({_O, _X}), False),
+    (28, 38, "chemical products", frozenset({_O, _X}), False),
+    (39, 40, "plastics and rubber", frozenset({_O}), True),
+    (41, 43, "hides, leather and furs", frozenset({_O}), True),
+    (44, 46, "wood and cork", frozenset({_O}), True),
+    (47, 49, "paper and printed matter", frozenset({_O}), True),
+    (50, 63, "textiles and clothing", frozenset({_O}), True),
+    (64, 67, "footwear, headgear, umbrellas", frozenset({_O}), True),
+    (68, 71, "stone, ceramics, glass, precious metals", frozenset({_X, _M}), False),
+    (72, 83, "base metals and articles", frozenset({_M}), False),
+    (84, 85, "machinery and electrical equipment", frozenset({_M, _X, _O}), False),
+    (86, 89, "vehicles, aircraft, vessels", frozenset({_M, _X, _O}), False),
+    (90, 92, "instruments, clocks, musical instruments", frozenset({_M, _X, _O}), False),
+    (93, 93, "arms and ammunition", frozenset({_M}), False),
+    (94, 96, "furniture, toys, miscellaneous", frozenset({_O, _X, _M}), False),
+    (97, 99, "works of art, special provisions", frozenset({_O, _X, _M}), False),
+]
+
+
+def normalise_hs_code(code: str) -> str:
+    """Digits only ("6309.00" → "630900"); at least the 4-digit heading, at most 10 digits."""
+    digits = code.replace(".", "").replace(" ", "")
+    if not _HS.match(digits):
+        raise ScanInputError(
+            f"HS code {code!r} must be 4 to 10 digits (dots and spaces allowed), e.g. 6309.00",
+            field="hs_code",
+        )
+    if not 1 <= int(digits[:2]) <= 99:
+        raise ScanInputError(f"HS code {code!r} has no chapter {digits[:2]}", field="hs_code")
+    return digits
+
+
+def goods_profile(code: str) -> GoodsProfile:
+    """Expectations for the goods of ``code`` (raises :class:`ScanInputError` if malformed)."""
+    digits = normalise_hs_code(code)
+    chapter = int(digits[:2])
+    for first, last, desc, classes, light in _CHAPTERS:
+        if first <= chapter <= last:
+            return GoodsProfile(digits, digits[:4], desc, classes, light)
+    raise ScanInputError(f"HS chapter {chapter:02d} is not in use", field="hs_code")  # chapter 77

@@ -1,0 +1,129 @@
+"""Imaged mass against declared mass.
+
+The load's mass is the areal density integrated over the load space, less what the side walls
+contribute there. The rest of the container – floor, roof, rails and end frames – lies along
+the beam, is too dense to measure and is therefore not measured at all: the declared gross mass
+is compared with imaged load mass plus the tare (the given one, or the type's typical tare).
+
+The side walls' areal density is measured where the load space is empty (above the load,
+between packages); a load that fills everything falls back on the type's typical value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from smartcustoms.scans.analyses.imaging import Imaged
+
+__all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
+
+MASS_ANALYSIS_VERSION = "mass/1.0"
+_DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
+_RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
+_FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
+_TARE_SIGMA = 0.03  # typical tares vs the real one when none is given
+_IMPENETRABLE_MARGIN = 0.7  # α within this of the scan's ceiling carries no mass information
+_NEAR_OPAQUE = 7.5  # α above which blur and scatter already bias the areal density low
+_POST_M = 0.085  # corner posts reach this far into the load space's length
+_POST_MAX = 14.0  # g/cm²: both posts of one end seen together, with margin
+
+
+@dataclass(frozen=True)
+class MassEstimate:
+    """The mass check's figures (kg) and verdict."""
+
+    imaged_net_kg: float
+    wall_areal_density: float
+    wall_source: str  # "measured" or "typical"
+    impenetrable_fraction: float  # of the load space
+    lower_bound: bool  # True when dense regions hide mass: the true mass is larger
+    tare_kg: float | None
+    tare_source: str | None  # "given" or "typical"
+    imaged_gross_kg: float | None
+    declared_gross_kg: float | None
+    declared_net_kg: float | None
+    difference_kg: float | None  # imaged − declared (net)
+    difference_pct: float | None
+    sigma_kg: float
+    z_score: float | None
+    consistent: bool | None  # None when there is nothing to compare with
+    version: str = MASS_ANALYSIS_VERSION
+
+
+def estimate_mass(
+    imaged: Imaged,
+    *,
+    declared_gross_kg: float | None = None,
+    tare_kg: float | None = None,
+    z_alarm: float = 3.0,
+) -> MassEstimate:
+    """Imaged load mass and its comparison with ``declared_gross_kg − tare``."""
+    geom = imaged.geometry
+    c0, r0, c1, r1 = geom.interior
+    lam = imaged.decomposition.areal_density[r0:r1, c0:c1]
+    alpha = imaged.attenuation.high[r0:r1, c0:c1]
+    spec = geom.spec
+    typical_wall = spec.wall_areal_density if spec else _DEFAULT_WALL
+    # Pixels seeing only the walls: low areal density, clearly above air.
+    empty = (lam < 2.2 * typical_wall) & (lam > 0.3 * typical_wall)
+    if empty.mean() > 0.02:
+        # A mean, not a median: corrugation flanks make the walls' distribution skewed.
+        lo, hi = np.percentile(lam[empty], [2, 98])
+        wall = float(np.mean(lam[empty][(lam[empty] >= lo) & (lam[empty] <= hi)]))
+        wall_source = "measured"
+    else:
+        wall, wall_source = typical_wall, "typical"
+    excess = lam.astype(np.float64) - wall
+    # Corner posts stand inside the load space's length at both ends. Where the rows are not all
+    # loaded, the lowest excess of a post column is the post; never take more than a post holds.
+    post_cols = round(_POST_M * 1000 / imaged.scan.pitch_x_mm)
+    for cols in (slice(0, post_cols), slice(excess.shape[1] - post_cols, excess.shape[1])):
+        post = np.clip(np.percentile(excess[:, cols], 10, axis=0), 0.0, _POST_MAX)
+        excess[:, cols] -= post[None, :]
+    area = imaged.pixel_area_cm2
+    net = float(excess.sum() * area / 1000.0)
+    ceiling = imaged.attenuation.max_alpha - _IMPENETRABLE_MARGIN
+    impenetrable = float((alpha >= ceiling).mean()) if lam.size else 0.0
+    # Sub-pixel dense features (plates edge-on, castings) lose mass to blur and scatter before
+    # they reach the ceiling: a share of near-opaque pixels marks the estimate as a lower bound.
+    near_opaque = float((alpha >= _NEAR_OPAQUE).mean()) if lam.size else 0.0
+    lower_bound = impenetrable > 0.002 or near_opaque > 0.002
+
+    if tare_kg is not None:
+        tare, tare_source = float(tare_kg), "given"
+    elif spec is not None:
+        tare, tare_source = spec.tare_kg, "typical"
+    else:
+        tare, tare_source = None, None
+    sigma = float(np.hypot(_RELATIVE_SIGMA * max(net, 0.0), _FLOOR_KG))
+    if tare_source == "typical" and tare is not None:
+        sigma = float(np.hypot(sigma, _TARE_SIGMA * tare))
+    gross = None if tare is None else net + tare
+    declared_net = diff = pct = z = None
+    consistent = None
+    if declared_gross_kg is not None and tare is not None:
+        declared_net = float(declared_gross_kg) - tare
+        diff = net - declared_net
+        pct = 100.0 * diff / declared_net if declared_net > 0 else None
+        z = diff / sigma
+        # Dense regions hide mass: "heavier than declared" stays meaningful, "lighter" does not.
+        consistent = not (z > z_alarm or (z < -z_alarm and not lower_bound))
+    return MassEstimate(
+        imaged_net_kg=net,
+        wall_areal_density=wall,
+        wall_source=wall_source,
+        impenetrable_fraction=impenetrable,
+        lower_bound=lower_bound,
+        tare_kg=tare,
+        tare_source=tare_source,
+        imaged_gross_kg=gross,
+        declared_gross_kg=declared_gross_kg,
+        declared_net_kg=declared_net,
+        difference_kg=diff,
+        difference_pct=pct,
+        sigma_kg=sigma,
+        z_score=z,
+        consistent=consistent,
+    )

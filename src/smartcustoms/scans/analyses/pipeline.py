@@ -1,0 +1,325 @@
+"""Run the analyses that apply to a scan and its declaration, and report what they found.
+
+* mass: always (imaged load mass; compared when a declared gross mass is given);
+* empty: when the container is declared empty – explicitly, or by a declared gross mass within
+  100 kg of the tare and no HS code – or when the image shows under 300 kg of load;
+* concealment: when there is a load and the scan is dual-energy.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from smartcustoms import __version__
+from smartcustoms.scans.analyses.concealment import Region, find_concealments
+from smartcustoms.scans.analyses.empty import DEFAULT_THRESHOLD_KG, verify_empty
+from smartcustoms.scans.analyses.goods import GoodsProfile, goods_profile
+from smartcustoms.scans.analyses.history import HeadingProfile
+from smartcustoms.scans.analyses.imaging import Imaged, image
+from smartcustoms.scans.analyses.mass import MassEstimate, estimate_mass
+from smartcustoms.scans.errors import ScanInputError
+from smartcustoms.scans.findings import Check, Finding, Report, ReportRegion
+from smartcustoms.scans.model import Scan
+from smartcustoms.scans.physics.calibration import Calibration
+
+__all__ = ["ANALYSIS_VERSION", "analyze"]
+
+ANALYSIS_VERSION = "smartcustoms.scans/1.0"
+_EMPTY_MARGIN_KG = 100.0
+_LOADED_KG = 300.0
+
+
+def _scan_summary(scan: Scan, imaged: Imaged) -> dict[str, object]:
+    meta = scan.metadata
+    rows, cols = scan.shape
+    return {
+        "file": scan.source.name if scan.source else None,
+        "scanner_id": meta.scanner_id,
+        "container_number": meta.container_number,
+        "container_type": meta.container_type
+        or (imaged.geometry.spec.iso_code if imaged.geometry.spec else None),
+        "declaration_ref": meta.declaration_ref,
+        "acquired_at": meta.acquired_at.isoformat() if meta.acquired_at else None,
+        "rows": rows,
+        "columns": cols,
+        "pixel_pitch_mm": [scan.pitch_x_mm, scan.pitch_y_mm],
+        "dual_energy": scan.is_dual_energy,
+        "calibration": (
+            imaged.decomposer.calibration.calibration_id or imaged.decomposer.calibration.source
+        ),
+        "container_bbox_px": list(imaged.geometry.outer),
+        "load_space_bbox_px": list(imaged.geometry.interior),
+        "dead_rows": list(imaged.attenuation.dead_rows),
+    }
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+def _merge_overlapping(regions: list[Region]) -> list[list[Region]]:
+    """Regions whose boxes overlap, grouped (one block often shows in Z_eff and in density)."""
+    groups: list[list[Region]] = []
+    for r in sorted(regions, key=lambda x: -x.score):
+        for g in groups:
+            if any(_overlap(r.bbox, o.bbox) for o in g):
+                g.append(r)
+                break
+        else:
+            groups.append([r])
+    return groups
+
+
+def _mass_check(m: MassEstimate) -> tuple[Check, Finding | None]:
+    figures = {
+        "imaged_net_kg": m.imaged_net_kg,
+        "imaged_gross_kg": m.imaged_gross_kg,
+        "tare_kg": m.tare_kg,
+        "tare_source": m.tare_source,
+        "declared_gross_kg": m.declared_gross_kg,
+        "declared_net_kg": m.declared_net_kg,
+        "difference_kg": m.difference_kg,
+        "difference_pct": m.difference_pct,
+        "sigma_kg": m.sigma_kg,
+        "z_score": m.z_score,
+        "lower_bound": m.lower_bound,
+        "wall_areal_density": m.wall_areal_density,
+        "wall_source": m.wall_source,
+        "impenetrable_fraction": m.impenetrable_fraction,
+    }
+    bound = " (a lower bound: dense regions hide mass)" if m.lower_bound else ""
+    if m.consistent is None:
+        return Check(
+            "mass",
+            m.version,
+            "not_applicable",
+            f"imaged load {m.imaged_net_kg:,.0f} kg{bound}; no declared mass to compare",
+            figures,
+        ), None
+    assert m.declared_net_kg is not None and m.difference_kg is not None and m.z_score is not None
+    text = (
+        f"imaged load {m.imaged_net_kg:,.0f} kg{bound} against "
+        f"{m.declared_net_kg:,.0f} kg declared "
+        f"(gross less {m.tare_source} tare): {m.difference_kg:+,.0f} kg, {m.z_score:+.1f}σ"
+    )
+    if m.consistent:
+        status = "unverifiable" if (m.lower_bound and m.z_score < -3) else "pass"
+        return Check("mass", m.version, status, text, figures), None
+    heavier = m.difference_kg > 0
+    finding = Finding(
+        id=0,
+        analysis="mass",
+        analysis_version=m.version,
+        category="MASS_DISCREPANCY",
+        description=f"load {'heavier' if heavier else 'lighter'} than declared: {text}",
+        flag="THREAT",
+        probability=float(min(1.0, 0.5 + abs(m.z_score) / 20)),
+        mass_kg=m.difference_kg,
+        details={"z_score": m.z_score, "difference_pct": m.difference_pct},
+    )
+    return Check("mass", m.version, "fail", text, figures), finding
+
+
+def analyze(
+    scan: Scan,
+    *,
+    declared_gross_kg: float | None = None,
+    hs_code: str | None = None,
+    tare_kg: float | None = None,
+    declared_empty: bool | None = None,
+    history: HeadingProfile | None = None,
+    calibration: Calibration | None = None,
+    empty_threshold_kg: float = DEFAULT_THRESHOLD_KG,
+    now: datetime | None = None,
+) -> Report:
+    """Analyse one scan against its declaration.
+
+    ``declared_gross_kg`` and ``tare_kg`` in kilograms; ``hs_code`` as 4–10 digits (dots allowed);
+    ``history`` the profile of past cleared scans of the HS heading; ``calibration`` overrides the
+    scan's own. Raises :class:`ScanInputError` for a malformed HS code or negative masses.
+    """
+    started = time.perf_counter()
+    for name, value in (("declared_gross_kg", declared_gross_kg), ("tare_kg", tare_kg)):
+        if value is not None and not value >= 0:
+            raise ScanInputError(f"{name} must be a non-negative number of kilograms", field=name)
+    goods: GoodsProfile | None = goods_profile(hs_code) if hs_code else None
+    imaged = image(scan, calibration)
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    pitch = (scan.pitch_x_mm, scan.pitch_y_mm)
+
+    mass = estimate_mass(imaged, declared_gross_kg=declared_gross_kg, tare_kg=tare_kg)
+    check, finding = _mass_check(mass)
+    checks.append(check)
+    if finding:
+        findings.append(finding)
+
+    if declared_empty is None:
+        declared_empty = (
+            goods is None
+            and declared_gross_kg is not None
+            and mass.tare_kg is not None
+            and declared_gross_kg <= mass.tare_kg + _EMPTY_MARGIN_KG
+        )
+    if declared_empty or mass.imaged_net_kg < _LOADED_KG:
+        verdict = verify_empty(imaged, threshold_kg=empty_threshold_kg)
+        figures = {
+            "threshold_kg": verdict.threshold_kg,
+            "max_object_kg": verdict.max_object_kg,
+            "objects": len(verdict.objects),
+            "inspected_fraction": verdict.inspected_fraction,
+            "noise_kg": verdict.noise_kg,
+            "declared_empty": bool(declared_empty),
+            "notes": list(verdict.notes),
+        }
+        if verdict.empty:
+            checks.append(
+                Check(
+                    "empty",
+                    verdict.version,
+                    "pass",
+                    f"no object above {verdict.threshold_kg} kg in "
+                    f"{verdict.inspected_fraction:.0%} of the load space",
+                    figures,
+                )
+            )
+        else:
+            heavy = [
+                o
+                for o in verdict.objects
+                if o.kind == "object" and o.mass_kg >= verdict.threshold_kg
+            ]
+            checks.append(
+                Check(
+                    "empty",
+                    verdict.version,
+                    "fail" if declared_empty else "not_applicable",
+                    f"{len(heavy)} object(s) found, the heaviest ≈{verdict.max_object_kg:.1f} kg",
+                    figures,
+                )
+            )
+            for o in heavy:
+                material = o.material_class.value if o.material_class else "material unknown"
+                findings.append(
+                    Finding(
+                        id=0,
+                        analysis="empty",
+                        analysis_version=verdict.version,
+                        category="NOT_EMPTY",
+                        description=(
+                            f"object of ≈{o.mass_kg:.1f} kg ({material}) in a container "
+                            + ("declared empty" if declared_empty else "with under 300 kg of load")
+                        ),
+                        flag="THREAT" if declared_empty else "UNKNOWN",
+                        probability=float(
+                            min(1.0, 0.5 + 0.5 * min(o.mass_kg / (4 * verdict.threshold_kg), 1.0))
+                        ),
+                        region=ReportRegion(o.bbox, pitch),
+                        material_class=o.material_class.value if o.material_class else None,
+                        z_effective=o.z_eff,
+                        mass_kg=o.mass_kg,
+                        details={
+                            "significance": o.significance,
+                            "peak_areal_density": o.peak_areal_density,
+                            "area_m2": o.area_m2,
+                        },
+                    )
+                )
+
+    if mass.imaged_net_kg >= _LOADED_KG and not declared_empty:
+        result = find_concealments(imaged, goods, history)
+        found: dict[str, object] = {
+            "thresholds": list(result.thresholds),
+            "threshold_source": result.threshold_source,
+            "regions": len(result.regions),
+            "notes": list(result.notes),
+        }
+        if result.load is not None:
+            found["load_median_z"] = result.load.median_z
+            found["load_median_areal_density"] = result.load.median_areal_density
+            found["composition_score"] = result.load.composition_score
+            found["density_score"] = result.load.density_score
+        if result.load_z_scores is not None:
+            found["load_z_scores"] = list(result.load_z_scores)
+        if not result.applicable:
+            checks.append(
+                Check("concealment", result.version, "not_applicable", result.reason, found)
+            )
+        else:
+            alarms = [r for r in result.regions if r.alarm]
+            checks.append(
+                Check(
+                    "concealment",
+                    result.version,
+                    "fail" if alarms else "pass",
+                    f"{len(alarms)} region(s) inconsistent with the declared goods"
+                    if alarms
+                    else "no region inconsistent with the declared goods",
+                    found,
+                )
+            )
+            wording = {
+                "metal": "metal block among {goods}",
+                "composition": "material unlike the surrounding {goods} (higher Z_eff)",
+                "density": "{sign} block among {goods}",
+            }
+            for group in _merge_overlapping(alarms):
+                r = max(group, key=lambda g: g.score)
+                bbox = (
+                    min(g.bbox[0] for g in group),
+                    min(g.bbox[1] for g in group),
+                    max(g.bbox[2] for g in group),
+                    max(g.bbox[3] for g in group),
+                )
+                r = replace(r, bbox=bbox)
+                goods_text = goods.description if goods else "the goods"
+                desc = wording[r.kind].format(
+                    goods=goods_text, sign="denser" if r.delta_areal_density > 0 else "lighter"
+                )
+                findings.append(
+                    Finding(
+                        id=0,
+                        analysis="concealment",
+                        analysis_version=result.version,
+                        category="CONCEALMENT" if goods else "ANOMALY",
+                        description=desc,
+                        flag="THREAT",
+                        probability=r.probability,
+                        region=ReportRegion(r.bbox, pitch),
+                        material_class=r.excess_class.value if r.excess_class else None,
+                        z_effective=r.excess_z,
+                        mass_kg=r.excess_kg,
+                        details={
+                            "kind": r.kind,
+                            "kinds": sorted({g.kind for g in group}),
+                            "score": r.score,
+                            "tiles": r.tiles,
+                            "delta_z": r.delta_z,
+                            "delta_areal_density": r.delta_areal_density,
+                        },
+                    )
+                )
+
+    numbered = tuple(Finding(**{**f.__dict__, "id": i}) for i, f in enumerate(findings, start=1))
+    threats = any(f.flag == "THREAT" for f in numbered)
+    unsure = any(c.status == "unverifiable" for c in checks) or any(
+        f.flag == "UNKNOWN" for f in numbered
+    )
+    decision = "ALARM" if threats else ("UNKNOWN" if unsure else "CLEAR")
+    return Report(
+        alarm_decision=decision,
+        alarm_decision_time=now or datetime.now(UTC),
+        algorithm=f"{ANALYSIS_VERSION} (smartcustoms {__version__})",
+        total_processing_time_ms=(time.perf_counter() - started) * 1000.0,
+        scan=_scan_summary(scan, imaged),
+        declared={
+            "gross_kg": declared_gross_kg,
+            "hs_code": hs_code,
+            "tare_kg": tare_kg,
+            "empty": bool(declared_empty),
+        },
+        checks=tuple(checks),
+        findings=numbered,
+    )

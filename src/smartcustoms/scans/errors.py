@@ -1,0 +1,54 @@
+"""Errors of the scans package, built on :mod:`smartcustoms.core.errors`.
+
+ValidationFailed (422)
+├── ScanReadError          a file cannot be read as a scan: names the file and what is wrong
+└── ScanInputError         a scan or an argument cannot be analysed (e.g. a bad HS code)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from smartcustoms.core.errors import ValidationFailed
+
+__all__ = ["ScanInputError", "ScanReadError"]
+
+
+class ScanReadError(ValidationFailed):
+    """A scan file is unreadable, malformed or inconsistent with its metadata.
+
+    The message starts with the file name; ``details`` carries ``{"file": ..., "field": ...,
+    "problem": ...}`` naming the TIFF tag or page, DICOM attribute or sidecar field at fault.
+    """
+
+    code = "scan_unreadable"
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        problem: str,
+        *,
+        field: str | None = None,
+        details: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        name = Path(path).name if path is not None else "<scan>"
+        where = f" ({field})" if field else ""
+        detail: dict[str, Any] = {"file": name, "problem": problem}
+        if field:
+            detail["field"] = field
+        super().__init__(f"{name}: {problem}{where}", details=[detail, *(details or ())])
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        self.field = field
+
+
+class ScanInputError(ValidationFailed):
+    """An analysis argument or a scan's content does not allow the requested analysis."""
+
+    code = "scan_input_invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message, details=[{"field": field, "problem": message}] if field else [])
+        self.field = field

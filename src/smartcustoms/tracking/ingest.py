@@ -1,0 +1,368 @@
+"""The ingest writer: one thread that makes positions durable, then lets the devices know.
+
+Listeners (TCP, UDP, HTTP, MQTT) decode frames in their own threads and :meth:`Ingestor.submit`
+the records with a callback. The writer thread takes everything queued as one batch (group
+commit: while one transaction commits, the next batch gathers), and in one transaction
+
+1. stores the positions, finding which were new (:func:`.store.insert_positions`);
+2. runs the pipeline on them (:data:`.pipeline.PIPELINE`) inside a savepoint;
+3. commits;
+
+and only then calls each submission's callback with ``True``, which is when listeners send the
+device its acknowledgement. On SQLite (WAL, ``synchronous=NORMAL``) a committed transaction
+survives the process being killed at any moment; on PostgreSQL it survives a power cut too.
+
+If the pipeline fails (a bug, a bad corridor) the savepoint is rolled back and the positions are
+still committed and acknowledged: storing what devices send must not depend on the rules. If the
+store itself fails, nothing is acknowledged (callbacks get ``False``; TCP listeners close the
+connection) and the devices send again.
+
+Events (alerts raised) are published from a thread of their own, in order: the ledger's
+subscriber waits for its own commit, and the devices' acknowledgements must not wait for it.
+
+Between batches the writer thread refreshes what it monitors (:meth:`.monitor.Monitor.refresh`),
+runs the clock rules (signal lost, deadline) and prunes the live feed, so the pipeline's memory
+is only ever touched by this thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from smartcustoms.core import clock
+from smartcustoms.core.context import AppContext
+from smartcustoms.core.events import Event
+from smartcustoms.tracking.feed import prune_feed
+from smartcustoms.tracking.monitor import Monitor
+from smartcustoms.tracking.pipeline import process, run_clock_rules
+from smartcustoms.tracking.rules import Report
+from smartcustoms.tracking.store import Incoming, insert_positions, position_row
+from smartcustoms.tracking.tables import DeviceRow
+
+__all__ = ["IngestStats", "IngestTiming", "Ingestor"]
+
+log = logging.getLogger("smartcustoms.tracking")
+
+Done = Callable[[bool], None]
+
+
+@dataclass(frozen=True)
+class IngestTiming:
+    """How often the writer does its chores between batches."""
+
+    refresh_s: float = 1.0  # pick up lifecycle changes and corridor imports
+    sweep_s: float = 15.0  # clock rules
+    prune_s: float = 60.0  # live feed retention
+    devices_s: float = 5.0  # registered devices, when unknown ones are refused
+
+
+@dataclass
+class IngestStats:
+    batches: int = 0
+    records: int = 0  # submitted
+    stored: int = 0  # new rows
+    duplicates: int = 0  # retransmissions not stored again
+    alerts: int = 0
+    write_errors: int = 0
+    pipeline_errors: int = 0
+    largest_batch: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Submission:
+    items: Sequence[Incoming]
+    device_id: str
+    done: Done | None
+    loop: asyncio.AbstractEventLoop | None
+
+
+@dataclass
+class _Queue:
+    items: list[_Submission] = field(default_factory=list)
+    records: int = 0
+
+
+class Ingestor:
+    """See the module documentation. Start it, submit to it, stop it (which drains it)."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        max_batch: int = 20_000,
+        high_water: int = 100_000,
+        live_interval_s: float = 2.0,
+        feed_retention_minutes: int = 60,
+        accept_unknown_devices: bool = True,
+        timing: IngestTiming | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.max_batch = max_batch
+        self.high_water = high_water
+        self.live_interval = timedelta(seconds=live_interval_s)
+        self.feed_retention = timedelta(minutes=feed_retention_minutes)
+        self.accept_unknown_devices = accept_unknown_devices
+        self.timing = timing or IngestTiming()
+        self.stats = IngestStats()
+        self.monitor = Monitor()
+        self._writer: Engine = ctx.db.engine.execution_options(sqlite_immediate=True)
+        self._cond = threading.Condition()
+        self._queue = _Queue()
+        self._pending = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._known_devices: frozenset[str] = frozenset()
+        self._next: dict[str, float] = {}
+        self._sweep_now = threading.Event()
+        self._events: queue.Queue[list[Event] | None] = queue.Queue()
+        self._publisher: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load what is monitored, then start the writer thread."""
+        with self._writer.connect() as conn:
+            self.monitor.load(conn, clock.now())
+            self._load_devices(conn)
+        now = time.monotonic()
+        self._next = {
+            "refresh": now + self.timing.refresh_s,
+            "sweep": now,
+            "prune": now + self.timing.prune_s,
+            "devices": now + self.timing.devices_s,
+        }
+        self._thread = threading.Thread(target=self._run, name="tracking-writer", daemon=True)
+        self._thread.start()
+        self._publisher = threading.Thread(
+            target=self._publish_events, name="tracking-events", daemon=True
+        )
+        self._publisher.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Store and acknowledge everything submitted so far, then end the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._publisher is not None:
+            self._events.put(None)
+            self._publisher.join(timeout)
+            self._publisher = None
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Records submitted and not yet stored (listeners stop reading above high water)."""
+        return self._pending
+
+    @property
+    def overloaded(self) -> bool:
+        return self._pending >= self.high_water
+
+    def allows(self, device_id: str) -> bool:
+        """Whether records from ``device_id`` are taken (see ``accept_unknown_devices``)."""
+        return self.accept_unknown_devices or device_id in self._known_devices
+
+    def submit(
+        self,
+        items: Sequence[Incoming],
+        device_id: str,
+        done: Done | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        """Queue ``items`` (all from ``device_id``); ``done(stored)`` follows the commit.
+
+        With ``loop``, ``done`` runs in that event loop (one hop per batch and loop, however
+        many submissions); without, in the writer thread.
+        """
+        with self._cond:
+            if self._stopping and self._thread is None:
+                raise RuntimeError("the ingest writer is stopped")
+            self._queue.items.append(_Submission(items, device_id, done, loop))
+            self._queue.records += len(items)
+            self._pending += len(items)
+            self._cond.notify()
+
+    def sweep_soon(self) -> None:
+        """Run the clock rules at the writer's next turn (tests, and after a clock change)."""
+        self._sweep_now.set()
+        with self._cond:
+            self._cond.notify()
+
+    # -- the writer thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                wait = self._seconds_to_chore()
+                if not self._queue.items and not self._stopping and wait > 0:
+                    self._cond.wait(wait)
+                batch = self._take()
+                stopping = self._stopping
+            if batch:
+                self._write(batch)
+            self._chores()
+            if stopping and not batch:
+                with self._cond:
+                    if not self._queue.items:
+                        return
+
+    def _take(self) -> list[_Submission]:
+        """The queue's head, up to ``max_batch`` records (always at least one submission)."""
+        items = self._queue.items
+        count = cut = 0
+        for sub in items:
+            if cut and count + len(sub.items) > self.max_batch:
+                break
+            count += len(sub.items)
+            cut += 1
+        taken = items[:cut]
+        del items[:cut]
+        self._queue.records -= count
+        return taken
+
+    def _write(self, batch: list[_Submission]) -> None:
+        now = clock.now()
+        rows: list[tuple[Any, ...]] = []
+        reports: list[Report] = []
+        for sub in batch:
+            for item in sub.items:
+                rows.append(position_row(item, sub.device_id))
+                reports.append(
+                    Report(item.position, sub.device_id, item.received_at, item.protocol)
+                )
+        events: list[Event] = []
+        stored = False
+        try:
+            with self._writer.begin() as conn:
+                new = insert_positions(conn, rows)
+                for report, is_new in zip(reports, new, strict=True):
+                    report.new = is_new
+                try:
+                    with conn.begin_nested():
+                        result = process(
+                            conn, self.monitor, reports, now, live_interval=self.live_interval
+                        )
+                    events = result.events
+                    self.stats.alerts += result.alerts_raised
+                except Exception:
+                    self.stats.pipeline_errors += 1
+                    log.exception("tracking pipeline failed; positions stored without rules")
+                    self.monitor.loaded = False
+            stored = True
+            fresh = sum(new)
+            self.stats.stored += fresh
+            self.stats.duplicates += len(rows) - fresh
+        except Exception:
+            self.stats.write_errors += 1
+            log.exception("storing %d positions failed; nothing acknowledged", len(rows))
+            self.monitor.loaded = False
+        self.stats.batches += 1
+        self.stats.records += len(rows)
+        self.stats.largest_batch = max(self.stats.largest_batch, len(rows))
+        with self._cond:
+            self._pending -= len(rows)
+        self._notify(batch, stored)
+        self._publish(events)
+
+    def _notify(self, batch: list[_Submission], stored: bool) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Done]] = defaultdict(list)
+        for sub in batch:
+            if sub.done is None:
+                continue
+            if sub.loop is None:
+                self._call(sub.done, stored)
+            else:
+                by_loop[sub.loop].append(sub.done)
+        for loop, callbacks in by_loop.items():
+            # A closed loop raises RuntimeError: its connections are gone anyway.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_run_all, callbacks, stored)
+
+    @staticmethod
+    def _call(done: Done, stored: bool) -> None:
+        try:
+            done(stored)
+        except Exception:
+            log.exception("an acknowledgement callback failed")
+
+    def _publish(self, events: list[Event]) -> None:
+        if events:
+            self._events.put(events)
+
+    def _publish_events(self) -> None:
+        # One batch's events together: the ledger stores them as one batch.
+        while (events := self._events.get()) is not None:
+            try:
+                self.ctx.bus.publish_all(events)
+            except Exception:
+                log.exception("publishing %d tracking events failed", len(events))
+
+    # -- chores --------------------------------------------------------------------------------
+
+    def _seconds_to_chore(self) -> float:
+        if self._sweep_now.is_set():
+            return 0.0
+        return max(0.0, min(self._next.values()) - time.monotonic())
+
+    def _chores(self) -> None:
+        now_m = time.monotonic()
+        due = {name for name, at in self._next.items() if at <= now_m}
+        if self._sweep_now.is_set():
+            self._sweep_now.clear()
+            due |= {"refresh", "sweep"}
+        if not due:
+            return
+        try:
+            with self._writer.begin() as conn:
+                now = clock.now()
+                if "refresh" in due or not self.monitor.loaded:
+                    self.monitor.refresh(conn, now)
+                if "devices" in due:
+                    self._load_devices(conn)
+                if "sweep" in due:
+                    result = run_clock_rules(conn, self.monitor, now)
+                    self.stats.alerts += result.alerts_raised
+                    events = result.events
+                else:
+                    events = []
+                if "prune" in due:
+                    prune_feed(conn, now - self.feed_retention)
+            self._publish(events)
+        except Exception:
+            log.exception("tracking housekeeping failed; retrying")
+            self.monitor.loaded = False
+        for name in due:
+            self._next[name] = now_m + getattr(self.timing, f"{name}_s")
+
+    def _load_devices(self, conn: Any) -> None:
+        if self.accept_unknown_devices:
+            return
+        rows = conn.execute(select(DeviceRow.device_id).where(DeviceRow.disabled.is_(False)))
+        self._known_devices = frozenset(r[0] for r in rows)
+
+
+def _run_all(callbacks: list[Done], stored: bool) -> None:
+    for done in callbacks:
+        try:
+            done(stored)
+        except Exception:
+            log.exception("an acknowledgement callback failed")

@@ -1,0 +1,184 @@
+"""The MQTT subscriber: gateways and modern devices publish to a broker (the topic scheme is in
+:mod:`smartcustoms.tracking.mqtt_scheme`), ingest workers share the subscription.
+
+MQTT 5, a persistent session (``clean_start`` false, a day's session expiry) under a stable
+client ID, and manual acknowledgement: the PUBACK of a QoS 1 message goes to the broker only
+after the writer committed its records. A worker killed before that gets the message again when
+it reconnects; one that cannot store leaves it unacknowledged (the broker then stops sending
+once its in-flight window is full, which is the backpressure we want).
+
+Several workers split the load with a shared subscription (``$share/<group>/…``); each message
+goes to one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from smartcustoms.core import clock
+from smartcustoms.core.errors import ConfigurationError
+from smartcustoms.tracking.errors import FrameError
+from smartcustoms.tracking.ingest import Ingestor
+from smartcustoms.tracking.listeners.spec import ListenerStats
+from smartcustoms.tracking.mqtt_scheme import decode_message, subscription
+from smartcustoms.tracking.store import Incoming
+
+__all__ = ["MqttConfig", "MqttSubscriber", "parse_mqtt_url"]
+
+log = logging.getLogger("smartcustoms.tracking.listeners")
+
+_SESSION_EXPIRY_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    prefix: str
+    share_group: str | None
+    client_id: str
+
+
+def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
+    """``mqtt://[user[:password]@]host[:port]`` → host, port, user, password."""
+    parts = urlsplit(url)
+    if parts.scheme != "mqtt" or not parts.hostname:
+        raise ConfigurationError(
+            f"MQTT broker {url!r}: expected mqtt://[user[:password]@]host[:port]",
+            details=[{"setting": "SMARTCUSTOMS_TRACKING_MQTT_URL", "value": "(hidden)"}],
+        )
+    user = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password else None
+    return parts.hostname, parts.port or 1883, user, password
+
+
+class MqttSubscriber:
+    def __init__(self, config: MqttConfig, ingestor: Ingestor) -> None:
+        self.config = config
+        self.ingestor = ingestor
+        self.stats = ListenerStats()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            protocol=paho.MQTTv5,
+            manual_ack=True,
+        )
+        if config.username:
+            client.username_pw_set(config.username, config.password)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        client.reconnect_delay_set(1, 30)
+        self.client = client
+
+    @property
+    def name(self) -> str:
+        return f"mqtt:{self.config.host}:{self.config.port}"
+
+    def start(self) -> None:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = _SESSION_EXPIRY_S
+        self.client.connect_async(
+            self.config.host,
+            self.config.port,
+            keepalive=30,
+            clean_start=False,
+            properties=properties,
+        )
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("%s: the broker refused the connection: %s", self.name, reason)
+            return
+        self.stats.connections += 1
+        self.connected.set()
+        topic = subscription(self.config.prefix, self.config.share_group)
+        client.subscribe(topic, options=SubscribeOptions(qos=1))
+        log.info("%s: connected, subscribing to %s", self.name, topic)
+
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        if all(not r.is_failure for r in reasons):
+            self.subscribed.set()
+        else:
+            log.error("%s: subscription refused: %s", self.name, reasons)
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        self.connected.clear()
+        self.subscribed.clear()
+        if reason.is_failure:
+            log.warning("%s: disconnected (%s); reconnecting", self.name, reason)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        received_at = clock.now()
+        mid, qos = message.mid, message.qos
+        try:
+            parsed = decode_message(
+                message.topic,
+                bytes(message.payload),
+                prefix=self.config.prefix,
+                received_at=received_at,
+            )
+        except FrameError as error:
+            self.stats.bad_frames += 1
+            log.warning(
+                "%s: bad message on %s at byte %d: %s",
+                self.name,
+                message.topic,
+                error.offset,
+                error.message,
+            )
+            self._ack(mid, qos)  # a bad message never gets better: do not have it redelivered
+            return
+        if parsed is None:
+            self._ack(mid, qos)
+            return
+        self.stats.frames += 1
+        if not parsed.records:
+            self._ack(mid, qos)
+            return
+        if not self.ingestor.allows(parsed.device_id):
+            self.stats.refused += 1
+            log.warning("%s: unknown device %s refused", self.name, parsed.device_id)
+            self._ack(mid, qos)
+            return
+        items = [Incoming(p, received_at, parsed.protocol) for p in parsed.records]
+        self.stats.records += len(items)
+
+        def done(stored: bool) -> None:
+            if stored:
+                self._ack(mid, qos)
+            else:
+                self.stats.store_failures += 1
+
+        self.ingestor.submit(items, parsed.device_id, done)
+
+    def _ack(self, mid: int, qos: int) -> None:
+        if qos > 0:
+            self.client.ack(mid, qos)
+            self.stats.acks += 1

@@ -1,0 +1,314 @@
+"""The processing pipeline: what happens to positions once they are stored.
+
+The ingest writer stores a batch of positions, then runs :data:`PIPELINE` on it in the same
+transaction, so that the positions and everything they caused (alerts, the transits' live
+state, feed entries) commit together or not at all; the devices get their acknowledgements
+after that commit. Read it top to bottom:
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from smartcustoms.core.events import Event
+from smartcustoms.tracking.events import AlertRaised
+from smartcustoms.tracking.feed import alert_payload, append_feed
+from smartcustoms.tracking.monitor import STALE_AFTER, Monitor, TransitState
+from smartcustoms.tracking.rules import Report, Trigger, evaluate, sweep
+from smartcustoms.tracking.tables import AlertRow, AlertStepRow, TransitLiveRow
+from smartcustoms.tracking.thresholds import AlertType, Thresholds
+
+__all__ = ["ARMING_SLACK", "PIPELINE", "SYSTEM_ACTOR", "Batch", "process", "run_clock_rules"]
+
+log = logging.getLogger("smartcustoms.tracking")
+
+SYSTEM_ACTOR = "system:tracking"
+# Records this much older than the arming belong to before the journey (a device flushing its
+# memory): stored, but not judged.
+ARMING_SLACK = timedelta(minutes=1)
+
+
+@dataclass
+class Batch:
+    """One pipeline run: the reports, and what the handlers produce for the transaction."""
+
+    conn: Connection
+    monitor: Monitor
+    now: datetime
+    reports: list[Report]
+    live_interval: timedelta = timedelta(seconds=2)
+    triggers: list[Trigger] = field(default_factory=list)
+    touched: dict[int, TransitState] = field(default_factory=dict)
+    feed: list[tuple[str, int | None, dict[str, Any]]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    alerts_raised: int = 0
+
+    def thresholds(self, transit: TransitState) -> Thresholds:
+        corridor = self.monitor.corridors.get(transit.corridor_id)
+        return corridor.thresholds if corridor else Thresholds()
+
+
+# --- the handlers, in order --------------------------------------------------------------------
+
+
+def deduplicate(batch: Batch) -> None:
+    """Drop retransmissions: records the store found already stored (same device, time, data)."""
+    batch.reports = [r for r in batch.reports if r.new]
+
+
+def match_transit(batch: Batch) -> None:
+    """Attach each report to its device's monitored transit, if any (others are only stored)."""
+    monitor = batch.monitor
+    stale = time.monotonic() - STALE_AFTER
+    for report in batch.reports:
+        transit = monitor.by_device.get(report.device_id)
+        if transit is None or report.position.time < transit.armed_at - ARMING_SLACK:
+            continue
+        if transit.touched_at < stale:
+            monitor.reload_live(batch.conn, transit)  # another worker may have moved it on
+        transit.touched_at = time.monotonic()
+        report.transit = transit
+        report.current = transit.fix_time is None or report.position.time >= transit.fix_time
+
+
+def locate(batch: Batch) -> None:
+    """Inside the corridor buffer or not (how far off the route), and in which zone."""
+    monitor = batch.monitor
+    by_corridor: dict[int, list[Report]] = {}
+    for report in batch.reports:
+        transit = report.transit
+        if transit is None or not report.located:
+            continue
+        p = report.position
+        assert p.longitude is not None and p.latitude is not None
+        report.zone = monitor.zones.find(p.longitude, p.latitude)
+        by_corridor.setdefault(transit.corridor_id, []).append(report)
+    for corridor_id, reports in by_corridor.items():
+        corridor = monitor.corridors.get(corridor_id)
+        if corridor is None:
+            continue
+        # One vectorised test per corridor and batch, not one call per position.
+        xs = [r.position.longitude for r in reports]
+        ys = [r.position.latitude for r in reports]
+        for report, inside in zip(reports, corridor.shape.contains_many(xs, ys), strict=True):
+            report.inside_corridor = inside
+            report.route = corridor.shape
+
+
+def apply_rules(batch: Batch) -> None:
+    """Run the rules (``rules.REPORT_RULES``), then move each transit's live state on."""
+    for report in batch.reports:
+        transit = report.transit
+        if transit is None:
+            continue
+        batch.triggers.extend(evaluate(report, batch.thresholds(transit)))
+        _advance(transit, report)
+        batch.touched[transit.id] = transit
+
+
+def raise_alerts(batch: Batch) -> None:
+    """One open alert per transit and type: a new one, or a repeat counted on the open one."""
+    for trigger in batch.triggers:
+        _raise(batch, trigger)
+
+
+def publish_live(batch: Batch) -> None:
+    """Write the live state of each transit touched, and feed the command centre's map."""
+    if not batch.touched:
+        return
+    for transit in batch.touched.values():
+        shape = transit.off_route_shape
+        if transit.inside_corridor is False and shape is not None and transit.off_route_m is None:
+            assert transit.longitude is not None and transit.latitude is not None
+            transit.off_route_m = round(
+                shape.distance_to_line_m(transit.longitude, transit.latitude) or 0
+            )
+    rows = [t.live_row(batch.now) for t in batch.touched.values()]
+    batch.conn.execute(_upsert_live(batch.conn), rows)
+    for transit in batch.touched.values():
+        if transit.latitude is None or transit.fix_time is None:
+            continue
+        due = transit.feed_at is None or batch.now - transit.feed_at >= batch.live_interval
+        if due:
+            transit.feed_at = batch.now
+            batch.feed.append(("position", transit.id, _position_payload(transit)))
+    append_feed(batch.conn, batch.feed, batch.now)
+
+
+Handler = Callable[[Batch], None]
+
+#: The pipeline, in order. Storing the positions (and finding which were new) comes before it.
+PIPELINE: tuple[Handler, ...] = (
+    deduplicate,
+    match_transit,
+    locate,
+    apply_rules,
+    raise_alerts,
+    publish_live,
+)
+
+
+def process(
+    conn: Connection,
+    monitor: Monitor,
+    reports: Sequence[Report],
+    now: datetime,
+    *,
+    live_interval: timedelta = timedelta(seconds=2),
+) -> Batch:
+    """Run :data:`PIPELINE` over freshly stored reports, in the caller's transaction."""
+    batch = Batch(conn, monitor, now, list(reports), live_interval)
+    for handler in PIPELINE:
+        handler(batch)
+    return batch
+
+
+def run_clock_rules(conn: Connection, monitor: Monitor, now: datetime) -> Batch:
+    """The sweep: clock rules (signal lost, deadline) for every monitored transit."""
+    batch = Batch(conn, monitor, now, [])
+    for transit in list(monitor.by_id.values()):
+        fired = sweep(transit, batch.thresholds(transit), now)
+        if fired:
+            batch.triggers.extend(fired)
+            batch.touched[transit.id] = transit
+    raise_alerts(batch)
+    if batch.touched:
+        rows = [t.live_row(now) for t in batch.touched.values()]
+        conn.execute(_upsert_live(conn), rows)
+    append_feed(conn, batch.feed, now)
+    return batch
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _advance(transit: TransitState, report: Report) -> None:
+    p = report.position
+    if transit.last_seen_at is None or report.received_at > transit.last_seen_at:
+        transit.last_seen_at = report.received_at
+    transit.rule.alerted.discard(AlertType.SIGNAL_LOST.value)
+    if not report.current:
+        return
+    attributes = p.attributes
+    level = attributes.get("battery_level")
+    if isinstance(level, int | float) and not isinstance(level, bool):
+        transit.battery_level = float(level)
+    for name in ("locked", "door_open", "cable_inserted"):
+        value = attributes.get(name)
+        if isinstance(value, bool):
+            setattr(transit, name, value)
+    transit.fix_time = p.time
+    if report.located:
+        transit.latitude = p.latitude
+        transit.longitude = p.longitude
+        transit.speed_kmh = p.speed_kmh
+        transit.course = p.course
+        transit.inside_corridor = report.inside_corridor
+        transit.off_route_m = None  # measured once per batch, in publish_live
+        transit.off_route_shape = report.route
+        transit.zone = report.zone.code if report.zone else None
+
+
+def _position_payload(transit: TransitState) -> dict[str, Any]:
+    assert transit.fix_time is not None
+    return {
+        "transit_id": transit.id,
+        "reference": transit.reference,
+        "device_id": transit.device_id,
+        "latitude": transit.latitude,
+        "longitude": transit.longitude,
+        "speed_kmh": transit.speed_kmh,
+        "course": transit.course,
+        "time": transit.fix_time.isoformat().replace("+00:00", "Z"),
+        "status": transit.status,
+        "inside_corridor": transit.inside_corridor,
+        "zone": transit.zone,
+    }
+
+
+def _dialect_insert(conn: Connection) -> Any:
+    return sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+
+
+def _upsert_live(conn: Connection) -> Any:
+    stmt = _dialect_insert(conn)(TransitLiveRow)
+    columns = [c.name for c in TransitLiveRow.__table__.columns if c.name != "transit_id"]
+    return stmt.on_conflict_do_update(
+        index_elements=["transit_id"], set_={c: stmt.excluded[c] for c in columns}
+    )
+
+
+def _raise(batch: Batch, trigger: Trigger) -> None:
+    conn = batch.conn
+    transit = trigger.transit
+    key = f"{transit.id}:{trigger.type.value}"
+    for _ in range(3):  # another worker may insert or resolve it between our two statements
+        repeat = conn.execute(
+            update(AlertRow)
+            .where(AlertRow.open_key == key)
+            .values(count=AlertRow.count + 1, last_occurred_at=trigger.occurred_at)
+            .returning(AlertRow.id)
+        ).first()
+        if repeat is not None:
+            return
+        severity = batch.thresholds(transit).severity_of(trigger.type).value
+        values: dict[str, Any] = {
+            "transit_id": transit.id,
+            "device_id": transit.device_id,
+            "type": trigger.type.value,
+            "severity": severity,
+            "status": "open",
+            "open_key": key,
+            "raised_at": batch.now,
+            "received_at": trigger.received_at,
+            "occurred_at": trigger.occurred_at,
+            "last_occurred_at": trigger.occurred_at,
+            "count": 1,
+            "latitude": trigger.latitude,
+            "longitude": trigger.longitude,
+            "details": trigger.details,
+        }
+        stmt = _dialect_insert(conn)(AlertRow).values(**values)
+        created = conn.execute(
+            stmt.on_conflict_do_nothing(index_elements=["open_key"]).returning(AlertRow.id)
+        ).first()
+        if created is None:
+            continue
+        alert_id = int(created[0])
+        conn.execute(
+            insert(AlertStepRow).values(
+                alert_id=alert_id,
+                action="raised",
+                at=batch.now,
+                actor=SYSTEM_ACTOR,
+                elapsed_s=0.0,
+                value=severity,
+            )
+        )
+        row = AlertRow(id=alert_id, acknowledged_at=None, resolved_at=None, **values)
+        row.assignee = row.team = row.outcome = None
+        batch.feed.append(("alert", transit.id, alert_payload(row, transit.reference)))
+        batch.alerts_raised += 1
+        batch.events.append(
+            AlertRaised(
+                actor=SYSTEM_ACTOR,
+                at=batch.now,
+                alert_id=alert_id,
+                transit_id=transit.id,
+                reference=transit.reference,
+                device_id=transit.device_id,
+                alert_type=trigger.type.value,
+                severity=severity,
+                occurred_at=trigger.occurred_at.isoformat(),
+            )
+        )
+        return
+    log.error("could not raise %s for transit %s: the open alert kept changing", key, transit.id)

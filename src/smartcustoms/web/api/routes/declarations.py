@@ -1,0 +1,133 @@
+"""Declarations in: one or a batch, checked and stored in one round trip."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response, status
+from pydantic import BaseModel, Field
+
+from smartcustoms.core.errors import Forbidden, NotFound
+from smartcustoms.core.roles import Role
+from smartcustoms.declarations.formats.base import SourceRecord
+from smartcustoms.declarations.intake import import_records
+from smartcustoms.declarations.model import Declaration
+from smartcustoms.declarations.store import get_declaration
+from smartcustoms.risk.assess import assess
+from smartcustoms.web.deps import ContextDep, UnitDep
+from smartcustoms.web.policy import CurrentPrincipal, requires
+
+router = APIRouter(prefix="/api/declarations", tags=["declarations"])
+
+LODGERS = (Role.DECLARANT, Role.ADMINISTRATOR)
+READERS = (
+    Role.DECLARANT,
+    Role.EXAMINING_OFFICER,
+    Role.RISK_ANALYST,
+    Role.SUPERVISOR,
+    Role.AUDITOR,
+)
+
+
+class DeclarationReceipt(BaseModel):
+    id: int
+    lrn: str
+    declarant_id: str
+    created: bool = Field(description="False when this declarant and LRN were already lodged")
+    lane: str | None = Field(description="green, blue, yellow, scan or red")
+    score: float | None = Field(description="Probability that inspection finds an irregularity")
+    model_version: str | None
+    reasons: list[dict[str, Any]] = Field(
+        description="Why: rules fired, model reasons (text in en and fr), random control"
+    )
+
+
+class DeclarationPublic(BaseModel):
+    id: int
+    received_at: str
+    source: str
+    hs_edition: str
+    declaration: dict[str, Any]
+
+
+def _records(body: Any) -> tuple[list[SourceRecord], bool]:
+    if isinstance(body, dict) and "declarations" in body and len(body) == 1:
+        entries = body["declarations"]
+        if isinstance(entries, list):
+            return [
+                SourceRecord(f"declarations[{i}]", data=e)
+                if isinstance(e, dict)
+                else SourceRecord(f"declarations[{i}]", problems=[{"problem": "not an object"}])
+                for i, e in enumerate(entries)
+            ], True
+    if isinstance(body, dict):
+        return [SourceRecord("", data=body)], False
+    return [SourceRecord("", problems=[{"field": "", "problem": "expected a JSON object"}])], False
+
+
+@router.post(
+    "",
+    summary="Lodge one declaration, or a batch as {'declarations': [...]}",
+    responses={200: {"description": "already lodged (same declarant and LRN)"}},
+)
+@requires(*LODGERS)
+def lodge(
+    body: Annotated[
+        Any,
+        Body(
+            description="A declaration (see the Declaration schema) or {'declarations': [...]}. "
+            "A batch is all or nothing."
+        ),
+    ],
+    unit: UnitDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> DeclarationReceipt | list[DeclarationReceipt]:
+    """Check, store and assess: the answer carries each declaration's lane and reasons."""
+    records, batch = _records(body)
+    report = import_records(unit.session, records, source="api", submitted_by=principal.username)
+    decided = assess(ctx, unit, report.stored, actor=principal.username)
+    decisions = {d.declaration_id: d for d in decided}
+    receipts = []
+    for s in report.stored:
+        decision = decisions.get(s.id)
+        receipts.append(
+            DeclarationReceipt(
+                id=s.id,
+                lrn=s.declaration.lrn,
+                declarant_id=s.declaration.declarant.id,
+                created=s.created,
+                lane=decision.lane if decision else None,
+                score=decision.score if decision else None,
+                model_version=decision.model_version if decision else None,
+                reasons=decision.reasons if decision else [],
+            )
+        )
+    if any(r.created for r in receipts):
+        response.status_code = status.HTTP_201_CREATED
+    return receipts if batch else receipts[0]
+
+
+@router.get("/schema", summary="The declaration's JSON schema, with WCO IDs and XML paths")
+@requires(*READERS, Role.ADMINISTRATOR)
+def schema() -> dict[str, Any]:
+    return Declaration.model_json_schema()
+
+
+@router.get("/{declaration_id}", summary="One lodged declaration")
+@requires(*READERS)
+def read(declaration_id: int, unit: UnitDep, principal: CurrentPrincipal) -> DeclarationPublic:
+    row = get_declaration(unit.session, declaration_id)
+    if row is None:
+        raise NotFound(f"no declaration {declaration_id}")
+    # A declarant sees only what it lodged; officers see everything.
+    if principal.roles == {Role.DECLARANT} and row.submitted_by != principal.username:
+        raise Forbidden("this declaration was lodged by someone else")
+    return DeclarationPublic(
+        id=row.id,
+        received_at=row.received_at.isoformat(),
+        source=row.source,
+        hs_edition=row.hs_edition,
+        declaration=row.document,
+    )

@@ -1,0 +1,173 @@
+"""Targeting rules (write, then someone else approves) and risk models with their hit rates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
+from smartcustoms.core.roles import Role
+from smartcustoms.risk import registry, rulebook
+from smartcustoms.risk.inspections import detection, hit_rates, weekly
+from smartcustoms.risk.lanes import LANE_LABELS, Lane
+from smartcustoms.risk.rules import RULE_FIELDS
+from smartcustoms.risk.tables import RuleVersionRow
+from smartcustoms.web.auth import context
+from smartcustoms.web.policy import CurrentPrincipal, requires
+from smartcustoms.web.ui.render import render
+
+router = APIRouter(prefix="/risk", include_in_schema=False)
+
+VIEWERS = (Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR)
+
+
+def _rules_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    with context(request).db.session() as session:
+        versions = list(
+            session.scalars(select(RuleVersionRow).order_by(RuleVersionRow.id.desc()).limit(200))
+        )
+        rates = {
+            r.group.removeprefix("rule:"): r
+            for r in hit_rates(session)
+            if r.group.startswith("rule:")
+        }
+    return render(
+        request,
+        "risk_rules.html",
+        status_code=status,
+        versions=versions,
+        lanes=list(Lane),
+        lane_labels=LANE_LABELS,
+        fields=sorted(RULE_FIELDS),
+        rates=rates,
+        error=error,
+        form=form or {},
+    )
+
+
+@router.get("/rules", response_class=HTMLResponse)
+@requires(*VIEWERS)
+def rules_page(request: Request) -> HTMLResponse:
+    return _rules_page(request)
+
+
+def _date(value: str, field: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationFailed(f"{field}: not a date", details=[{"field": field}]) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@router.post("/rules")
+@requires(Role.RISK_ANALYST)
+def propose(
+    request: Request,
+    principal: CurrentPrincipal,
+    name: Annotated[str, Form(max_length=120)],
+    expression: Annotated[str, Form(max_length=2000)],
+    lane: Annotated[str, Form(max_length=8)],
+    reason: Annotated[str, Form(max_length=500)],
+    instructions: Annotated[str, Form(max_length=2000)] = "",
+    valid_from: Annotated[str, Form(max_length=32)] = "",
+    valid_until: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    form = {
+        "name": name,
+        "expression": expression,
+        "lane": lane,
+        "reason": reason,
+        "instructions": instructions,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
+    try:
+        if lane not in Lane._value2member_map_:
+            raise ValidationFailed(f"unknown lane {lane!r}", details=[{"field": "lane"}])
+        with context(request).unit() as unit:
+            rulebook.propose(
+                unit,
+                name=name,
+                expression=expression,
+                lane=Lane(lane),
+                reason=reason,
+                instructions=instructions,
+                valid_from=_date(valid_from, "valid_from"),
+                valid_until=_date(valid_until, "valid_until"),
+                actor=principal.username,
+            )
+    except SmartCustomsError as exc:
+        return _rules_page(request, error=exc.message, status=exc.status_code, form=form)
+    return RedirectResponse("/risk/rules", status_code=303)
+
+
+@router.post("/rules/{version_id}/review")
+@requires(Role.SUPERVISOR)
+def review(
+    request: Request,
+    version_id: int,
+    principal: CurrentPrincipal,
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    try:
+        with context(request).unit() as unit:
+            rulebook.review(
+                unit, version_id, approve=decision == "approve", actor=principal.username, note=note
+            )
+    except SmartCustomsError as exc:
+        return _rules_page(request, error=exc.message, status=exc.status_code)
+    return RedirectResponse("/risk/rules", status_code=303)
+
+
+@router.get("/models", response_class=HTMLResponse)
+@requires(*VIEWERS)
+def models_page(request: Request) -> HTMLResponse:
+    with context(request).db.session() as session:
+        models = registry.list_models(session)
+        rates = hit_rates(session)
+        found = detection(session)
+        weeks = weekly(session)
+    active = next((m for m in models if m.active), models[0] if models else None)
+    curve = active.card.get("evaluation", {}).get("holdout_curve", []) if active else []
+    return render(
+        request,
+        "risk_models.html",
+        models=models,
+        rates=rates,
+        detection=found,
+        weeks=weeks,
+        curve=curve_points(curve),
+        curve_model=active.version if active else None,
+    )
+
+
+def curve_points(curve: list[dict[str, float]]) -> dict[str, str]:
+    """Precision and recall against inspection rate as SVG polyline points (200 x 120 box)."""
+    if not curve:
+        return {}
+
+    def points(key: str) -> str:
+        return " ".join(f"{c['rate'] * 200:.1f},{120 - c[key] * 120:.1f}" for c in curve)
+
+    return {"precision": points("precision"), "recall": points("recall")}
+
+
+@router.post("/models/{version}/activate")
+@requires(Role.RISK_ANALYST)
+def activate(request: Request, version: str, principal: CurrentPrincipal) -> Response:
+    with context(request).unit() as unit:
+        registry.activate(unit, version, actor=principal.username)
+    return RedirectResponse("/risk/models", status_code=303)

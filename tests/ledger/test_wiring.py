@@ -1,0 +1,131 @@
+"""Every event on the bus becomes a ledger record: security events, administrator actions,
+and whatever later modules publish. Client addresses enter only as salted commitments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+
+from smartcustoms.core.context import AppContext
+from smartcustoms.core.errors import NotFound, ServiceUnavailable, Unauthenticated
+from smartcustoms.core.events import AdminAction, Event
+from smartcustoms.core.login import authenticate
+from smartcustoms.core.roles import Role
+from smartcustoms.core.tokens import create_token, revoke_token
+from smartcustoms.core.users import create_user, get_user, set_roles
+from smartcustoms.ledger.commitments import reveal
+from smartcustoms.ledger.errors import MalformedRecord
+from smartcustoms.ledger.records import check_commitment
+from smartcustoms.ledger.service import Ledger
+from tests.conftest import PASSWORD
+from tests.ledger.stored import sql
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionMade(Event):
+    """What a later module (the risk engine) publishes: the ledger needs no change for it."""
+
+    type: ClassVar[str] = "risk.decision"
+    declaration: str
+    lane: str
+    score: str  # decimals as strings
+
+
+def records_of(ledger: Ledger) -> list[dict[str, object]]:
+    return [ledger.record(i) for i in range(ledger.size())]
+
+
+def test_security_and_admin_events_are_recorded_in_order(lctx: AppContext, ledger: Ledger) -> None:
+    with lctx.unit() as unit:
+        create_user(unit, username="amina", password=PASSWORD, roles=[Role.AUDITOR], actor="admin")
+    authenticate(lctx, "amina", PASSWORD, "10.1.2.3")
+    with pytest.raises(Unauthenticated):
+        authenticate(lctx, "amina", "wrong password!", "10.9.9.9")
+    with lctx.unit() as unit:
+        set_roles(unit, "amina", [Role.AUDITOR, Role.SUPERVISOR], actor="admin")
+    with lctx.unit() as unit:
+        token = create_token(
+            unit, get_user(unit.session, "amina"), name="cms", days=5, max_days=9, actor="amina"
+        )
+    with lctx.unit() as unit:
+        revoke_token(unit, token.token_id, actor="admin")
+    lctx.bus.publish(AdminAction(actor="cli:root", action="schema_upgrade", target="0001 -> 0002"))
+    lctx.bus.publish(DecisionMade(actor="engine", declaration="D1", lane="red", score="0.93"))
+
+    got = records_of(ledger)
+    assert [r["type"] for r in got] == [
+        "admin.user_created",
+        "security.login",
+        "security.login_failed",
+        "admin.roles_changed",
+        "security.token_created",
+        "security.token_revoked",
+        "admin.action",
+        "risk.decision",
+    ]
+    assert all(r["v"] == 1 for r in got)
+    assert got[3]["after"] == ["auditor", "supervisor"] and got[3]["actor"] == "admin"
+    assert got[7] == {
+        "type": "risk.decision",
+        "v": 1,
+        "actor": "engine",
+        "at": got[7]["at"],
+        "declaration": "D1",
+        "lane": "red",
+        "score": "0.93",
+    }
+    # The address is committed to, never written in clear; its opening stays with us.
+    login, failed = got[1], got[2]
+    for record, address in ((login, "10.1.2.3"), (failed, "10.9.9.9")):
+        commitment = record["address"]
+        assert isinstance(commitment, str) and commitment.startswith("sha256:")
+        assert address.encode() not in ledger.entry(got.index(record))
+        with lctx.db.engine.connect() as conn:
+            value, salt = reveal(conn, commitment)
+        assert value == address and check_commitment(commitment, value, salt)
+        assert not check_commitment(commitment, "10.1.2.4", salt)
+
+
+def test_opening_a_damaged_or_unknown_commitment_fails(lctx: AppContext, ledger: Ledger) -> None:
+    with lctx.unit() as unit:
+        create_user(unit, username="bob", password=PASSWORD, roles=[Role.AUDITOR], actor="t")
+    authenticate(lctx, "bob", PASSWORD, "192.0.2.1")
+    commitment = ledger.record(1)["address"]
+    sql(lctx.db, "UPDATE ledger_commitments SET value = :v", v='"192.0.2.2"')
+    with lctx.db.engine.connect() as conn, pytest.raises(Exception, match="does not match"):
+        reveal(conn, str(commitment))
+    with lctx.db.engine.connect() as conn, pytest.raises(NotFound):
+        reveal(conn, "sha256:" + "0" * 64)
+
+
+def test_an_event_that_is_not_a_valid_record_fails_its_publisher(
+    lctx: AppContext, ledger: Ledger
+) -> None:
+    @dataclass(frozen=True, kw_only=True)
+    class Floaty(Event):
+        type: ClassVar[str] = "test.floaty"
+        weight: float
+
+    with pytest.raises(MalformedRecord, match="floats"):
+        lctx.bus.publish(Floaty(actor="x", weight=1.5))
+    assert ledger.size() == 0
+
+
+def test_events_after_the_ledger_stopped_fail_loudly(lctx: AppContext, ledger: Ledger) -> None:
+    ledger.stop()
+    with pytest.raises(ServiceUnavailable):
+        lctx.bus.publish(AdminAction(actor="x", action="y"))
+
+
+def test_a_unit_of_work_is_recorded_as_one_batch(lctx: AppContext, ledger: Ledger) -> None:
+    """An import that decides a thousand lanes publishes a thousand events: one transaction."""
+    with lctx.unit() as unit:
+        for n in range(1000):
+            unit.emit(DecisionMade(actor="engine", declaration=f"D{n}", lane="green", score="0.1"))
+    assert ledger.size() == 1000
+    assert [ledger.record(i)["declaration"] for i in (0, 999)] == ["D0", "D999"]
+    with lctx.db.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT COUNT(*) FROM ledger_entry_bundles").scalar()
+    assert rows == 3  # 768 entries in full bundles, written at once

@@ -1,0 +1,84 @@
+"""Regions inconsistent with the declared goods."""
+
+from __future__ import annotations
+
+import pytest
+
+from smartcustoms.scans.analyses.concealment import find_concealments
+from smartcustoms.scans.analyses.goods import goods_profile, normalise_hs_code
+from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
+from smartcustoms.scans.analyses.imaging import image
+from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.errors import ScanInputError
+from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulatedScan
+from tests.scans.helpers import simulated, simulated_full
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+def _full_resolution(cargo: CargoKind, concealment: ConcealmentKind, seed: int) -> SimulatedScan:
+    """Composition needs the scanner's own resolution (5.5 × 6 mm): at coarser pitch the board
+    lines of cartons leave too few clean pixels per tile."""
+    return simulated_full(cargo, concealment, ContainerType.DRY_40, seed)
+
+
+def test_cigarettes_among_garment_cartons_are_found_where_they_are() -> None:
+    sim = _full_resolution(CargoKind.TEXTILE_CARTONS, ConcealmentKind.CIGARETTES_IN_TEXTILES, 4)
+    result = find_concealments(image(sim.scan), goods_profile(sim.truth.hs_code or ""))
+    assert result.applicable and result.alarm
+    (block,) = sim.truth.concealed
+    hits = [r for r in result.regions if r.alarm and _overlaps(r.bbox, block.bbox_px)]
+    assert hits
+    assert all(r.kind in ("composition", "density") for r in hits)
+    assert max(r.delta_z for r in hits) > 0.3  # tobacco ash reads as higher Z_eff
+
+
+def test_metal_among_textiles_is_a_metal_region() -> None:
+    sim = simulated(
+        CargoKind.TEXTILE_BALES, ConcealmentKind.METAL_IN_ORGANICS, ContainerType.DRY_40, 6
+    )
+    result = find_concealments(image(sim.scan), goods_profile("6309.00"))
+    metal = [r for r in result.regions if r.kind == "metal" and r.alarm]
+    (block,) = sim.truth.concealed
+    assert any(_overlaps(r.bbox, block.bbox_px) for r in metal)
+
+
+def test_clean_textiles_raise_no_alarm() -> None:
+    sim = _full_resolution(CargoKind.TEXTILE_CARTONS, ConcealmentKind.NONE, 10)
+    result = find_concealments(image(sim.scan), goods_profile("6204.62"))
+    assert result.applicable and not result.alarm
+
+
+def test_mixed_goods_are_not_compared() -> None:
+    sim = simulated(CargoKind.MACHINERY, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
+    result = find_concealments(image(sim.scan), goods_profile("8474.20"))
+    assert not result.applicable and "machinery" in result.reason
+
+
+def test_history_sets_the_heading_threshold() -> None:
+    loads = [LoadSummary(6.0, 80.0, float(i), float(i) / 2) for i in range(40)]
+    profile = HeadingProfile.from_loads("6309", loads)
+    comp, dens = profile.thresholds(0.05) or (0, 0)
+    assert comp == pytest.approx(39 - 0.025 * 39, abs=0.1) and dens == pytest.approx(
+        comp / 2, abs=0.1
+    )
+    assert HeadingProfile("6309", tuple(loads[:5])).thresholds(0.05) is None
+    assert HeadingProfile.from_dict(profile.to_dict()) == profile
+    z = profile.load_z_scores(LoadSummary(9.0, 80.0, 0, 0))
+    assert z is not None and z[0] > 4
+
+
+@pytest.mark.parametrize("code", ["62", "6x09", "0009.00", "12345678901"])
+def test_malformed_hs_codes(code: str) -> None:
+    with pytest.raises(ScanInputError) as info:
+        goods_profile(code)
+    assert info.value.field == "hs_code"
+
+
+def test_hs_codes_normalise_and_profile() -> None:
+    assert normalise_hs_code("6309.00") == "630900"
+    assert goods_profile("6309 00").light_organic
+    assert not goods_profile("8703.23").light_organic
+    assert goods_profile("2402.20").organic_only

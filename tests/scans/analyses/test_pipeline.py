@@ -1,0 +1,81 @@
+"""``analyze`` end to end, and the findings report's JSON shape."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from smartcustoms.scans import ScanInputError, analyze
+from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.findings import FINDINGS_FORMAT
+from smartcustoms.scans.simulate import CargoKind, ConcealmentKind
+from tests.scans.helpers import simulated
+
+NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+
+
+def test_declared_empty_with_a_hidden_brick_alarms_with_its_region() -> None:
+    sim = simulated(CargoKind.EMPTY, ConcealmentKind.SMALL_ORGANIC, ContainerType.DRY_20, 3)
+    report = analyze(sim.scan, declared_gross_kg=2230, now=NOW)
+    assert report.declared["empty"] is True  # gross within 100 kg of the tare, no HS code
+    assert report.alarm_decision == "ALARM"
+    empty = report.check("empty")
+    assert empty is not None and empty.status == "fail"
+    (finding,) = report.findings
+    assert finding.category == "NOT_EMPTY" and finding.flag == "THREAT" and finding.region
+    assert finding.analysis_version == "empty/1.0" and finding.mass_kg == pytest.approx(
+        2.0, rel=0.35
+    )
+
+
+def test_honest_load_is_clear_and_the_json_has_the_tdr_shape() -> None:
+    sim = simulated(CargoKind.BULK_BAGS, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
+    gross = sim.scan.metadata.extra["declared_gross_kg"]
+    report = analyze(sim.scan, declared_gross_kg=gross, hs_code=sim.truth.hs_code, now=NOW)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["format"] == FINDINGS_FORMAT and data["tdr_type"] == "MACHINE"
+    assert data["alarm_decision"] in ("CLEAR", "ALARM")
+    assert data["alarm_decision_time"] == "2025-01-06T12:00:00+00:00"
+    assert data["number_of_total_objects"] == len(data["threat_objects"])
+    assert {c["analysis"] for c in data["checks"]} >= {"mass", "concealment"}
+    mass = next(c for c in data["checks"] if c["analysis"] == "mass")
+    assert mass["status"] == "pass" and mass["version"] == "mass/1.0"
+    assert data["scan"]["container_number"] == sim.scan.metadata.container_number
+    assert data["algorithm"].startswith("smartcustoms.scans/1.0")
+
+
+def test_underdeclared_mass_is_a_finding() -> None:
+    sim = simulated(CargoKind.BULK_BAGS, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
+    report = analyze(sim.scan, declared_gross_kg=8000, hs_code=sim.truth.hs_code, now=NOW)
+    assert report.alarm_decision == "ALARM"
+    (finding,) = [f for f in report.findings if f.analysis == "mass"]
+    assert finding.category == "MASS_DISCREPANCY" and "heavier than declared" in finding.description
+    data = finding.to_dict()
+    assert data["assessment"]["flag"] == "THREAT" and data["region"] is None
+
+
+def test_dense_goods_cannot_be_cleared_on_mass() -> None:
+    sim = simulated(CargoKind.MACHINERY, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
+    report = analyze(
+        sim.scan, declared_gross_kg=sim.truth.gross_kg * 1.3, hs_code="8474.20", now=NOW
+    )
+    mass = report.check("mass")
+    assert mass is not None and mass.figures["lower_bound"] is True
+    assert report.check("concealment").status == "not_applicable"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"hs_code": "61"}, "hs_code"),
+        ({"declared_gross_kg": -5.0}, "declared_gross_kg"),
+        ({"tare_kg": float("nan")}, "tare_kg"),
+    ],
+)
+def test_bad_arguments(kwargs: dict[str, object], field: str) -> None:
+    sim = simulated(CargoKind.EMPTY, ConcealmentKind.NONE, ContainerType.DRY_20, 1)
+    with pytest.raises(ScanInputError) as info:
+        analyze(sim.scan, **kwargs)  # type: ignore[arg-type]
+    assert info.value.field == field and info.value.status_code == 422
