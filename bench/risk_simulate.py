@@ -1,7 +1,7 @@
 """The real loop, simulated on KCS: what exploration buys against no exploration and an oracle.
 
-    .venv/bin/python bench/risk_simulate.py                    # 3 seeds, the CLI's default run
-    .venv/bin/python bench/risk_simulate.py --strategy random --full-feedback
+    .venv/bin/python bench/risk_simulate.py        # the CLI's defaults, 3 seeds: ~10-17 min
+    .venv/bin/python bench/risk_simulate.py --strategy random --full-feedback   # ~17-25 min
     .venv/bin/python bench/risk_simulate.py --weeks 8 --seeds 2 --json out.json
 
 Runs :func:`smartcustoms.risk.simulate.simulate` (the code behind ``smartcustoms risk
@@ -16,8 +16,9 @@ Prints, as mean ± sample standard deviation over seeds (never best-of-n), the c
 precision (hit rate) and recall of the inspections, irregular items found, the hit rate of the
 exploration inspections and the mean weekly AUC of the model's scores over all the week's
 declarations, for the run with exploration and, measured in the same run, the same loop without
-exploration and an oracle that inspects the irregular items first; then the paired difference
-(exploration minus none, seed by seed), by quarter of the stream, and the wall time.
+exploration and an oracle that inspects the irregular items first (and, with
+``--full-feedback``, the loop that learns every outcome); then the paired difference
+(exploration minus none, seed by seed), precision by quarter of the stream, and the wall time.
 """
 
 from __future__ import annotations

@@ -38,6 +38,18 @@ def test_explanations_agree_with_the_scores(fitted: RiskModel, top_items: pd.Dat
     assert np.allclose([e.score for e in explanations], fitted.decision_function(top_items))
 
 
+def test_scoring_and_explaining_chosen_rows_at_once_matches_doing_both(
+    fitted: RiskModel, top_items: pd.DataFrame
+) -> None:
+    chosen = [3, 0, 17]
+    probabilities, explained = fitted.score_and_explain(top_items, lambda p: chosen, top=3)
+    assert np.allclose(probabilities, fitted.predict_proba(top_items)[:, 1])
+    assert list(explained) == chosen
+    alone = fitted.explain(top_items.iloc[chosen], top=3)
+    for row, expected in zip(chosen, alone, strict=True):
+        assert explained[row].to_dict() == expected.to_dict()
+
+
 def test_history_reasons_quote_the_history_counts(
     fitted: RiskModel, top_items: pd.DataFrame
 ) -> None:

@@ -73,6 +73,7 @@ class Database:
         #: The engine for transactions that write: on SQLite they begin IMMEDIATE (see above).
         self.writer: Engine = self.engine.execution_options(sqlite_immediate=True)
         self._sessions = sessionmaker(self.writer, expire_on_commit=False)
+        self._readers = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,6 +84,15 @@ class Database:
         """A session in a transaction: committed on success, rolled back on any error."""
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite its transaction is deferred, so it neither
+        waits for nor blocks a writer (WAL readers see the last commit). Never write in it:
+        it is rolled back at the end, and on SQLite a write could fail as a stale snapshot."""
+        with self._readers() as session, session.begin():
+            yield session
+            session.rollback()
 
     def display_url(self) -> str:
         """The URL without its password, for logs and the status page."""

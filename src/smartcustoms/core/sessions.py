@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -14,7 +15,14 @@ from smartcustoms.core import clock
 from smartcustoms.core.principal import Principal
 from smartcustoms.core.tables import User, WebSession
 
-__all__ = ["end_all_sessions", "end_session", "open_session", "resolve_session"]
+__all__ = [
+    "end_all_sessions",
+    "end_session",
+    "follow_up_session",
+    "lookup_session",
+    "open_session",
+    "resolve_session",
+]
 
 # last_seen_at is refreshed at most this often, so browsing is not one write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -42,22 +50,43 @@ def open_session(session: Session, user: User, address: str | None) -> str:
     return cookie_value
 
 
+SessionFollowUp = Literal["touch", "end"] | None
+
+
+def lookup_session(
+    session: Session, cookie_value: str, *, idle: timedelta, max_age: timedelta
+) -> tuple[Principal | None, SessionFollowUp]:
+    """The principal behind a session cookie (None if unknown, expired or disabled) and what
+    should be written afterwards: "touch" (record activity) or "end" (delete it). Reads only."""
+    if not cookie_value or len(cookie_value) > 128:
+        return None, None
+    row = session.get(WebSession, _digest(cookie_value))
+    if row is None:
+        return None, None
+    now = clock.now()
+    if row.user.disabled or now - row.last_seen_at > idle or now - row.created_at > max_age:
+        return None, "end"
+    follow_up: SessionFollowUp = "touch" if now - row.last_seen_at > TOUCH_INTERVAL else None
+    return Principal.of(row.user, "session", csrf_token=row.csrf_token), follow_up
+
+
+def follow_up_session(session: Session, cookie_value: str, action: SessionFollowUp) -> None:
+    """Carry out what :func:`lookup_session` asked for, in a writing session."""
+    if action == "end":
+        end_session(session, cookie_value)
+    elif action == "touch":
+        row = session.get(WebSession, _digest(cookie_value))
+        if row is not None:
+            row.last_seen_at = clock.now()
+
+
 def resolve_session(
     session: Session, cookie_value: str, *, idle: timedelta, max_age: timedelta
 ) -> Principal | None:
-    """The principal behind a session cookie, or None if it is unknown, expired or disabled."""
-    if not cookie_value or len(cookie_value) > 128:
-        return None
-    row = session.get(WebSession, _digest(cookie_value))
-    if row is None:
-        return None
-    now = clock.now()
-    if row.user.disabled or now - row.last_seen_at > idle or now - row.created_at > max_age:
-        session.delete(row)
-        return None
-    if now - row.last_seen_at > TOUCH_INTERVAL:
-        row.last_seen_at = now
-    return Principal.of(row.user, "session", csrf_token=row.csrf_token)
+    """:func:`lookup_session` and its follow-up in the same (writing) session."""
+    principal, action = lookup_session(session, cookie_value, idle=idle, max_age=max_age)
+    follow_up_session(session, cookie_value, action)
+    return principal
 
 
 def end_session(session: Session, cookie_value: str) -> None:

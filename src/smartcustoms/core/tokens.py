@@ -25,8 +25,17 @@ from smartcustoms.core.principal import Principal
 from smartcustoms.core.tables import ApiToken, User
 from smartcustoms.core.unit import Unit
 
-__all__ = ["NewToken", "create_token", "list_tokens", "resolve_token", "revoke_token"]
+__all__ = [
+    "NewToken",
+    "create_token",
+    "list_tokens",
+    "lookup_token",
+    "resolve_token",
+    "revoke_token",
+    "touch_token",
+]
 
+TOUCH_INTERVAL = timedelta(minutes=1)
 TOKEN_PATTERN = re.compile(r"^sct_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 
 
@@ -81,8 +90,9 @@ def create_token(
     return NewToken(token_id=token_id, secret=f"sct_{token_id}_{secret}", expires_at=row.expires_at)
 
 
-def resolve_token(session: Session, presented: str) -> Principal:
-    """The principal behind a bearer token, or Unauthenticated saying why it was refused."""
+def lookup_token(session: Session, presented: str) -> tuple[Principal, bool]:
+    """The principal behind a bearer token, and whether its last use is stale enough to record
+    (see :func:`touch_token`); Unauthenticated saying why it was refused. Reads only."""
     match = TOKEN_PATTERN.match(presented)
     if match is None:
         raise Unauthenticated("malformed API token", code="token_malformed")
@@ -99,9 +109,23 @@ def resolve_token(session: Session, presented: str) -> Principal:
         raise Unauthenticated("this API token has expired", code="token_expired")
     if row.user.disabled:
         raise Unauthenticated("the user of this API token is disabled", code="user_disabled")
-    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-        row.last_used_at = now
-    return Principal.of(row.user, "token", token_id=token_id)
+    stale = row.last_used_at is None or now - row.last_used_at > TOUCH_INTERVAL
+    return Principal.of(row.user, "token", token_id=token_id), stale
+
+
+def touch_token(session: Session, token_id: str) -> None:
+    """Record that a token was used now (at most once a minute is enough for the tokens page)."""
+    row = session.get(ApiToken, token_id)
+    if row is not None:
+        row.last_used_at = clock.now()
+
+
+def resolve_token(session: Session, presented: str) -> Principal:
+    """:func:`lookup_token` and, when due, :func:`touch_token` in the same (writing) session."""
+    principal, stale = lookup_token(session, presented)
+    if stale and principal.token_id:
+        touch_token(session, principal.token_id)
+    return principal
 
 
 def list_tokens(session: Session, user_id: int | None = None) -> Sequence[ApiToken]:

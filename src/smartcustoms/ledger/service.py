@@ -127,8 +127,11 @@ class Ledger:
 
     def append_many(self, records: Sequence[Mapping[str, Any]]) -> list[int]:
         """Append records as one batch; return their indexes (consecutive)."""
-        entries = [encode_record(r) for r in records]
-        first = self.append_entries(entries)
+        if not records:
+            raise InvalidArgument("nothing to append")
+        entries = [encode_record(r) for r in records]  # each within MAX_RECORD_SIZE
+        self.start()
+        first = self.sequencer.submit(entries)
         return list(range(first, first + len(entries)))
 
     def append_entries(self, entries: Sequence[bytes]) -> int:

@@ -70,12 +70,12 @@ def assess(
             explanations: dict[int, dict[str, Any]] = {}
             cut = lower = None
             if active is not None:
-                probabilities = active.model.predict_proba(items)[:, 1]
                 # Reasons come from each declaration's riskiest item: explaining only those
                 # (SHAP values cost about a millisecond per item) keeps lodging fast.
-                worst = riskiest_items(item_declarations, probabilities)
-                explained = active.model.explain(items.take(np.asarray(worst)), top=3)
-                explanations = {row: e.to_dict() for row, e in zip(worst, explained, strict=True)}
+                probabilities, explained = active.model.score_and_explain(
+                    items, lambda p: riskiest_items(item_declarations, p), top=3
+                )
+                explanations = {row: e.to_dict() for row, e in explained.items()}
                 pool = np.concatenate(
                     [
                         active.recent_scores(session),

@@ -15,6 +15,7 @@ Scoring the training table itself with a fitted model uses its own labels (they 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Any, Self, TypeAlias
 
 import numpy as np
@@ -166,6 +167,30 @@ class RiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def explain(self, X: Items, *, top: int = 3, min_weight: float = 0.0) -> list[Explanation]:
         """Probability, raw score and the ``top`` reasons raising the score, for each item."""
         items, stats, features = self._features(X)
+        return self._explain(items, stats, features, top=top, min_weight=min_weight)
+
+    def score_and_explain(
+        self, X: Items, choose: Callable[[np.ndarray], Sequence[int]], *, top: int = 3
+    ) -> tuple[np.ndarray, dict[int, Explanation]]:
+        """Probabilities of every item and explanations of the rows ``choose(probabilities)``
+        picks, computing the features once (what lodging does: explain only the riskiest)."""
+        items, stats, features = self._features(X)
+        probabilities = self.classifier_.predict_proba(features)[:, 1]
+        rows = np.asarray(list(choose(probabilities)), dtype=np.int64)
+        explained = self._explain(
+            items.take(rows), stats.take(rows), features[rows], top=top, min_weight=0.0
+        )
+        return probabilities, dict(zip(rows.tolist(), explained, strict=True))
+
+    def _explain(
+        self,
+        items: PreparedItems,
+        stats: PastStats,
+        features: np.ndarray,
+        *,
+        top: int,
+        min_weight: float,
+    ) -> list[Explanation]:
         contributions = self.classifier_.contributions(features)
         raw = contributions.sum(axis=1)
         calibrator = self.classifier_.calibrator_

@@ -7,6 +7,7 @@ Approving or rejecting one's own version is refused.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -143,8 +144,20 @@ def retire(unit: Unit, version_id: int, *, actor: str) -> RuleVersionRow:
 def active_rules(session: Session, at: datetime | None = None) -> list[ActiveRule]:
     """Each rule's latest approved version valid at ``at`` (default now)."""
     when = at or clock.now()
-    rows = session.scalars(
-        select(RuleVersionRow)
+    # Read on every lodging: plain columns and parsed expressions kept by their text (parsing
+    # is pure), so no ORM objects are built and no expression is parsed twice.
+    rows = session.execute(
+        select(
+            RuleVersionRow.rule_id,
+            RuleRow.name,
+            RuleVersionRow.version,
+            RuleVersionRow.expression,
+            RuleVersionRow.lane,
+            RuleVersionRow.reason,
+            RuleVersionRow.instructions,
+            RuleVersionRow.valid_until,
+        )
+        .join(RuleRow, RuleRow.id == RuleVersionRow.rule_id)
         .where(RuleVersionRow.status == "approved", RuleVersionRow.valid_from <= when)
         .order_by(RuleVersionRow.rule_id, RuleVersionRow.version.desc())
     ).all()
@@ -156,11 +169,14 @@ def active_rules(session: Session, at: datetime | None = None) -> list[ActiveRul
             continue
         chosen[row.rule_id] = ActiveRule(
             rule_id=row.rule_id,
-            name=row.rule.name,
+            name=row.name,
             version=row.version,
-            expression=parse(row.expression),
+            expression=_parsed(row.expression),
             lane=Lane(row.lane),
             reason=row.reason,
             instructions=row.instructions,
         )
     return list(chosen.values())
+
+
+_parsed = functools.lru_cache(maxsize=1024)(parse)

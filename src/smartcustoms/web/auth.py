@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi import Request, Response
+from sqlalchemy.orm import Session
 
 from smartcustoms.core.context import AppContext
+from smartcustoms.core.errors import Unauthenticated
 from smartcustoms.core.principal import Principal
-from smartcustoms.core.sessions import resolve_session
-from smartcustoms.core.tokens import resolve_token
+from smartcustoms.core.sessions import follow_up_session, lookup_session
+from smartcustoms.core.tokens import lookup_token, touch_token
 
 __all__ = [
     "CSRF_FIELD",
@@ -29,6 +36,7 @@ __all__ = [
 SESSION_COOKIE = "sc_session"
 PRELOGIN_COOKIE = "sc_prelogin"
 LANGUAGE_COOKIE = "sc_lang"
+log = logging.getLogger("smartcustoms.web")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -43,30 +51,64 @@ def client_address(request: Request) -> str | None:
 
 
 def principal_from_request(request: Request) -> Principal | None:
-    """Resolve the caller; None when anonymous. A bad bearer token raises Unauthenticated."""
+    """Resolve the caller; None when anonymous. A bad bearer token raises Unauthenticated.
+
+    The lookup only reads, so it never waits for a writer (a long import, the ledger): the
+    occasional bookkeeping write (last use of a token, session activity) happens afterwards, on
+    a background thread, and is skipped if the database is busy.
+    """
     ctx = context(request)
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, value = header.partition(" ")
-        with ctx.db.session() as session:
-            if scheme.lower() != "bearer" or not value.strip():
-                from smartcustoms.core.errors import Unauthenticated
-
-                raise Unauthenticated(
-                    "the Authorization header must be 'Bearer <token>'", code="token_malformed"
-                )
-            return resolve_token(session, value.strip())
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated(
+                "the Authorization header must be 'Bearer <token>'", code="token_malformed"
+            )
+        with ctx.db.read_session() as session:
+            principal, stale = lookup_token(session, value.strip())
+        token_id = principal.token_id
+        if stale and token_id:
+            _in_background(ctx, lambda s: touch_token(s, token_id))
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
     settings = ctx.settings
-    with ctx.db.session() as session:
-        return resolve_session(
+    with ctx.db.read_session() as session:
+        found, action = lookup_session(
             session,
             cookie,
             idle=timedelta(minutes=settings.session_idle_minutes),
             max_age=timedelta(hours=settings.session_max_hours),
         )
+    if action is not None:
+        _in_background(ctx, lambda s: follow_up_session(s, cookie, action))
+    return found
+
+
+_bookkeepers_lock = threading.Lock()
+
+
+def _in_background(ctx: AppContext, write: Callable[[Session], None]) -> None:
+    """Run ``write`` after the request, on the context's one bookkeeping thread. The thread is
+    joined when the context closes, before the database goes, so no connection is left open."""
+    with _bookkeepers_lock:
+        pool = ctx.services.get("web.auth.bookkeeping")
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auth-bookkeeping")
+            ctx.services["web.auth.bookkeeping"] = pool
+            ctx.on_close(lambda: pool.shutdown(wait=True, cancel_futures=True))
+
+    def run() -> None:
+        try:
+            with ctx.db.session() as session:
+                write(session)
+        except Exception:  # bookkeeping only: a busy or closed database is not an error
+            log.debug("skipped an authentication bookkeeping write", exc_info=True)
+
+    with contextlib.suppress(RuntimeError):  # the context is closing: nothing left to keep
+        pool.submit(run)
 
 
 def cookie_secure(request: Request) -> bool:

@@ -36,3 +36,25 @@ class PastStats:
     total_inspected: np.ndarray  # per row: all inspections recorded before it
     total_irregular: np.ndarray
     unit_value_peers: PeerSummary
+
+    def take(self, rows: np.ndarray) -> PastStats:
+        """The past of the rows at these positions (as :meth:`PreparedItems.take`)."""
+        return PastStats(
+            groups={
+                name: GroupCounts(
+                    seen=g.seen[rows],
+                    inspected=g.inspected[rows],
+                    irregular=g.irregular[rows],
+                    last_day=g.last_day[rows],
+                )
+                for name, g in self.groups.items()
+            },
+            total_inspected=self.total_inspected[rows],
+            total_irregular=self.total_irregular[rows],
+            unit_value_peers=(
+                self.unit_value_peers[0][rows],
+                self.unit_value_peers[1][rows],
+                self.unit_value_peers[2][rows],
+                self.unit_value_peers[3][rows],
+            ),
+        )
