@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi.testclient import TestClient
 
 from smartcustoms.core.roles import Role
@@ -63,6 +65,25 @@ def test_bad_bodies(client: TestClient, role_tokens: dict[Role, str]) -> None:
     huge = client.post("/api/declarations", headers=declarant, content=b" " * (limit + 1))
     assert huge.status_code == 413
     assert client.get("/health").status_code == 200  # and the service carries on
+
+
+def test_a_100_mb_upload_without_a_length_is_refused(
+    client: TestClient, role_tokens: dict[Role, str]
+) -> None:
+    sent = 0
+
+    def chunks() -> Iterator[bytes]:  # streamed: no Content-Length to refuse it up front
+        nonlocal sent
+        for _ in range(100):
+            sent += 1
+            yield b"[" + b" " * (1024 * 1024 - 1)
+
+    huge = client.post(
+        "/api/declarations", headers=bearer(role_tokens[Role.DECLARANT]), content=chunks()
+    )
+    assert huge.status_code == 413
+    assert huge.json()["error"]["code"] == "payload_too_large"
+    assert client.get("/health").status_code == 200
 
 
 def test_declarants_see_only_their_own(client: TestClient, role_tokens: dict[Role, str]) -> None:
