@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smartcustoms.core.errors import ValidationFailed
+from smartcustoms.risk import schema
 from smartcustoms.risk.schema import ITEM_FIELDS, KCS_COLUMNS, from_kcs, prepare_items
 from tests.risk.conftest import item, items_frame
 
@@ -107,3 +112,27 @@ def test_dates_in_any_usual_form_give_the_same_day() -> None:
     assert set(prepare_items(frame).frame["day"]) == {19732}
     typed = items_frame(item(), item()).assign(date=pd.to_datetime(["2024-01-10", "2024-01-11"]))
     assert prepare_items(typed).frame["day"].tolist() == [19732, 19733]
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.just(pd.NA),
+    st.integers(-50, 50),
+    st.floats(-100, 100, allow_nan=False).map(lambda f: round(f, 1)),
+    st.sampled_from(["", " ", "CN", "CN ", " CN", "30", "30.0", "ab"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CELLS, max_size=40), st.sampled_from([None, "object", "float"]))
+def test_short_columns_factorise_as_pandas_does(cells: list[object], dtype: str | None) -> None:
+    if dtype == "float":
+        cells = [c for c in cells if isinstance(c, (int, float)) or c is None]
+    column = pd.Series(cells, dtype=dtype)
+    short_codes, short_values = schema._factor(column)
+    with patch.object(schema, "_SMALL", -1):  # always through pd.factorize
+        codes, values = schema._factor(column)
+    assert short_codes.tolist() == codes.tolist()
+    assert short_values.tolist() == values.tolist()

@@ -173,14 +173,39 @@ def _factor(
     col: pd.Series, normalise: Callable[[object], str] = text_value
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes and distinct normalised values of a column; string work is done once per value."""
-    codes, uniques = pd.factorize(col, use_na_sentinel=True)
-    values = [normalise(u) for u in np.asarray(uniques, dtype=object)]
+    if len(col) <= _SMALL:
+        codes, values = _factor_small(col.tolist(), normalise)
+    else:
+        codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        values = [normalise(u) for u in np.asarray(uniques, dtype=object)]
     if (codes < 0).any():
         codes = np.where(codes < 0, len(values), codes)
         values.append("")
     # Normalising can merge values ("A " and "A"): factorize the normalised ones again.
     merged, distinct = pd.factorize(np.asarray(values, dtype=object))
     return merged[codes].astype(np.int64), np.asarray(distinct, dtype=object)
+
+
+# Below this many rows (a lodged declaration), pandas' per-call overhead is most of the cost:
+# the same factorisation is done with a dict (tests/risk/test_schema.py checks they agree).
+_SMALL = 256
+
+
+def _factor_small(
+    column: list[object], normalise: Callable[[object], str]
+) -> tuple[np.ndarray, list[str]]:
+    """``pd.factorize`` with missing values as -1, for a short column given as a list."""
+    first: dict[object, int] = {}
+    codes = np.empty(len(column), dtype=np.int64)
+    for row, value in enumerate(column):
+        if value is None or value is pd.NA or value is pd.NaT or value != value:  # NaN
+            codes[row] = -1
+        else:
+            code = first.get(value)
+            if code is None:
+                code = first[value] = len(first)
+            codes[row] = code
+    return codes, [normalise(u) for u in first]
 
 
 def _bad_rows(mask: np.ndarray, index: pd.Index) -> list[object]:
