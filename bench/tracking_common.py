@@ -36,6 +36,7 @@ from smartcustoms.tracking.transits import TransitRequest, arm_transit, create_t
 __all__ = [
     "Figures",
     "TeltonikaFrames",
+    "cpu_seconds",
     "family",
     "free_port",
     "machine",
@@ -70,6 +71,20 @@ def peak_rss_mb(pid: int) -> float:
         except FileNotFoundError:
             continue
     return total
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU seconds used so far by ``pids`` (gone ones count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def raise_open_files(wanted: int) -> int:

@@ -14,6 +14,10 @@ The baseline, measured in the same run on the same machine: the same rows (decod
 frames, with the same digests) inserted with ``sqlite3.executemany`` in batches into the same
 table and indexes, WAL and synchronous=NORMAL — what SQLite alone can take.
 
+Also printed: the listener's CPU time per position (user + system, all its threads, over the
+same steady window), which depends much less than positions/s on what else the machine runs,
+and how busy the whole machine was meanwhile.
+
 Each repetition uses a fresh database. Figures: median (min, max) over the repetitions.
 """
 
@@ -23,7 +27,9 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import shutil
 import sqlite3
+import statistics
 import sys
 import time
 from datetime import UTC, datetime
@@ -35,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tracking_common import (
     Figures,
     TeltonikaFrames,
+    cpu_seconds,
+    family,
     free_port,
     machine,
     peak_rss_mb,
@@ -196,10 +204,14 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
         queue.put(("go", None))
         time.sleep(0.1)
         ticks = []
+        listeners = family(listener.pid)
         while True:
             kind, value = queue.get(timeout=args.seconds + 120)
             if kind == "tick":
-                ticks.append(value)
+                # CPU used so far by the listener(s) and the load generator, and the machine's
+                # busy time: CPU per position does not depend on what else the machine runs.
+                cpu = (cpu_seconds(listeners), cpu_seconds([process.pid]), _busy_seconds())
+                ticks.append((*value, *cpu))
             elif kind == "done":
                 total_records, _frames = value
                 break
@@ -207,9 +219,12 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
         rss = peak_rss_mb(listener.pid)
     # Steady state: from 2 s in to the end (the first seconds fill the pipe).
     steady = [t for t in ticks if t[0] >= 2.0]
-    (t0, r0, f0), (t1, r1, f1) = steady[0], steady[-1]
+    (t0, r0, f0, l0, g0, b0), (t1, r1, f1, l1, g1, b1) = steady[0], steady[-1]
     positions = (r1 - r0) / (t1 - t0)
     frames = (f1 - f0) / (t1 - t0)
+    listener_us = (l1 - l0) / max(1, r1 - r0) * 1e6
+    generator_us = (g1 - g0) / max(1, r1 - r0) * 1e6
+    busy = (b1 - b0) / (t1 - t0)
     db = Database(env["SMARTCUSTOMS_DATABASE_URL"])
     with db.engine.connect() as conn:
         from sqlalchemy import func, select
@@ -223,14 +238,26 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
     baseline = raw_insert(
         folder, baseline_rows(200_000, args.records_per_frame), args.baseline_batch
     )
+    shutil.rmtree(folder, ignore_errors=True)  # two databases, some 200 MiB
     return {
         "positions_per_s": positions,
         "frames_per_s": frames,
         "baseline_rows_per_s": baseline,
+        "listener_cpu_us_per_position": listener_us,
+        "generator_cpu_us_per_position": generator_us,
+        "machine_busy_cores": busy,
         "listener_peak_rss_mb": rss,
         "stored": float(stored),
         "alerts": float(alerts),
     }
+
+
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all processes, all cores), from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -264,8 +291,21 @@ def main() -> None:
     print(f"end to end, frames/s: {figures['frames_per_s']}")
     print(f"baseline, raw batched SQLite insert rows/s:       {figures['baseline_rows_per_s']}")
     print(f"end to end as % of the baseline:                  {ratio}")
+    print(f"listener CPU per position, µs:                    {_us(figures, 'listener')}")
+    print(f"load generator CPU per position, µs:              {_us(figures, 'generator')}")
+    print(f"machine busy during the window, cores (all work):   {_cores(figures)}")
     print(f"listener peak RSS, MiB:                           {figures['listener_peak_rss_mb']}")
     print(f"positions stored per run: {figures['stored']}; alerts raised: {figures['alerts']}")
+
+
+def _us(figures: dict[str, Figures], who: str) -> str:
+    values = figures[f"{who}_cpu_us_per_position"].values
+    return f"{statistics.median(values):.1f} (min {min(values):.1f}, max {max(values):.1f})"
+
+
+def _cores(figures: dict[str, Figures]) -> str:
+    values = figures["machine_busy_cores"].values
+    return f"{statistics.median(values):.2f} (min {min(values):.2f}, max {max(values):.2f})"
 
 
 if __name__ == "__main__":

@@ -98,8 +98,8 @@ class Shape:
 
     def contains_many(self, longitudes: Sequence[Any], latitudes: Sequence[Any]) -> list[bool]:
         """:meth:`contains` for many points in one call."""
-        result = shapely.contains_xy(self.area, longitudes, latitudes)
-        return [bool(v) for v in result]
+        result: list[bool] = shapely.contains_xy(self.area, longitudes, latitudes).tolist()
+        return result
 
     @cached_property
     def _projection(self) -> tuple[Transformer, Transformer]:

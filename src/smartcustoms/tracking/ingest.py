@@ -36,7 +36,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -47,8 +47,9 @@ from smartcustoms.core.events import Event
 from smartcustoms.tracking.feed import prune_feed
 from smartcustoms.tracking.monitor import Monitor
 from smartcustoms.tracking.pipeline import process, run_clock_rules
+from smartcustoms.tracking.records import Position
 from smartcustoms.tracking.rules import Report
-from smartcustoms.tracking.store import Incoming, insert_positions, position_row
+from smartcustoms.tracking.store import Incoming, insert_positions, position_rows
 from smartcustoms.tracking.tables import DeviceRow
 
 __all__ = ["IngestStats", "IngestTiming", "Ingestor"]
@@ -83,12 +84,44 @@ class IngestStats:
         return dict(self.__dict__)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Submission:
-    items: Sequence[Incoming]
+    """One frame's records (``records``, one arrival and protocol) or any ``items``."""
+
+    records: Sequence[Position]
+    received_at: datetime | None
+    protocol: str
+    items: Sequence[Incoming] | None
     device_id: str
     done: Done | None
     loop: asyncio.AbstractEventLoop | None
+
+    def __len__(self) -> int:
+        return len(self.records) if self.items is None else len(self.items)
+
+    def rows(self, text_times: bool) -> list[tuple[Any, ...]]:
+        if self.items is None:
+            assert self.received_at is not None
+            return position_rows(
+                self.records, self.device_id, self.received_at, self.protocol, text_times=text_times
+            )
+        rows = []
+        for item in self.items:
+            rows += position_rows(
+                (item.position,),
+                self.device_id,
+                item.received_at,
+                item.protocol,
+                text_times=text_times,
+            )
+        return rows
+
+    def reports(self) -> list[Report]:
+        if self.items is None:
+            received_at, protocol, device_id = self.received_at, self.protocol, self.device_id
+            assert received_at is not None
+            return [Report(p, device_id, received_at, protocol) for p in self.records]
+        return [Report(i.position, self.device_id, i.received_at, i.protocol) for i in self.items]
 
 
 @dataclass
@@ -121,6 +154,8 @@ class Ingestor:
         self.stats = IngestStats()
         self.monitor = Monitor()
         self._writer: Engine = ctx.db.engine.execution_options(sqlite_immediate=True)
+        # SQLite stores times as text: rows are made with it (once per frame for the arrival).
+        self._text_times = self._writer.dialect.name == "sqlite"
         self._cond = threading.Condition()
         self._queue = _Queue()
         self._pending = 0
@@ -193,12 +228,29 @@ class Ingestor:
         With ``loop``, ``done`` runs in that event loop (one hop per batch and loop, however
         many submissions); without, in the writer thread.
         """
+        self._enqueue(_Submission((), None, "", items, device_id, done, loop))
+
+    def submit_records(
+        self,
+        records: Sequence[Position],
+        received_at: datetime,
+        protocol: str,
+        device_id: str,
+        done: Done | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        """:meth:`submit` for the records of one frame, all received at ``received_at`` by
+        ``protocol`` (what listeners have), without an :class:`Incoming` per record."""
+        self._enqueue(_Submission(records, received_at, protocol, None, device_id, done, loop))
+
+    def _enqueue(self, submission: _Submission) -> None:
+        count = len(submission)
         with self._cond:
             if self._stopping and self._thread is None:
                 raise RuntimeError("the ingest writer is stopped")
-            self._queue.items.append(_Submission(items, device_id, done, loop))
-            self._queue.records += len(items)
-            self._pending += len(items)
+            self._queue.items.append(submission)
+            self._queue.records += count
+            self._pending += count
             self._cond.notify()
 
     def sweep_soon(self) -> None:
@@ -230,9 +282,10 @@ class Ingestor:
         items = self._queue.items
         count = cut = 0
         for sub in items:
-            if cut and count + len(sub.items) > self.max_batch:
+            size = len(sub)
+            if cut and count + size > self.max_batch:
                 break
-            count += len(sub.items)
+            count += size
             cut += 1
         taken = items[:cut]
         del items[:cut]
@@ -242,31 +295,27 @@ class Ingestor:
     def _write(self, batch: list[_Submission]) -> None:
         now = clock.now()
         rows: list[tuple[Any, ...]] = []
-        reports: list[Report] = []
+        text_times = self._text_times
         for sub in batch:
-            for item in sub.items:
-                rows.append(position_row(item, sub.device_id))
-                reports.append(
-                    Report(item.position, sub.device_id, item.received_at, item.protocol)
-                )
+            rows += sub.rows(text_times)
         events: list[Event] = []
         stored = False
         try:
             with self._writer.begin() as conn:
                 new = insert_positions(conn, rows)
-                for report, is_new in zip(reports, new, strict=True):
-                    report.new = is_new
-                try:
-                    with conn.begin_nested():
-                        result = process(
-                            conn, self.monitor, reports, now, live_interval=self.live_interval
-                        )
-                    events = result.events
-                    self.stats.alerts += result.alerts_raised
-                except Exception:
-                    self.stats.pipeline_errors += 1
-                    log.exception("tracking pipeline failed; positions stored without rules")
-                    self.monitor.loaded = False
+                reports = self._reports(batch, new)
+                if reports:
+                    try:
+                        with conn.begin_nested():
+                            result = process(
+                                conn, self.monitor, reports, now, live_interval=self.live_interval
+                            )
+                        events = result.events
+                        self.stats.alerts += result.alerts_raised
+                    except Exception:
+                        self.stats.pipeline_errors += 1
+                        log.exception("tracking pipeline failed; positions stored without rules")
+                        self.monitor.loaded = False
             stored = True
             fresh = sum(new)
             self.stats.stored += fresh
@@ -282,6 +331,23 @@ class Ingestor:
             self._pending -= len(rows)
         self._notify(batch, stored)
         self._publish(events)
+
+    def _reports(self, batch: list[_Submission], new: list[bool]) -> list[Report]:
+        """What the pipeline sees: the new records of devices on a monitored transit (the
+        pipeline's first two steps would drop the others)."""
+        monitored = self.monitor.by_device
+        reports: list[Report] = []
+        at = 0
+        for sub in batch:
+            size = len(sub)
+            if sub.device_id in monitored:
+                flags = new[at : at + size]
+                if all(flags):
+                    reports += sub.reports()
+                else:
+                    reports += [r for r, n in zip(sub.reports(), flags, strict=True) if n]
+            at += size
+        return reports
 
     def _notify(self, batch: list[_Submission], stored: bool) -> None:
         by_loop: dict[asyncio.AbstractEventLoop, list[Done]] = defaultdict(list)

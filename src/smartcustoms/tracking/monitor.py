@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import numpy as np
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ __all__ = ["STALE_AFTER", "CorridorInfo", "Monitor", "RuleState", "TransitState"
 STALE_AFTER = 30.0  # seconds
 _REFRESH_OVERLAP = timedelta(seconds=5)
 T = TypeVar("T")  # re-read changes this far back (clock skew, commits)
+_ROW = 8192.0  # ZoneIndex cell keys: column * _ROW + row (rows of 0.05° span ±1,800 cells)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ZoneIndex:
             for i in range(math.floor(minx / self.CELL), math.floor(maxx / self.CELL) + 1):
                 for j in range(math.floor(miny / self.CELL), math.floor(maxy / self.CELL) + 1):
                     self._grid.setdefault((i, j), []).append(zone)
+        self._keys = np.array([i * _ROW + j for i, j in self._grid], dtype=np.float64)
 
     def find(self, longitude: float, latitude: float) -> ZoneInfo | None:
         cell = (math.floor(longitude / self.CELL), math.floor(latitude / self.CELL))
@@ -82,6 +85,21 @@ class ZoneIndex:
             if zone.shape.contains(longitude, latitude):
                 return zone
         return None
+
+    def find_many(
+        self, longitudes: Sequence[float], latitudes: Sequence[float]
+    ) -> list[ZoneInfo | None]:
+        """:meth:`find` for many points: the cells in numpy, :meth:`find` only for the few
+        points in a cell that has a zone."""
+        found: list[ZoneInfo | None] = [None] * len(longitudes)
+        if not self._grid or not found:
+            return found
+        xs = np.floor(np.asarray(longitudes, dtype=np.float64) / self.CELL)
+        ys = np.floor(np.asarray(latitudes, dtype=np.float64) / self.CELL)
+        keys = xs * _ROW + ys  # exact in float64 for every cell on the globe
+        for k in np.flatnonzero(np.isin(keys, self._keys)).tolist():
+            found[k] = self.find(longitudes[k], latitudes[k])
+        return found
 
 
 @dataclass

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, update
@@ -22,7 +22,7 @@ from smartcustoms.core.events import Event
 from smartcustoms.tracking.events import AlertRaised
 from smartcustoms.tracking.feed import alert_payload, append_feed
 from smartcustoms.tracking.monitor import STALE_AFTER, Monitor, TransitState
-from smartcustoms.tracking.rules import Report, Trigger, evaluate, sweep
+from smartcustoms.tracking.rules import Report, Trigger, evaluate, moving_inside, sweep
 from smartcustoms.tracking.tables import AlertRow, AlertStepRow, TransitLiveRow
 from smartcustoms.tracking.thresholds import AlertType, Thresholds
 
@@ -67,16 +67,35 @@ def deduplicate(batch: Batch) -> None:
 def match_transit(batch: Batch) -> None:
     """Attach each report to its device's monitored transit, if any (others are only stored)."""
     monitor = batch.monitor
-    stale = time.monotonic() - STALE_AFTER
+    by_device = monitor.by_device
+    now_m = time.monotonic()
+    stale = now_m - STALE_AFTER
+    # A frame's reports come together: the transit is looked up once per run of a device.
+    device_id: str | None = None
+    transit: TransitState | None = None
+    since = datetime.min.replace(tzinfo=UTC)
+    fix_time: datetime | None = None
+    checked = False
     for report in batch.reports:
-        transit = monitor.by_device.get(report.device_id)
-        if transit is None or report.position.time < transit.armed_at - ARMING_SLACK:
+        if report.device_id != device_id:
+            device_id = report.device_id
+            transit = by_device.get(device_id)
+            if transit is not None:
+                since = transit.armed_at - ARMING_SLACK
+                checked = False
+        if transit is None:
             continue
-        if transit.touched_at < stale:
-            monitor.reload_live(batch.conn, transit)  # another worker may have moved it on
-        transit.touched_at = time.monotonic()
+        t = report.position.time
+        if t < since:
+            continue
+        if not checked:
+            if transit.touched_at < stale:
+                monitor.reload_live(batch.conn, transit)  # another worker may have moved it on
+            transit.touched_at = now_m
+            fix_time = transit.fix_time
+            checked = True
         report.transit = transit
-        report.current = transit.fix_time is None or report.position.time >= transit.fix_time
+        report.current = fix_time is None or t >= fix_time
 
 
 def locate(batch: Batch) -> None:
@@ -85,33 +104,72 @@ def locate(batch: Batch) -> None:
     by_corridor: dict[int, list[Report]] = {}
     for report in batch.reports:
         transit = report.transit
-        if transit is None or not report.located:
+        if transit is None:
             continue
         p = report.position
-        assert p.longitude is not None and p.latitude is not None
-        report.zone = monitor.zones.find(p.longitude, p.latitude)
-        by_corridor.setdefault(transit.corridor_id, []).append(report)
+        if not p.valid or p.latitude is None or p.longitude is None:  # not report.located
+            continue
+        reports = by_corridor.get(transit.corridor_id)
+        if reports is None:
+            reports = by_corridor[transit.corridor_id] = []
+        reports.append(report)
     for corridor_id, reports in by_corridor.items():
+        # One vectorised test per corridor and batch, not one call per position.
+        xs: list[float] = [r.position.longitude for r in reports]  # type: ignore[misc]
+        ys: list[float] = [r.position.latitude for r in reports]  # type: ignore[misc]
+        zones = monitor.zones.find_many(xs, ys)
         corridor = monitor.corridors.get(corridor_id)
         if corridor is None:
+            for report, zone in zip(reports, zones, strict=True):
+                report.zone = zone
             continue
-        # One vectorised test per corridor and batch, not one call per position.
-        xs = [r.position.longitude for r in reports]
-        ys = [r.position.latitude for r in reports]
-        for report, inside in zip(reports, corridor.shape.contains_many(xs, ys), strict=True):
-            report.inside_corridor = inside
-            report.route = corridor.shape
+        shape = corridor.shape
+        inside = shape.contains_many(xs, ys)
+        for report, zone, within in zip(reports, zones, inside, strict=True):
+            report.zone = zone
+            report.inside_corridor = within
+            report.route = shape
 
 
 def apply_rules(batch: Batch) -> None:
-    """Run the rules (``rules.REPORT_RULES``), then move each transit's live state on."""
+    """Run the rules (``rules.REPORT_RULES``), then move each transit's live state on.
+
+    Most reports are of a truck moving inside its corridor, with no events and no seal state
+    (:func:`.rules.moving_inside`): on those every rule only ends an episode, and the transit
+    takes the report's position. Of a run of them only the last position stays, so they are
+    applied once per run (:func:`_advance_moving`) — the same outcome as one by one.
+    """
+    touched = batch.touched
+    triggers = batch.triggers
+    corridors = batch.monitor.corridors
+    thresholds: dict[int, Thresholds] = {}
+    pending: dict[int, list[Any]] = {}  # transit id: [last moving report, latest arrival]
     for report in batch.reports:
         transit = report.transit
         if transit is None:
             continue
-        batch.triggers.extend(evaluate(report, batch.thresholds(transit)))
-        _advance(transit, report)
-        batch.touched[transit.id] = transit
+        t = thresholds.get(transit.corridor_id)
+        if t is None:
+            corridor = corridors.get(transit.corridor_id)
+            t = thresholds[transit.corridor_id] = corridor.thresholds if corridor else Thresholds()
+        if moving_inside(report, t):
+            run = pending.get(transit.id)
+            if run is None:
+                pending[transit.id] = [report, report.received_at]
+            else:
+                run[0] = report
+                if report.received_at > run[1]:
+                    run[1] = report.received_at
+        else:
+            run = pending.pop(transit.id, None)
+            if run is not None:
+                _advance_moving(transit, run[0], run[1])
+            triggers.extend(evaluate(report, t))
+            _advance(transit, report)
+        touched[transit.id] = transit
+    for last, latest in pending.values():
+        assert last.transit is not None
+        _advance_moving(last.transit, last, latest)
 
 
 def raise_alerts(batch: Batch) -> None:
@@ -190,11 +248,42 @@ def run_clock_rules(conn: Connection, monitor: Monitor, now: datetime) -> Batch:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+_SIGNAL_LOST = AlertType.SIGNAL_LOST.value
+_ROUTE_DEVIATION = AlertType.ROUTE_DEVIATION.value
+_LONG_STOP = AlertType.LONG_STOP.value
+
+
+def _advance_moving(transit: TransitState, report: Report, latest: datetime) -> None:
+    """:func:`.rules.evaluate` then :func:`_advance`, for a report that is
+    :func:`.rules.moving_inside` (the last of a run; ``latest`` the run's latest arrival)."""
+    if transit.last_seen_at is None or latest > transit.last_seen_at:
+        transit.last_seen_at = latest
+    rule = transit.rule
+    rule.outside_since = None  # route_deviation: inside the corridor
+    rule.stopped_since = None  # long_stop: moving
+    rule.stop_point = None
+    alerted = rule.alerted
+    if alerted:
+        alerted.discard(_ROUTE_DEVIATION)
+        alerted.discard(_LONG_STOP)
+        alerted.discard(_SIGNAL_LOST)
+    p = report.position
+    transit.fix_time = p.time
+    transit.latitude = p.latitude
+    transit.longitude = p.longitude
+    transit.speed_kmh = p.speed_kmh
+    transit.course = p.course
+    transit.inside_corridor = True
+    transit.off_route_m = None
+    transit.off_route_shape = report.route
+    transit.zone = report.zone.code if report.zone else None
+
+
 def _advance(transit: TransitState, report: Report) -> None:
     p = report.position
     if transit.last_seen_at is None or report.received_at > transit.last_seen_at:
         transit.last_seen_at = report.received_at
-    transit.rule.alerted.discard(AlertType.SIGNAL_LOST.value)
+    transit.rule.alerted.discard(_SIGNAL_LOST)
     if not report.current:
         return
     attributes = p.attributes

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeAlias
 
-__all__ = ["AttrValue", "Attributes", "Position", "SealEvent", "events"]
+__all__ = ["AttrValue", "Attributes", "Position", "SealEvent", "events", "trusted_position"]
 
 AttrValue: TypeAlias = (
     str | int | float | bool | Sequence["AttrValue"] | Mapping[str, "AttrValue"] | None
@@ -103,3 +103,53 @@ class Position:
     def __post_init__(self) -> None:
         if self.time.utcoffset() != _ZERO:
             raise ValueError(f"Position.time must be aware UTC, got {self.time!r}")
+
+
+_new = object.__new__
+(
+    _set_device_id,
+    _set_time,
+    _set_latitude,
+    _set_longitude,
+    _set_speed_kmh,
+    _set_course,
+    _set_satellites,
+    _set_valid,
+    _set_altitude,
+    _set_events,
+    _set_attributes,
+    _set_implausible,
+) = (vars(Position)[name].__set__ for name in Position.__slots__)
+
+
+def trusted_position(
+    device_id: str | None,
+    time: datetime,
+    latitude: float | None,
+    longitude: float | None,
+    speed_kmh: float | None,
+    course: float | None,
+    satellites: int | None,
+    valid: bool,
+    altitude: float | None,
+    events: tuple[SealEvent, ...],
+    attributes: Attributes,
+    implausible: tuple[str, ...],
+) -> Position:
+    """A :class:`Position` equal to ``Position(...)`` with the same values, built in less than
+    half the time, for decoders on the hot path that already give ``time`` in UTC (it is not
+    checked here). Every field is given: no defaults."""
+    p = _new(Position)
+    _set_device_id(p, device_id)
+    _set_time(p, time)
+    _set_latitude(p, latitude)
+    _set_longitude(p, longitude)
+    _set_speed_kmh(p, speed_kmh)
+    _set_course(p, course)
+    _set_satellites(p, satellites)
+    _set_valid(p, valid)
+    _set_altitude(p, altitude)
+    _set_events(p, events)
+    _set_attributes(p, attributes)
+    _set_implausible(p, implausible)
+    return p

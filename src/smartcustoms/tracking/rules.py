@@ -27,13 +27,21 @@ from smartcustoms.tracking.monitor import TransitState, ZoneInfo
 from smartcustoms.tracking.records import Position, SealEvent
 from smartcustoms.tracking.thresholds import AlertType, Thresholds
 
-__all__ = ["CLOCK_RULES", "REPORT_RULES", "Report", "Trigger", "evaluate", "sweep"]
+__all__ = [
+    "CLOCK_RULES",
+    "REPORT_RULES",
+    "Report",
+    "Trigger",
+    "evaluate",
+    "moving_inside",
+    "sweep",
+]
 
 _BATTERY_HYSTERESIS = 5.0  # percent above the threshold before a low battery episode ends
 _TAMPER_EVENTS = (SealEvent.TAMPER, SealEvent.POWER_CUT, SealEvent.GPS_ANTENNA_CUT)
 
 
-@dataclass
+@dataclass(slots=True)
 class Report:
     """One stored record on its way through the pipeline."""
 
@@ -285,6 +293,22 @@ def deadline_passed(transit: TransitState, t: Thresholds, now: datetime) -> list
 
 
 CLOCK_RULES: tuple[ClockRule, ...] = (signal_lost, deadline_passed)
+
+
+def moving_inside(report: Report, thresholds: Thresholds) -> bool:
+    """A current report of a truck moving inside its corridor, with no events and none of the
+    attributes the seal rules read: every report rule passes on it and only ends episodes
+    (deviation: back inside; long stop: moving). The pipeline takes a short cut for these."""
+    p = report.position
+    speed = p.speed_kmh
+    return (
+        report.inside_corridor is True  # located, and tested against the corridor
+        and report.current
+        and not p.events
+        and speed is not None
+        and speed > thresholds.stop_speed_kmh
+        and _SEAL_STATE.isdisjoint(p.attributes)
+    )
 
 
 def evaluate(report: Report, thresholds: Thresholds) -> list[Trigger]:

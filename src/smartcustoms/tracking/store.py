@@ -3,7 +3,10 @@
 This is the hot path of ingest (tens of thousands of rows a second), so it speaks to the
 database driver directly instead of through the ORM:
 
-* SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING digest``, 400 rows a statement;
+* SQLite: multi-row ``INSERT … ON CONFLICT DO NOTHING``, 400 rows a statement; when the batch
+  inserted fewer rows than it had (a retransmission), the rows it did insert are read back by
+  their ``id``, all above the largest ``id`` before the insert (``INTEGER PRIMARY KEY``: SQLite
+  numbers new rows after the largest, and the writer holds the write lock);
 * PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT DO
   NOTHING RETURNING digest`` per batch: COPY's speed (measured here: 65,000 rows/s against
   26,000 for a multi-row ``INSERT … SELECT FROM unnest(…)``) and still the list of new rows.
@@ -17,16 +20,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import Connection
 
-from smartcustoms.tracking.records import Position
+from smartcustoms.tracking.records import AttrValue, Position
 
-__all__ = ["Incoming", "insert_positions", "position_digest", "position_row"]
+__all__ = [
+    "Incoming",
+    "attributes_json",
+    "insert_positions",
+    "position_digest",
+    "position_row",
+    "position_rows",
+]
 
 _COLUMNS: Final = (
     "device_id",
@@ -62,10 +74,27 @@ _PG_TYPES: Final = (
     "varchar",
     "int8",
 )
-_SQLITE_CHUNK: Final = 400  # rows per statement: 6,000 parameters
 _DIGEST_INDEX: Final = _COLUMNS.index("digest")
 # One encoder for every row (json.dumps would build one per call).
 _JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+# orjson writes what _JSON writes, several times faster, except: NaN and infinities (null),
+# floats below 1e-4 (0.00001 for 1e-05, 1e-7 for 1e-07), and the types it serialises itself
+# (datetimes, dataclasses: passed through here, so it refuses them). Output that could hold
+# one of those differences goes to _JSON, so the text — and the digest made from it — is the
+# same whichever encoder wrote it.
+_ORJSON: Final = orjson.dumps
+_ORJSON_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def attributes_json(attributes: Mapping[str, AttrValue]) -> str:
+    """The attributes as stored: compact JSON, keys in their order, non-ASCII as is."""
+    try:
+        out = _ORJSON(attributes, option=_ORJSON_OPTIONS)
+    except TypeError:  # keys that are not text, integers past 64 bits, lone surrogates …
+        return _JSON.encode(attributes)
+    if b"null" in out or b"e-" in out or b"0.0000" in out:
+        return _JSON.encode(attributes)
+    return out.decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,40 +121,100 @@ def position_digest(device_id: str, position: Position, attributes_json: str) ->
     Stable across processes and restarts (unlike ``hash()``), so a retransmission after a crash
     has the same digest as the stored original, whichever packet the device re-sends it in.
     """
+    return _digest(device_id, position, position.time.isoformat(), attributes_json)
+
+
+def _digest(device_id: str, position: Position, time_text: str, attributes_json: str) -> int:
     text = (
-        f"{device_id}|{position.time.isoformat()}|{position.latitude!r}|{position.longitude!r}|"
+        f"{device_id}|{time_text}|{position.latitude!r}|{position.longitude!r}|"
         f"{position.speed_kmh!r}|{position.course!r}|{position.satellites!r}|{position.valid}|"
         f"{position.altitude!r}|{','.join(position.events)}|{attributes_json}"
     )
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1  # fits a signed BIGINT
+    return int.from_bytes(digest) >> 1  # fits a signed BIGINT
 
 
 def position_row(item: Incoming, device_id: str) -> tuple[Any, ...]:
     """The column values of one record, in :data:`_COLUMNS` order (times as datetimes)."""
-    p = item.position
-    attributes = _JSON.encode(p.attributes)
-    return (
-        device_id,
-        p.time,
-        item.received_at,
-        p.latitude,
-        p.longitude,
-        p.speed_kmh,
-        p.course,
-        p.satellites,
-        p.valid,
-        p.altitude,
-        ",".join(p.events) if p.events else None,
-        attributes,
-        ",".join(p.implausible) if p.implausible else None,
-        item.protocol,
-        position_digest(device_id, p, attributes),
-    )
+    return position_rows((item.position,), device_id, item.received_at, item.protocol)[0]
+
+
+def position_rows(
+    positions: Iterable[Position],
+    device_id: str,
+    received_at: datetime,
+    protocol: str,
+    *,
+    text_times: bool = False,
+) -> list[tuple[Any, ...]]:
+    """:func:`position_row` for the records of one frame (one device, one arrival).
+
+    With ``text_times``, ``time`` and ``received_at`` are the text SQLite stores (what
+    :func:`insert_positions` would make of the datetimes), computed once per frame for the
+    arrival and from the text the digest needs anyway for the record's time.
+
+    The writer's hot path: :func:`attributes_json` and :func:`position_digest` written out
+    (the tests hold them to the same results).
+    """
+    received: datetime | str = _iso(received_at) if text_times else received_at
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    dumps = _ORJSON
+    options = _ORJSON_OPTIONS
+    blake2b = hashlib.blake2b
+    from_bytes = int.from_bytes
+    for p in positions:
+        try:
+            raw = dumps(p.attributes, option=options)
+        except TypeError:
+            attributes = _JSON.encode(p.attributes)
+        else:
+            if b"null" in raw or b"e-" in raw or b"0.0000" in raw:
+                attributes = _JSON.encode(p.attributes)
+            else:
+                attributes = raw.decode()
+        time = p.time
+        iso = time.isoformat()
+        events = ",".join(p.events) if p.events else ""
+        text = (
+            f"{device_id}|{iso}|{p.latitude!r}|{p.longitude!r}|{p.speed_kmh!r}|{p.course!r}|"
+            f"{p.satellites!r}|{p.valid}|{p.altitude!r}|{events}|{attributes}"
+        )
+        digest = from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+        if not text_times:
+            stored: datetime | str = time
+        elif iso[10] == "T" and iso.endswith("+00:00"):  # UTC: as _iso(time), from iso
+            if len(iso) == 25:  # whole seconds: isoformat left the microseconds out
+                stored = iso[:10] + " " + iso[11:19] + ".000000"
+            else:
+                stored = iso[:10] + " " + iso[11:26]
+        else:
+            stored = _iso(time)
+        append(
+            (
+                device_id,
+                stored,
+                received,
+                p.latitude,
+                p.longitude,
+                p.speed_kmh,
+                p.course,
+                p.satellites,
+                p.valid,
+                p.altitude,
+                events or None,
+                attributes,
+                ",".join(p.implausible) if p.implausible else None,
+                protocol,
+                digest >> 1,  # fits a signed BIGINT
+            )
+        )
+    return rows
 
 
 def insert_positions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[bool]:
-    """Insert ``rows`` (from :func:`position_row`) in the caller's transaction.
+    """Insert ``rows`` (from :func:`position_row` or :func:`position_rows`) in the caller's
+    transaction.
 
     Returns, per row, whether it was new: False for a row already stored, and for the second
     of two identical rows in the batch.
@@ -133,9 +222,8 @@ def insert_positions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[
     if not rows:
         return []
     if conn.dialect.name == "sqlite":
-        inserted = _insert_sqlite(conn, rows)
-    else:
-        inserted = _insert_postgresql(conn, rows)
+        return _insert_sqlite(conn, rows)
+    inserted = _insert_postgresql(conn, rows)
     new = []
     for row in rows:
         digest = row[_DIGEST_INDEX]
@@ -149,37 +237,50 @@ def insert_positions(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[
 
 # Constants only go into these statements; every value is a bound parameter.
 _INSERT: Final = f"INSERT INTO tracking_positions ({','.join(_COLUMNS)}) "
-_ONE_ROW: Final = "(" + ",".join("?" * len(_COLUMNS)) + ")"
+_SQLITE_ROW: Final = "(" + ",".join("?" * len(_COLUMNS)) + ")"
+# Rows per statement: 6,000 parameters, within every SQLite's limit. One statement is one
+# sqlite3_step, during which the driver lets other threads run (the event loop decoding the
+# next frames); executemany would hand the GIL back and forth once per row.
+_SQLITE_CHUNK: Final = 400
 
 
-def _sqlite_statement(count: int) -> str:
-    values = ",".join([_ONE_ROW] * count)
-    return _INSERT + "VALUES " + values + " ON CONFLICT DO NOTHING RETURNING digest"
+def _sqlite_insert(count: int) -> str:
+    return _INSERT + "VALUES " + ",".join([_SQLITE_ROW] * count) + " ON CONFLICT DO NOTHING"
 
 
-_SQLITE_FULL: Final = _sqlite_statement(_SQLITE_CHUNK)
+_SQLITE_FULL: Final = _sqlite_insert(_SQLITE_CHUNK)
+_SQLITE_LAST_ID: Final = "SELECT max(id) FROM tracking_positions"
+_SQLITE_INSERTED: Final = "SELECT device_id, time, digest FROM tracking_positions WHERE id > ?"
 
 
-def _insert_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> set[int]:
+def _insert_sqlite(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[bool]:
+    if not isinstance(rows[0][1], str):  # datetimes (position_row): to the stored text
+        rows = [(r[0], _iso(r[1]), _iso(r[2]), *r[3:]) for r in rows]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    inserted: set[int] = set()
-    received: tuple[datetime | None, str] = (None, "")  # rows of one frame share it
     try:
+        last_id = cursor.execute(_SQLITE_LAST_ID).fetchone()[0] or 0
+        inserted_count = 0
         for start in range(0, len(rows), _SQLITE_CHUNK):
             chunk = rows[start : start + _SQLITE_CHUNK]
-            sql = _SQLITE_FULL if len(chunk) == _SQLITE_CHUNK else _sqlite_statement(len(chunk))
-            params: list[Any] = []
-            for row in chunk:
-                params.extend(row)
-                params[-14] = _iso(row[1])  # time
-                if row[2] is not received[0]:
-                    received = (row[2], _iso(row[2]))
-                params[-13] = received[1]  # received_at
-            cursor.execute(sql, params)
-            inserted.update(r[0] for r in cursor.fetchall())
+            sql = _SQLITE_FULL if len(chunk) == _SQLITE_CHUNK else _sqlite_insert(len(chunk))
+            cursor.execute(sql, list(chain.from_iterable(chunk)))
+            inserted_count += cursor.rowcount
+        if inserted_count == len(rows):
+            return [True] * len(rows)  # the usual case: nothing was stored already
+        # Some were: the new ones are those numbered after last_id (SQLite gives an INTEGER
+        # PRIMARY KEY the largest plus one, and the writer holds the write lock).
+        inserted = set(cursor.execute(_SQLITE_INSERTED, (last_id,)).fetchall())
     finally:
         cursor.close()
-    return inserted
+    new = []
+    for row in rows:
+        key = (row[0], row[1], row[_DIGEST_INDEX])
+        if key in inserted:
+            inserted.discard(key)  # a repeat within the batch is not new
+            new.append(True)
+        else:
+            new.append(False)
+    return new
 
 
 _INCOMING: Final = "tracking_incoming"  # a temporary table per connection, emptied per commit

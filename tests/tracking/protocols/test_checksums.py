@@ -38,3 +38,25 @@ def test_x25_matches_a_bitwise_reference(data: bytes) -> None:
 @given(st.binary(max_size=200))
 def test_xor8_matches_a_byte_by_byte_fold(data: bytes) -> None:
     assert xor8(data) == reduce(xor, data, 0)
+
+
+def _crc16_ibm_bitwise(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+@given(st.binary(max_size=5000))
+def test_ibm_matches_a_bitwise_reference_at_every_length(data: bytes) -> None:
+    # Short inputs take the word loop, 64 to 4096 bytes the table of shares, longer the loop.
+    assert crc16_ibm(data) == _crc16_ibm_bitwise(data)
+    assert crc16_ibm(memoryview(data)) == crc16_ibm(bytearray(data))
+
+
+def test_ibm_at_the_edges_of_the_table() -> None:
+    for n in (63, 64, 65, 4095, 4096, 4097):
+        data = bytes((i * 37 + n) & 0xFF for i in range(n))
+        assert crc16_ibm(data) == _crc16_ibm_bitwise(data)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.protocols import teltonika
@@ -263,3 +266,96 @@ def test_only_a_fifteen_digit_imei_is_a_login() -> None:
     framing = teltonika.frame(b"\x00\x0512345" + LOGIN.message)
     assert [f.data for f in framing.frames] == [LOGIN.message]
     assert [e.offset for e in framing.errors] == [0]
+
+
+# --- the fast reader gives what the checked one gives -------------------------------------------
+
+
+def _packet(data: bytes) -> bytes:
+    return (
+        b"\x00\x00\x00\x00"
+        + len(data).to_bytes(4, "big")
+        + data
+        + crc16_ibm(data).to_bytes(4, "big")
+    )
+
+
+def _both(frame: bytes) -> tuple[object, object]:
+    """What decode gives (or raises) with the fast reader, and with the checked one only."""
+
+    def outcome() -> object:
+        try:
+            message = teltonika.decode(frame, Context(device_id="dev", received_at=NOW))
+        except FrameError as error:
+            return ("error", error.offset, error.expected, error.found)
+        return message
+
+    fast = outcome()
+    original = teltonika._fast_records
+    teltonika._fast_records = lambda *args: None  # type: ignore[assignment]
+    try:
+        checked = outcome()
+    finally:
+        teltonika._fast_records = original  # type: ignore[assignment]
+    return fast, checked
+
+
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("vector", TCP, ids=lambda v: v.id)
+def test_fast_reader_matches_the_checked_one_on_vectors(vector) -> None:
+    fast, checked = _both(vector.message)
+    assert fast == checked
+
+
+def test_fast_reader_matches_the_checked_one_on_traccar_packets() -> None:
+    for frame in (CODEC8_14_RECORDS, CODEC8E_WITH_VARIABLE_IO, CODEC16):
+        fast, checked = _both(frame)
+        assert fast == checked
+
+
+NOW_MS = int(NOW.timestamp() * 1000)
+_IO_GROUP = st.lists(st.tuples(st.integers(0, 255), st.integers(0, 2**64 - 1)), max_size=4)
+
+
+@st.composite
+def _codec8_records(draw: st.DrawFn) -> bytes:
+    count = draw(st.integers(1, 4))
+    body = bytearray((0x08, count))
+    for _ in range(count):
+        wild = draw(st.integers(0, 7)) == 0  # most records plausible, some anything at all
+
+        def field(low: int, high: int, anything: st.SearchStrategy[int], wild: bool = wild) -> int:
+            return draw(anything if wild and draw(st.booleans()) else st.integers(low, high))
+
+        edges = st.sampled_from([0, 1_262_303_999_999, NOW_MS + 86_400_001, 2**63])
+        body += struct.pack(
+            ">QBiihHBH",
+            field(1_262_304_000_000, NOW_MS, edges | st.integers(0, 2**64 - 1)),  # time, ms
+            draw(st.integers(0, 255)),  # priority
+            field(-1_800_000_000, 1_800_000_000, st.integers(-(2**31), 2**31 - 1)),  # longitude
+            field(-900_000_000, 900_000_000, st.integers(-(2**31), 2**31 - 1)),  # latitude
+            draw(st.integers(-(2**15), 2**15 - 1)),  # altitude
+            field(0, 360, st.integers(0, 2**16 - 1)),  # angle
+            draw(st.integers(0, 255)),  # satellites
+            field(0, 350, st.integers(0, 2**16 - 1)),  # speed
+        )
+        groups = [draw(_IO_GROUP) for _ in range(4)]
+        body += bytes((draw(st.integers(0, 255)), sum(len(g) for g in groups)))
+        for size, group in zip((1, 2, 4, 8), groups, strict=True):
+            body.append(len(group))
+            for io_id, value in group:
+                body.append(io_id)
+                body += (value % (1 << (8 * size))).to_bytes(size, "big")
+    body.append(count)
+    return bytes(body)
+
+
+@given(_codec8_records(), st.data())
+def test_fast_reader_matches_the_checked_one_on_generated_packets(body: bytes, data) -> None:
+    cut = data.draw(st.sampled_from([None, 0, 1, 2]))
+    if cut is not None:  # truncate, or lengthen, the data field (still a valid CRC)
+        body = body[: data.draw(st.integers(1, len(body)))] if cut == 1 else body + b"\x00" * cut
+    fast, checked = _both(_packet(body))
+    assert fast == checked

@@ -12,7 +12,6 @@ from smartcustoms.tracking.ingest import Ingestor
 from smartcustoms.tracking.listeners.spec import ListenerSpec, ListenerStats
 from smartcustoms.tracking.protocols import Protocol, get_protocol
 from smartcustoms.tracking.protocols.base import Context
-from smartcustoms.tracking.store import Incoming
 
 __all__ = ["DatagramListener"]
 
@@ -77,9 +76,8 @@ class DatagramListener(asyncio.DatagramProtocol):
             self.stats.refused += 1
             log.warning("%s: datagram from %s refused (device %s)", self.name, addr, device_id)
             return
-        now = clock.now()
-        items = [Incoming(p, now, self.protocol.name) for p in message.records]
-        self.stats.records += len(items)
+        records = message.records
+        self.stats.records += len(records)
         ack = message.ack
 
         def done(stored: bool) -> None:
@@ -88,7 +86,9 @@ class DatagramListener(asyncio.DatagramProtocol):
             else:
                 self.stats.store_failures += 1  # no answer: the device sends it again
 
-        self.ingestor.submit(items, device_id, done, self.loop)
+        self.ingestor.submit_records(
+            records, clock.now(), self.protocol.name, device_id, done, self.loop
+        )
 
     def _send(self, ack: bytes | None, addr: Any) -> None:
         if ack is not None and self.transport is not None and not self.transport.is_closing():

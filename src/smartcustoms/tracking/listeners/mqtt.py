@@ -31,7 +31,6 @@ from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.ingest import Ingestor
 from smartcustoms.tracking.listeners.spec import ListenerStats
 from smartcustoms.tracking.mqtt_scheme import decode_message, subscription
-from smartcustoms.tracking.store import Incoming
 
 __all__ = ["MqttConfig", "MqttSubscriber", "parse_mqtt_url"]
 
@@ -167,8 +166,7 @@ class MqttSubscriber:
             log.warning("%s: unknown device %s refused", self.name, parsed.device_id)
             self._ack(mid, qos)
             return
-        items = [Incoming(p, received_at, parsed.protocol) for p in parsed.records]
-        self.stats.records += len(items)
+        self.stats.records += len(parsed.records)
 
         def done(stored: bool) -> None:
             if stored:
@@ -176,7 +174,9 @@ class MqttSubscriber:
             else:
                 self.stats.store_failures += 1
 
-        self.ingestor.submit(items, parsed.device_id, done)
+        self.ingestor.submit_records(
+            parsed.records, received_at, parsed.protocol, parsed.device_id, done
+        )
 
     def _ack(self, mid: int, qos: int) -> None:
         if qos > 0:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -123,14 +124,31 @@ def _write_ready(path: Path, ports: dict[str, int], config: ListenConfig) -> Non
     tmp.replace(path)  # atomic: a reader sees the whole file or none
 
 
+def _freeze_heap() -> None:
+    """Leave what start-up made (modules, the ORM, corridors: a million objects or more) out
+    of garbage collection from now on. Ingest allocates a few containers per record, and the
+    collector's full passes would walk that whole heap every few seconds: measured here,
+    a fifth of the listener's time at 28,000 positions/s. Cycles made later are still found."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve_listeners(
-    ctx: AppContext, config: ListenConfig, ingestor: Ingestor, stop: asyncio.Event
+    ctx: AppContext,
+    config: ListenConfig,
+    ingestor: Ingestor,
+    stop: asyncio.Event,
+    *,
+    freeze_heap: bool = False,
 ) -> dict[str, Any]:
-    """Run until ``stop`` is set; return the final counters."""
+    """Run until ``stop`` is set; return the final counters. ``freeze_heap``: a process of
+    its own (``run_listeners``) freezes its start-up heap (see :func:`_freeze_heap`)."""
     ingestor.start()
     listeners = ListenerSet(config, ingestor)
     try:
         ports = await listeners.start()
+        if freeze_heap:
+            _freeze_heap()
         if config.ready_file is not None:
             _write_ready(config.ready_file, ports, config)
         parent = os.getppid()
@@ -169,7 +187,7 @@ def run_listeners(ctx: AppContext, config: ListenConfig) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        return await serve_listeners(ctx, config, ingestor, stop)
+        return await serve_listeners(ctx, config, ingestor, stop, freeze_heap=True)
 
     try:
         import uvloop

@@ -30,7 +30,6 @@ from smartcustoms.tracking.protocols import MessageKind, Protocol, get_protocol
 from smartcustoms.tracking.protocols.base import Context
 from smartcustoms.tracking.protocols.osmand import encode_response
 from smartcustoms.tracking.protocols.teltonika import encode_login_reply
-from smartcustoms.tracking.store import Incoming
 
 __all__ = ["StreamConnection", "StreamListener"]
 
@@ -224,13 +223,13 @@ class StreamConnection(asyncio.Protocol):
             self._refuse(device_id)
             return
         self.device_id = self.device_id or device_id
-        protocol_name = self.protocol.name
-        now = clock.now()
-        items = [Incoming(p, now, protocol_name) for p in message.records]
+        records = message.records
         entry = _Pending(message.ack, False, close_after)
         self.pending.append(entry)
-        listener.stats.records += len(items)
-        listener.ingestor.submit(items, device_id, self._stored(entry), listener.loop)
+        listener.stats.records += len(records)
+        listener.ingestor.submit_records(
+            records, clock.now(), self.protocol.name, device_id, self._stored(entry), listener.loop
+        )
 
     def _stored(self, entry: _Pending) -> Callable[[bool], None]:
         def done(stored: bool) -> None:

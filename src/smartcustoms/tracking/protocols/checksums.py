@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import binascii
 import struct
+from typing import Any
+
+import numpy as np
 
 __all__ = ["crc16_ibm", "crc16_x25", "xor8"]
 
@@ -36,8 +39,36 @@ def _ibm_word_table() -> list[int]:
     return _IBM_WORD_TABLE
 
 
+# Longer inputs go through numpy. CRC-16/IBM with init 0 is linear over GF(2): the CRC of a
+# message is the XOR, over its bytes, of what each byte leaves in the register once followed
+# by the bytes after it — zeros as far as that byte's share goes. _IBM_SHARE[k, b] is the share
+# of byte b followed by k bytes; one gather and one XOR reduction replace a Python loop.
+_SHARE_MAX = 4096  # bytes (2 MiB of table); Teltonika AVL packets are usually under 1.3 KB
+_SHARE_MIN = 64  # below this the word loop is as fast
+_IBM_SHARE: list[Any] = []
+
+
+def _ibm_share() -> tuple[Any, Any]:
+    if not _IBM_SHARE:
+        table = np.array(_IBM_TABLE, dtype=np.uint16)
+        share = np.empty((_SHARE_MAX, 256), dtype=np.uint16)
+        share[0] = table
+        for k in range(1, _SHARE_MAX):
+            prev = share[k - 1]
+            share[k] = table[prev & 0xFF] ^ (prev >> 8)
+        # Row offsets, last byte first: a message of n bytes uses the last n of them.
+        rows = np.arange((_SHARE_MAX - 1) * 256, -1, -256, dtype=np.intp)
+        _IBM_SHARE.extend((share.reshape(-1), rows))
+    return _IBM_SHARE[0], _IBM_SHARE[1]
+
+
 def crc16_ibm(data: bytes | memoryview) -> int:
     """CRC-16/IBM (ARC): poly 0x8005 reflected, init 0, no final XOR (Teltonika AVL)."""
+    n = len(data)
+    if _SHARE_MIN <= n <= _SHARE_MAX:
+        share, rows = _ibm_share()
+        message = np.frombuffer(data, dtype=np.uint8)
+        return int(np.bitwise_xor.reduce(share.take(rows[_SHARE_MAX - n :] + message)))
     data = bytes(data)
     words = len(data) // 2
     # A reflected 16-bit CRC folds a little-endian word in whole: crc = T[crc ^ word].
