@@ -3,6 +3,8 @@
 ValidationFailed (422)
 ├── ScanReadError          a file cannot be read as a scan: names the file and what is wrong
 └── ScanInputError         a scan or an argument cannot be analysed (e.g. a bad HS code)
+ConfigurationError (500)
+└── DetectorModelError     the learned detector's model file is missing, unreadable or stale
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from smartcustoms.core.errors import ValidationFailed
+from smartcustoms.core.errors import ConfigurationError, ValidationFailed
 
-__all__ = ["ScanInputError", "ScanReadError"]
+__all__ = ["DetectorModelError", "ScanInputError", "ScanReadError"]
 
 
 class ScanReadError(ValidationFailed):
@@ -52,3 +54,17 @@ class ScanInputError(ValidationFailed):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message, details=[{"field": field, "problem": message}] if field else [])
         self.field = field
+
+
+class DetectorModelError(ConfigurationError):
+    """The learned detector's model (or the metadata beside it) cannot be used."""
+
+    code = "scan_detector_model_invalid"
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(
+            f"learned detector model {path}: {problem}",
+            details=[{"file": str(path), "problem": problem}],
+        )
+        self.path = str(path)
+        self.problem = problem

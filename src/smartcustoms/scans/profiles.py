@@ -32,24 +32,37 @@ def load_of(report: Mapping[str, Any]) -> LoadSummary | None:
         keys = ("load_median_z", "load_median_areal_density", "composition_score", "density_score")
         values = [figures.get(k) for k in keys]
         if all(isinstance(v, int | float) for v in values):
-            return LoadSummary(*(float(v) for v in values))
+            learned = figures.get("learned_score")
+            a, b, c, d = (float(v) for v in values)
+            return LoadSummary(
+                a, b, c, d, float(learned) if isinstance(learned, int | float) else None
+            )
     return None
 
 
 def heading_profile(session: Session, heading: str) -> HeadingProfile:
-    """The heading's profile: its latest loads found as declared."""
+    """The heading's profile: its latest loads found as declared. The learned detector's score
+    is not a column of the history table: it is read from each scan's stored report."""
     rows = session.execute(
         select(
             HistoryLoadRow.median_z,
             HistoryLoadRow.median_areal_density,
             HistoryLoadRow.composition_score,
             HistoryLoadRow.density_score,
+            ScanRow.report,
         )
+        .join(ScanRow, ScanRow.id == HistoryLoadRow.scan_id)
         .where(HistoryLoadRow.heading == heading)
         .order_by(HistoryLoadRow.scan_id.desc())
         .limit(PROFILE_SIZE)
     ).all()
-    return HeadingProfile.from_loads(heading, (LoadSummary(*r) for r in reversed(rows)))
+    loads = []
+    for *numbers, report in reversed(rows):
+        stored = load_of(report) if report else None
+        learned = stored.learned_score if stored is not None else None
+        a, b, c, d = (float(v) for v in numbers)
+        loads.append(LoadSummary(a, b, c, d, learned))
+    return HeadingProfile.from_loads(heading, loads)
 
 
 def remember_load(session: Session, scan: ScanRow, basis: str) -> bool:

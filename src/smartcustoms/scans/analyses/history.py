@@ -2,9 +2,9 @@
 
 A :class:`HeadingProfile` summarises the concealment analysis of past scans of one heading that
 were cleared (or examined and found as declared): the spread of their load's Z_eff and areal
-density, and of their highest anomaly score, from which the alarm threshold for a wanted false-
-alarm rate follows. The API layer keeps one per heading and passes it to :func:`analyze`; this
-package does not store anything.
+density, of their highest anomaly scores and – where the learned detector ran – of its score,
+from which the alarm thresholds for a wanted false-alarm rate follow. The API layer keeps one
+per heading and passes it to :func:`analyze`; this package does not store anything.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ MIN_HISTORY = 20  # scans before a heading's own threshold replaces the default
 
 @dataclass(frozen=True)
 class LoadSummary:
-    """A scan's load in four numbers, as history keeps it."""
+    """A scan's load in four (or five) numbers, as history keeps it."""
 
     median_z: float
     median_areal_density: float
     composition_score: float  # highest composition region score
     density_score: float  # highest density region score
+    learned_score: float | None = None  # the learned detector's scan score, where it ran
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,14 @@ class HeadingProfile:
         # A little above the highest quantile seen, so a tie with a past clean scan does not alarm.
         return float(np.quantile(comp, q)) + 1e-6, float(np.quantile(dens, q)) + 1e-6
 
+    def learned_threshold(self, false_alarm_rate: float) -> float | None:
+        """The learned detector's score above which past cleared scans would have alarmed at
+        ``false_alarm_rate`` (None until :data:`MIN_HISTORY` of them have a learned score)."""
+        scores = np.array([s.learned_score for s in self.loads if s.learned_score is not None])
+        if scores.size < MIN_HISTORY:
+            return None
+        return float(np.quantile(scores, 1.0 - false_alarm_rate)) + 1e-6
+
     def load_z_scores(self, load: LoadSummary) -> tuple[float, float] | None:
         """How unusual this load's Z_eff and areal density are for the heading (robust z)."""
         if self.n_scans < MIN_HISTORY:
@@ -79,6 +88,7 @@ class HeadingProfile:
             "heading": self.heading,
             "loads": [
                 [s.median_z, s.median_areal_density, s.composition_score, s.density_score]
+                + ([] if s.learned_score is None else [s.learned_score])
                 for s in self.loads
             ],
         }
@@ -88,7 +98,7 @@ class HeadingProfile:
         return cls(
             str(data["heading"]),
             tuple(
-                LoadSummary(float(a), float(b), float(c), float(d))
-                for a, b, c, d in data.get("loads", [])
+                LoadSummary(*(float(v) for v in values[:4]), *(float(v) for v in values[4:5]))
+                for values in data.get("loads", [])
             ),
         )

@@ -3,7 +3,11 @@
 * mass: always (imaged load mass; compared when a declared gross mass is given);
 * empty: when the container is declared empty – explicitly, or by a declared gross mass within
   100 kg of the tare and no HS code – or when the image shows under 300 kg of load;
-* concealment: when there is a load and the scan is dual-energy.
+* concealment: when there is a load and the scan is dual-energy – the classical analysis
+  (:mod:`.concealment`) and, for the goods it was trained on, the learned detector
+  (:mod:`.learned`). Both report regions; the wanted false-alarm rate is shared between them
+  (a third each for composition, density and learned regions), each threshold set from the
+  heading's history once it has enough scans.
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ from smartcustoms.scans.analyses.empty import DEFAULT_THRESHOLD_KG, verify_empty
 from smartcustoms.scans.analyses.goods import GoodsProfile, goods_profile
 from smartcustoms.scans.analyses.history import HeadingProfile
 from smartcustoms.scans.analyses.imaging import Imaged, image
+from smartcustoms.scans.analyses.learned import (
+    LearnedDetector,
+    LearnedResult,
+    default_detector,
+    learned_applies,
+)
 from smartcustoms.scans.analyses.mass import MassEstimate, estimate_mass
 from smartcustoms.scans.errors import ScanInputError
 from smartcustoms.scans.findings import Check, Finding, Report, ReportRegion
@@ -29,6 +39,7 @@ __all__ = ["ANALYSIS_VERSION", "analyze"]
 ANALYSIS_VERSION = "smartcustoms.scans/1.0"
 _EMPTY_MARGIN_KG = 100.0
 _LOADED_KG = 300.0
+FALSE_ALARM_RATE = 0.05  # wanted share of honest loads alarmed on, all region kinds together
 
 
 def _scan_summary(scan: Scan, imaged: Imaged) -> dict[str, object]:
@@ -133,12 +144,16 @@ def analyze(
     calibration: Calibration | None = None,
     empty_threshold_kg: float = DEFAULT_THRESHOLD_KG,
     now: datetime | None = None,
+    detector: LearnedDetector | None = None,
+    use_learned: bool = True,
 ) -> Report:
     """Analyse one scan against its declaration.
 
     ``declared_gross_kg`` and ``tare_kg`` in kilograms; ``hs_code`` as 4–10 digits (dots allowed);
     ``history`` the profile of past cleared scans of the HS heading; ``calibration`` overrides the
-    scan's own. Raises :class:`ScanInputError` for a malformed HS code or negative masses.
+    scan's own; ``detector`` overrides the packaged learned model (``use_learned=False``: the
+    classical analysis alone). Raises :class:`ScanInputError` for a malformed HS code or
+    negative masses, :class:`DetectorModelError` when the learned model cannot be loaded.
     """
     started = time.perf_counter()
     for name, value in (("declared_gross_kg", declared_gross_kg), ("tare_kg", tare_kg)):
@@ -229,7 +244,17 @@ def analyze(
                 )
 
     if mass.imaged_net_kg >= _LOADED_KG and not declared_empty:
-        result = find_concealments(imaged, goods, history)
+        learned_on = use_learned and learned_applies(imaged, goods) is None
+        # With the learned detector beside it, each kind of region gets a third of the rate.
+        share = 2.0 / 3.0 if learned_on else 1.0
+        result = find_concealments(
+            imaged, goods, history, false_alarm_rate=FALSE_ALARM_RATE * share
+        )
+        learned: LearnedResult | None = None
+        if learned_on:
+            model = detector or default_detector()
+            limit, source = model.threshold_from(history, FALSE_ALARM_RATE / 3)
+            learned = model.detect(imaged, goods, threshold=limit, threshold_source=source)
         found: dict[str, object] = {
             "thresholds": list(result.thresholds),
             "threshold_source": result.threshold_source,
@@ -243,19 +268,30 @@ def analyze(
             found["density_score"] = result.load.density_score
         if result.load_z_scores is not None:
             found["load_z_scores"] = list(result.load_z_scores)
+        if learned is not None:
+            found["learned_version"] = learned.version
+            if learned.applicable:
+                found["learned_score"] = learned.score
+                found["learned_threshold"] = learned.threshold
+                found["learned_threshold_source"] = learned.threshold_source
+                found["learned_regions"] = len(learned.regions)
+            else:
+                found["learned_not_applicable"] = learned.reason
+        learned_alarms = [r for r in learned.regions if r.alarm] if learned else []
         if not result.applicable:
             checks.append(
                 Check("concealment", result.version, "not_applicable", result.reason, found)
             )
         else:
             alarms = [r for r in result.regions if r.alarm]
+            n_alarms = len(alarms) + len(learned_alarms)
             checks.append(
                 Check(
                     "concealment",
                     result.version,
-                    "fail" if alarms else "pass",
-                    f"{len(alarms)} region(s) inconsistent with the declared goods"
-                    if alarms
+                    "fail" if n_alarms else "pass",
+                    f"{n_alarms} region(s) inconsistent with the declared goods"
+                    if n_alarms
                     else "no region inconsistent with the declared goods",
                     found,
                 )
@@ -298,6 +334,30 @@ def analyze(
                             "tiles": r.tiles,
                             "delta_z": r.delta_z,
                             "delta_areal_density": r.delta_areal_density,
+                        },
+                    )
+                )
+
+        if learned is not None and result.applicable:
+            goods_text = goods.description if goods else "the goods"
+            for lr in learned_alarms:
+                findings.append(
+                    Finding(
+                        id=0,
+                        analysis="learned-concealment",
+                        analysis_version=learned.version,
+                        category="CONCEALMENT",
+                        description=f"packed unlike the surrounding {goods_text} (learned model)",
+                        flag="THREAT",
+                        probability=lr.score,
+                        region=ReportRegion(lr.bbox, pitch),
+                        details={
+                            "kind": "learned",
+                            "score": lr.score,
+                            "peak_probability": lr.peak_probability,
+                            "tiles": lr.tiles,
+                            "threshold": learned.threshold,
+                            "threshold_source": learned.threshold_source,
                         },
                     )
                 )
