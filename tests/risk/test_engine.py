@@ -4,6 +4,7 @@ up with what the first stored."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,3 +111,23 @@ def test_lodging_again_returns_the_same_decision(ctx: AppContext, tmp_path: Path
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(LaneDecisionRow)) == 5
         assert session.scalar(select(func.count()).select_from(RiskModelRow)) == 0
+
+
+def test_lodging_catches_the_model_up_in_the_background(
+    ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_history(ctx, kcs_slice(tmp_path, 0, 1500))
+    with ctx.unit() as unit:
+        version = train_from_store(unit, actor="analyst", seed=1).version
+        registry.activate(unit, version, actor="analyst")
+    first = lodge(ctx, kcs_slice(tmp_path, 1500, 20, labels=False))  # loads the model
+    slot = registry._slot(ctx.db)
+    assert slot.active is not None
+    assert slot.active.declarations_seen < min(d.declaration_id for d in first)
+    monkeypatch.setattr(registry, "CATCH_UP_EVERY_S", 0.0)  # a catch-up is due at once
+    lodge(ctx, kcs_slice(tmp_path, 1520, 20, labels=False))  # schedules it, does not wait
+    deadline = time.monotonic() + 30
+    while slot.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not slot.pending
+    assert slot.active.declarations_seen >= max(d.declaration_id for d in first)

@@ -6,7 +6,7 @@ SQLite pragmas below hold for every connection the product opens.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,7 @@ class Database:
         self.writer: Engine = self.engine.execution_options(sqlite_immediate=True)
         self._sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
+        self._on_dispose: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -98,5 +99,12 @@ class Database:
         """The URL without its password, for logs and the status page."""
         return make_url(self.url).render_as_string(hide_password=True)
 
+    def on_dispose(self, action: Callable[[], None]) -> None:
+        """Run ``action`` first when the database is disposed: background work that uses it
+        stops before its connections go."""
+        self._on_dispose.append(action)
+
     def dispose(self) -> None:
+        while self._on_dispose:
+            self._on_dispose.pop()()
         self.engine.dispose()

@@ -65,7 +65,9 @@ def assess(
         rules = active_rules(session)
         rule_hits = {rule.ref: rule.expression.evaluate(items) for rule in rules}
         policy = Policy.from_settings(ctx.settings)
-        with active_model(ctx.db, session, below_declaration_id=min(ids)) as active:
+        with active_model(
+            ctx.db, session, below_declaration_id=min(ids), in_background=True
+        ) as active:
             probabilities = None
             explanations: dict[int, dict[str, Any]] = {}
             cut = lower = None

@@ -9,10 +9,12 @@ loses nothing. A lock serialises catching up and scoring within a process.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -32,6 +34,8 @@ from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow, RiskModelRow
 
 __all__ = ["ActiveModel", "activate", "active_model", "list_models"]
+
+log = logging.getLogger(__name__)
 
 CATCH_UP_CHUNK = 5000
 # Counting a few declarations into the history costs about as much as a thousand: they are
@@ -74,8 +78,11 @@ class ActiveModel:
 
 class _Slot:
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # scoring, and swapping the active model
+        self.updating = threading.Lock()  # one catch-up at a time (scoring may run beside it)
         self.active: ActiveModel | None = None
+        self.background: ThreadPoolExecutor | None = None
+        self.pending = False  # a background catch-up is queued or running
 
 
 _slots: weakref.WeakKeyDictionary[Database, _Slot] = weakref.WeakKeyDictionary()
@@ -92,12 +99,19 @@ def _slot(db: Database) -> _Slot:
 
 @contextmanager
 def active_model(
-    db: Database, session: Session, *, below_declaration_id: int | None = None
+    db: Database,
+    session: Session,
+    *,
+    below_declaration_id: int | None = None,
+    in_background: bool = False,
 ) -> Iterator[ActiveModel | None]:
     """The active model, caught up with everything stored before ``below_declaration_id``.
 
-    Held under the process's lock until the ``with`` block ends, so scoring and observing the
-    scored declarations happen as one step.
+    Held under the process's lock until the ``with`` block ends. With ``in_background`` (the
+    lodging path), a model already in memory is caught up on a background thread instead, when
+    a catch-up is due: the history then lags lodging by a few seconds, and no request waits for
+    the catch-up (tens of milliseconds: the history's tables are rebuilt, whatever the batch).
+    The history can be read while it is updated (see ``HistoryState``).
     """
     slot = _slot(db)
     with slot.lock:
@@ -123,8 +137,43 @@ def active_model(
             # collector, each full collection walks them all (about 150 ms on this machine, a
             # pause every thousand or so lodgings). Frozen, they are never walked again.
             gc.freeze()
-        _catch_up(session, slot.active, below_declaration_id)
+            loaded = True
+        else:
+            loaded = False
+        if in_background and not loaded:
+            _catch_up_later(db, slot, slot.active, below_declaration_id)
+        else:
+            with slot.updating:
+                _catch_up(session, slot.active, below_declaration_id)
         yield slot.active
+
+
+def _catch_up_later(db: Database, slot: _Slot, active: ActiveModel, below: int | None) -> None:
+    due = time.monotonic() - active.caught_up_at >= CATCH_UP_EVERY_S or (
+        below is not None and below - 1 - active.declarations_seen >= CATCH_UP_BATCH
+    )
+    if not due or slot.pending:
+        return
+    if slot.background is None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-catch-up")
+        slot.background = pool
+        db.on_dispose(lambda: pool.shutdown(wait=True, cancel_futures=True))
+    slot.pending = True
+
+    def run() -> None:
+        try:
+            with slot.updating, db.read_session() as session:
+                if slot.active is active:  # not replaced meanwhile
+                    _catch_up(session, active, None)
+        except Exception:  # the next lodging schedules another
+            log.exception("risk model catch-up failed")
+        finally:
+            slot.pending = False
+
+    try:
+        slot.background.submit(run)
+    except RuntimeError:  # the database is being disposed
+        slot.pending = False
 
 
 def _catch_up(session: Session, active: ActiveModel, below: int | None) -> None:

@@ -101,7 +101,11 @@ class LaneDecisionRow(Base):
     """The lane given to one declaration and everything it was based on."""
 
     __tablename__ = "risk_decisions"
-    __table_args__ = (Index("ix_risk_decisions_lane_decided_at", "lane", "decided_at"),)
+    __table_args__ = (
+        Index("ix_risk_decisions_lane_decided_at", "lane", "decided_at"),
+        # The lanes' threshold pool: the latest scores of one model, from the index alone.
+        Index("ix_risk_decisions_model_recent", "model_version", "id", "score"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     declaration_id: Mapped[int] = mapped_column(
