@@ -6,7 +6,9 @@ SQLite pragmas below hold for every connection the product opens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,8 @@ class Database:
         self.writer: Engine = self.engine.execution_options(sqlite_immediate=True)
         self._sessions = sessionmaker(self.writer, expire_on_commit=False)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
-        self._on_dispose: list[Callable[[], None]] = []
+        self._background: dict[str, ThreadPoolExecutor] = {}
+        self._background_lock = threading.Lock()
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,12 +102,20 @@ class Database:
         """The URL without its password, for logs and the status page."""
         return make_url(self.url).render_as_string(hide_password=True)
 
-    def on_dispose(self, action: Callable[[], None]) -> None:
-        """Run ``action`` first when the database is disposed: background work that uses it
-        stops before its connections go."""
-        self._on_dispose.append(action)
+    def background(self, name: str) -> ThreadPoolExecutor:
+        """One worker thread, by name, for work that uses this database off the request path.
+        It is joined first when the database is disposed, so no connection is left open; after
+        that, submitting raises ``RuntimeError``."""
+        with self._background_lock:
+            pool = self._background.get(name)
+            if pool is None:
+                pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+                self._background[name] = pool
+            return pool
 
     def dispose(self) -> None:
-        while self._on_dispose:
-            self._on_dispose.pop()()
+        with self._background_lock:
+            pools = list(self._background.values())
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
         self.engine.dispose()

@@ -21,7 +21,6 @@ __all__ = [
     "follow_up_session",
     "lookup_session",
     "open_session",
-    "resolve_session",
 ]
 
 # last_seen_at is refreshed at most this often, so browsing is not one write per request.
@@ -78,15 +77,6 @@ def follow_up_session(session: Session, cookie_value: str, action: SessionFollow
         row = session.get(WebSession, _digest(cookie_value))
         if row is not None:
             row.last_seen_at = clock.now()
-
-
-def resolve_session(
-    session: Session, cookie_value: str, *, idle: timedelta, max_age: timedelta
-) -> Principal | None:
-    """:func:`lookup_session` and its follow-up in the same (writing) session."""
-    principal, action = lookup_session(session, cookie_value, idle=idle, max_age=max_age)
-    follow_up_session(session, cookie_value, action)
-    return principal
 
 
 def end_session(session: Session, cookie_value: str) -> None:

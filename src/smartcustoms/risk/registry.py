@@ -14,7 +14,6 @@ import threading
 import time
 import weakref
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -84,7 +83,6 @@ class _Slot:
         self.lock = threading.RLock()  # scoring, and swapping the active model
         self.updating = threading.Lock()  # one catch-up at a time (scoring may run beside it)
         self.active: ActiveModel | None = None
-        self.background: ThreadPoolExecutor | None = None
         self.pending = False  # a background catch-up is queued or running
 
 
@@ -157,10 +155,6 @@ def _catch_up_later(db: Database, slot: _Slot, active: ActiveModel, below: int |
     )
     if not due or slot.pending:
         return
-    if slot.background is None:
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="risk-catch-up")
-        slot.background = pool
-        db.on_dispose(lambda: pool.shutdown(wait=True, cancel_futures=True))
     slot.pending = True
 
     def run() -> None:
@@ -174,7 +168,7 @@ def _catch_up_later(db: Database, slot: _Slot, active: ActiveModel, below: int |
             slot.pending = False
 
     try:
-        slot.background.submit(run)
+        db.background("risk-catch-up").submit(run)
     except RuntimeError:  # the database is being disposed
         slot.pending = False
 

@@ -7,9 +7,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from fastapi import Request, Response
@@ -87,18 +85,8 @@ def principal_from_request(request: Request) -> Principal | None:
     return found
 
 
-_bookkeepers_lock = threading.Lock()
-
-
 def _in_background(ctx: AppContext, write: Callable[[Session], None]) -> None:
-    """Run ``write`` after the request, on the context's one bookkeeping thread. The thread is
-    joined when the context closes, before the database goes, so no connection is left open."""
-    with _bookkeepers_lock:
-        pool = ctx.services.get("web.auth.bookkeeping")
-        if pool is None:
-            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="auth-bookkeeping")
-            ctx.services["web.auth.bookkeeping"] = pool
-            ctx.on_close(lambda: pool.shutdown(wait=True, cancel_futures=True))
+    """Run ``write`` after the request, on the database's bookkeeping thread."""
 
     def run() -> None:
         try:
@@ -107,8 +95,8 @@ def _in_background(ctx: AppContext, write: Callable[[Session], None]) -> None:
         except Exception:  # bookkeeping only: a busy or closed database is not an error
             log.debug("skipped an authentication bookkeeping write", exc_info=True)
 
-    with contextlib.suppress(RuntimeError):  # the context is closing: nothing left to keep
-        pool.submit(run)
+    with contextlib.suppress(RuntimeError):  # the database is closing: nothing left to keep
+        ctx.db.background("auth-bookkeeping").submit(run)
 
 
 def cookie_secure(request: Request) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, timedelta
 from typing import Final
@@ -41,8 +42,8 @@ def device_id_for(protocol: str, n: int) -> str:
     return f"SIM{n:06d}"
 
 
-class Encoder:
-    """One protocol's device side. Override what the protocol has."""
+class Encoder(ABC):
+    """One protocol's device side: every protocol frames reports and reads their answers."""
 
     name = ""
     login_ack = False  # the device waits for an answer to its login
@@ -51,14 +52,16 @@ class Encoder:
     def login(self, device_id: str) -> bytes | None:
         return None
 
+    @abstractmethod
     def report(self, device_id: str, positions: Sequence[Position], serial: int) -> bytes:
-        raise NotImplementedError
+        """The frame that carries ``positions``."""
 
     def acked(self, positions: Sequence[Position]) -> bool:
         return self.data_ack
 
+    @abstractmethod
     async def read_ack(self, reader: asyncio.StreamReader) -> bytes:
-        raise NotImplementedError
+        """Read the server's answer to one frame from a stream connection."""
 
 
 class Teltonika(Encoder):
@@ -309,6 +312,11 @@ class MqttJson(Encoder):
             for p in positions
         ]
         return json.dumps(records, separators=(",", ":")).encode("utf-8")
+
+    async def read_ack(self, reader: asyncio.StreamReader) -> bytes:
+        # Reports go through the MQTT client, whose acknowledgement is the broker's PUBACK:
+        # there is no stream to read an answer from.
+        return b""
 
 
 ENCODERS: Final[dict[str, Encoder]] = {
