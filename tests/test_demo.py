@@ -61,6 +61,13 @@ def test_demo_serves_and_every_printed_user_can_log_in(tmp_path: Path) -> None:
                 )
                 assert response.status_code == 303, (username, response.text)
                 assert web.get("/api/me").json()["username"] == username
+                if username == "declarant":
+                    # Bound to the traders the demo lodges for: it sees their transits and
+                    # declarations (and those only).
+                    transits = web.get("/api/tracking/transits").json()
+                    assert transits, "the demo declarant sees its transits"
+                    declaration = web.get(f"/api/declarations/{transits[0]['declaration_id']}")
+                    assert declaration.status_code == 200
         demo_dirs = list(tmp_path.glob("smartcustoms-demo-*"))
         assert len(demo_dirs) == 1
     finally:

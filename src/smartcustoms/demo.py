@@ -16,18 +16,21 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.roles import Role
 from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import load_settings
+from smartcustoms.core.traders import grant_traders
 from smartcustoms.core.users import create_user
+from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.ledger.service import attach_ledger
-from smartcustoms.risk.demo_data import seed_risk_demo
+from smartcustoms.risk.demo_data import lodged_declarant_ids, seed_risk_demo
 from smartcustoms.scans.demo_data import seed_scans_demo
 from smartcustoms.tracking.demo_data import seed_tracking_demo
 
-__all__ = ["DEMO_STEPS", "DemoUser", "prepare_demo", "run_demo"]
+__all__ = ["DEMO_STEPS", "DemoUser", "bind_demo_declarant", "prepare_demo", "run_demo"]
 
 ACTOR = "demo"
 
@@ -49,6 +52,20 @@ DEMO_STEPS: list[Callable[[AppContext], None]] = [
 
 def demo_username(role: Role) -> str:
     return role.value.replace("_", "-")
+
+
+def bind_demo_declarant(ctx: AppContext) -> None:
+    """Bind the demo declarant to the trader identities the demo lodges under in its name
+    (a broker acting for many traders), so it reads its lanes and transits like a real one."""
+    username = demo_username(Role.DECLARANT)
+    with ctx.unit() as unit:
+        stored = unit.session.scalars(
+            select(DeclarationRow.declarant_id)
+            .where(DeclarationRow.submitted_by == username)
+            .distinct()
+        )
+        ids = sorted(set(stored) | lodged_declarant_ids())
+        grant_traders(unit, username, ids, actor=ACTOR)
 
 
 def prepare_demo(data_dir: Path) -> tuple[AppContext, list[DemoUser]]:
@@ -80,6 +97,7 @@ def prepare_demo(data_dir: Path) -> tuple[AppContext, list[DemoUser]]:
             users.append(DemoUser(demo_username(role), password, role))
     for step in DEMO_STEPS:
         step(ctx)
+    bind_demo_declarant(ctx)  # after every step: it binds what they lodged
     return ctx, users
 
 

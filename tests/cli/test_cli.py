@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from smartcustoms import __version__
 from smartcustoms.cli import app
 from smartcustoms.core.db import Database
+from smartcustoms.core.errors import Conflict, NotFound, ValidationFailed
 
 runner = CliRunner()
 
@@ -77,6 +78,17 @@ def test_user_and_token_lifecycle(database_url: str) -> None:
     )  # fmt: skip
     assert code == 0, out
     assert "administrator, risk_analyst" in out
+    # The last administrator keeps the role, and stays enabled.
+    with pytest.raises(Conflict, match="amina is the last enabled administrator"):
+        run(["users", "set-role", "amina", "--role", "supervisor"], database_url)
+    with pytest.raises(Conflict, match="last enabled administrator"):
+        run(["users", "disable", "amina"], database_url)
+    code, out = run(
+        ["users", "add", "root", "--role", "administrator", "--password-stdin"],
+        database_url,
+        stdin="another good password\n",
+    )
+    assert code == 0, out
     code, out = run(["users", "set-role", "amina", "--role", "supervisor"], database_url)
     assert "now has roles supervisor" in out
     code, out = run(["users", "list"], database_url)
@@ -132,3 +144,30 @@ def test_serve_refuses_an_outdated_schema(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["users", "add", "x"], ["tokens", "create"]])
 def test_missing_arguments_exit_2(args: list[str]) -> None:
     assert runner.invoke(app, args).exit_code == 2
+
+
+def test_trader_identities_from_the_console(database_url: str) -> None:
+    assert run(["db", "upgrade"], database_url)[0] == 0
+    code, out = run(
+        ["users", "add", "coast", "--role", "declarant", "--password-stdin"],
+        database_url,
+        stdin="a very good password\n",
+    )
+    assert code == 0, out
+    code, out = run(["users", "traders", "list", "coast"], database_url)
+    assert code == 0 and "acts for no trader identity" in out
+    code, out = run(["users", "traders", "grant", "coast", "BRK001", "BRK002"], database_url)
+    assert code == 0, out
+    assert "granted BRK001, BRK002" in out
+    code, out = run(["users", "traders", "grant", "coast", "BRK002"], database_url)
+    assert "granted nothing new" in out
+    code, out = run(["users", "traders", "list", "coast"], database_url)
+    assert "BRK001" in out and "BRK002" in out and "cli:" in out
+    code, out = run(["users", "traders", "revoke", "coast", "BRK001"], database_url)
+    assert code == 0 and "revoked BRK001" in out
+    with pytest.raises(NotFound, match="not bound to declarant 'BRK001'"):
+        run(["users", "traders", "revoke", "coast", "BRK001"], database_url)
+    with pytest.raises(ValidationFailed, match="1 to 17 characters"):
+        run(["users", "traders", "grant", "coast", "TOO-LONG-A-TRADER-ID"], database_url)
+    with pytest.raises(NotFound, match="no user named 'ghost'"):
+        run(["users", "traders", "grant", "ghost", "BRK001"], database_url)

@@ -120,9 +120,8 @@ def test_rotation_commitments_and_witnessing(database_url: str, tmp_path: Path) 
     ctx = AppContext.from_settings(settings)
     try:
         ledger = attach_ledger(ctx)
-        ctx.bus.publish(
-            LoginFailed(actor="mallory", address="203.0.113.9", reason="bad_credentials")
-        )
+        ctx.record(LoginFailed(actor="mallory", address="203.0.113.9", reason="bad_credentials"))
+        ledger.flush()
         rotation, failure = ledger.record(ledger.size() - 2), ledger.record(ledger.size() - 1)
     finally:
         ctx.close()

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.db import Database
 from smartcustoms.ledger.checkpoints import add_cosignature, latest_checkpoint
 from smartcustoms.ledger.cosignature import CosignatureSigner, cosign, cosignature_timestamp
+from smartcustoms.ledger.fork_guard import Fork, read_state, write_state
 from smartcustoms.ledger.fsck import fsck
 from smartcustoms.ledger.note import parse_note
 from smartcustoms.ledger.service import Ledger
-from tests.ledger.stored import fill, flip, sql
+from smartcustoms.ledger.tables import LedgerCheckpoint
+from tests.ledger.stored import fill, flip, records, sql
 
 SIZE = 700  # two full entry bundles and a tail of 188; tiles 0/000…0/002 and 1/000.p/2
 
@@ -168,3 +173,99 @@ def test_one_changed_byte_is_named(
     report = fsck(lctx.db, lctx.settings.data_dir, lctx.settings.ledger_origin)
     assert not report.ok
     assert named in report.problems[0].message, report.problems
+
+
+# -- checkpoints deleted or missing ---------------------------------------------------------------
+
+
+def messages(lctx: AppContext, interval_s: float | None = None) -> list[str]:
+    report = fsck(
+        lctx.db,
+        lctx.settings.data_dir,
+        lctx.settings.ledger_origin,
+        checkpoint_interval_s=interval_s,
+    )
+    return [p.message for p in report.problems]
+
+
+def test_a_deleted_checkpoint_that_a_witness_cosigned_is_named(
+    filled: Ledger, lctx: AppContext
+) -> None:
+    sql(lctx.db, "DELETE FROM ledger_checkpoints WHERE size = :s", s=SIZE)
+    found = messages(lctx)
+    assert found[0] == (
+        f"checkpoint {SIZE} is missing: its row was deleted, but 1 witness cosignature(s) of it "
+        "are kept"
+    )
+    # The instance's own record of what it signed says so too (a restore would look the same).
+    assert any(f"but this instance signed one of size {SIZE}" in m for m in found), found
+
+
+def test_signed_sizes_going_backwards_in_time_are_named(filled: Ledger, lctx: AppContext) -> None:
+    sizes = [int(s) for (s,) in sql(lctx.db, "SELECT size FROM ledger_checkpoints ORDER BY size")]
+    assert len(sizes) >= 2
+    with lctx.db.writer.begin() as conn:
+        conn.execute(
+            update(LedgerCheckpoint)
+            .where(LedgerCheckpoint.size == sizes[-1])
+            .values(created_at=datetime(2001, 1, 1, tzinfo=UTC))
+        )
+    found = messages(lctx)
+    assert any(
+        f"the larger checkpoint {sizes[-1]} (2001-01-01T00:00:00+00:00): the signed size went "
+        "backwards" in m
+        for m in found
+    ), found
+
+
+def test_an_old_unsigned_tail_is_named(lctx: AppContext, ledger: Ledger) -> None:
+    """Entries whose own times say they are long past, with no checkpoint covering them."""
+    old = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    ledger.append_many([{**r, "at": old} for r in records(100)])
+    assert ledger.wait_covered(99, 10)
+    ledger.append_many([{**r, "at": old} for r in records(50, start=100)])
+    assert ledger.wait_covered(149, 10)
+    ledger.stop()
+    assert messages(lctx, interval_s=0.05) == []
+    sql(lctx.db, "DELETE FROM ledger_checkpoints WHERE size = 150")
+    signed = int(sql(lctx.db, "SELECT max(size) FROM ledger_checkpoints")[0][0])
+    assert signed < 150
+    found = messages(lctx, interval_s=0.05)
+    assert any(
+        m.startswith(f"entries {signed}..149 are not covered by any signed checkpoint, and entry ")
+        and "a checkpoint was deleted, or the log stopped signing" in m
+        for m in found
+    ), found
+    assert any(f"the latest checkpoint is of size {signed}, but" in m for m in found), found
+    # Without the interval (a caller that does not know it) the tail is not judged.
+    assert not any("not covered" in m for m in messages(lctx))
+
+
+def test_a_fresh_unsigned_tail_is_not_a_problem(lctx: AppContext, ledger: Ledger) -> None:
+    now = datetime.now(UTC).isoformat()
+    ledger.append_many([{**r, "at": now} for r in records(20)])
+    ledger.stop()
+    sql(lctx.db, "DELETE FROM ledger_cosignatures")
+    sql(lctx.db, "DELETE FROM ledger_checkpoints")
+    found = messages(lctx, interval_s=0.05)
+    assert not any("not covered" in m for m in found), found
+
+
+def test_the_mark_of_an_accepted_fork_is_not_a_signed_size(
+    filled: Ledger, lctx: AppContext
+) -> None:
+    data_dir, origin = lctx.settings.data_dir, lctx.settings.ledger_origin
+    state = read_state(data_dir, origin)
+    assert state.mark is not None and state.mark.size == SIZE
+    ahead = replace(state.mark, size=SIZE + 5, key="new+1")  # where a new key would start
+    fork = Fork(SIZE + 5, SIZE + 5, state.mark.key, "new+1", "restored", "admin", state.mark.at)
+    write_state(data_dir, replace(state, mark=ahead, forks=(fork,)))
+    assert not any("this instance signed" in m for m in messages(lctx))
+    write_state(data_dir, replace(state, mark=ahead))
+    assert any(
+        m.startswith(
+            f"the latest checkpoint is of size {SIZE}, but this instance signed one of "
+            f"size {SIZE + 5}"
+        )
+        for m in messages(lctx)
+    )

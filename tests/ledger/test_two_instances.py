@@ -92,7 +92,7 @@ def partner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Partner]:
                 assert server.poll() is None, server.stderr.read()  # type: ignore[union-attr]
                 return False
 
-        wait_for(up)
+        wait_for(up, timeout=60.0)  # a cold start on a loaded machine takes a while
         yield Partner(url + "/ledger/witness", vkey, db)
     finally:
         server.terminate()

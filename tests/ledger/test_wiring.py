@@ -1,5 +1,6 @@
-"""Every event on the bus becomes a ledger record: security events, administrator actions,
-and whatever later modules publish. Client addresses enter only as salted commitments."""
+"""Every event a unit of work emits becomes a ledger record, queued in the same transaction
+(the outbox) and stored by the sequencer: security events, administrator actions, and whatever
+later modules emit. Client addresses enter only as salted commitments."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from smartcustoms.core.context import AppContext
-from smartcustoms.core.errors import NotFound, ServiceUnavailable, Unauthenticated
+from smartcustoms.core.errors import NotFound, Unauthenticated
 from smartcustoms.core.events import AdminAction, Event
 from smartcustoms.core.login import authenticate
 from smartcustoms.core.roles import Role
@@ -34,6 +35,7 @@ class DecisionMade(Event):
 
 
 def records_of(ledger: Ledger) -> list[dict[str, object]]:
+    ledger.flush()
     return [ledger.record(i) for i in range(ledger.size())]
 
 
@@ -51,8 +53,8 @@ def test_security_and_admin_events_are_recorded_in_order(lctx: AppContext, ledge
         )
     with lctx.unit() as unit:
         revoke_token(unit, token.token_id, actor="admin")
-    lctx.bus.publish(AdminAction(actor="cli:root", action="schema_upgrade", target="0001 -> 0002"))
-    lctx.bus.publish(DecisionMade(actor="engine", declaration="D1", lane="red", score="0.93"))
+    lctx.record(AdminAction(actor="cli:root", action="schema_upgrade", target="0001 -> 0002"))
+    lctx.record(DecisionMade(actor="engine", declaration="D1", lane="red", score="0.93"))
 
     got = records_of(ledger)
     assert [r["type"] for r in got] == [
@@ -92,6 +94,7 @@ def test_opening_a_damaged_or_unknown_commitment_fails(lctx: AppContext, ledger:
     with lctx.unit() as unit:
         create_user(unit, username="bob", password=PASSWORD, roles=[Role.AUDITOR], actor="t")
     authenticate(lctx, "bob", PASSWORD, "192.0.2.1")
+    ledger.flush()
     commitment = ledger.record(1)["address"]
     sql(lctx.db, "UPDATE ledger_commitments SET value = :v", v='"192.0.2.2"')
     with lctx.db.engine.connect() as conn, pytest.raises(Exception, match="does not match"):
@@ -100,7 +103,7 @@ def test_opening_a_damaged_or_unknown_commitment_fails(lctx: AppContext, ledger:
         reveal(conn, "sha256:" + "0" * 64)
 
 
-def test_an_event_that_is_not_a_valid_record_fails_its_publisher(
+def test_an_event_that_is_not_a_valid_record_rolls_its_change_back(
     lctx: AppContext, ledger: Ledger
 ) -> None:
     @dataclass(frozen=True, kw_only=True)
@@ -108,15 +111,31 @@ def test_an_event_that_is_not_a_valid_record_fails_its_publisher(
         type: ClassVar[str] = "test.floaty"
         weight: float
 
-    with pytest.raises(MalformedRecord, match="floats"):
-        lctx.bus.publish(Floaty(actor="x", weight=1.5))
+    with pytest.raises(MalformedRecord, match="floats"), lctx.unit() as unit:
+        create_user(unit, username="float", password=PASSWORD, roles=[Role.AUDITOR], actor="x")
+        unit.emit(Floaty(actor="x", weight=1.5))
+    with pytest.raises(NotFound), lctx.unit() as unit:
+        get_user(unit.session, "float")  # the change went with its record
+    ledger.flush()
     assert ledger.size() == 0
 
 
-def test_events_after_the_ledger_stopped_fail_loudly(lctx: AppContext, ledger: Ledger) -> None:
+def test_events_while_the_ledger_is_stopped_are_kept_and_stored_later(
+    lctx: AppContext, ledger: Ledger
+) -> None:
+    """The outbox decouples the change from the sequencer: a unit commits with its records
+    queued even when no sequencer runs, and the next sequencer stores them, in order."""
     ledger.stop()
-    with pytest.raises(ServiceUnavailable):
-        lctx.bus.publish(AdminAction(actor="x", action="y"))
+    lctx.record(AdminAction(actor="x", action="first"))
+    lctx.record(AdminAction(actor="x", action="second"))
+    assert ledger.queued() == 2 and ledger.size() == 0
+    later = Ledger(lctx.settings, lctx.db)
+    try:
+        later.flush()
+        assert [later.record(i)["action"] for i in range(later.size())] == ["first", "second"]
+        assert later.queued() == 0
+    finally:
+        later.stop()
 
 
 def test_a_unit_of_work_is_recorded_as_one_batch(lctx: AppContext, ledger: Ledger) -> None:
@@ -124,6 +143,7 @@ def test_a_unit_of_work_is_recorded_as_one_batch(lctx: AppContext, ledger: Ledge
     with lctx.unit() as unit:
         for n in range(1000):
             unit.emit(DecisionMade(actor="engine", declaration=f"D{n}", lane="green", score="0.1"))
+    ledger.flush()
     assert ledger.size() == 1000
     assert [ledger.record(i)["declaration"] for i in (0, 999)] == ["D0", "D999"]
     with lctx.db.engine.connect() as conn:

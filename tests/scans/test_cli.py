@@ -90,6 +90,22 @@ def test_bad_input_exits_2_with_a_clear_message(
     assert message in " ".join(result.output.split())
 
 
+def test_analyze_refuses_a_bomb_and_follows_the_settings(scan_file: Path, tmp_path: Path) -> None:
+    from tests.scans.readers import bombs
+
+    bomb = bombs.two_huge_deflate_pages(tmp_path)
+    result = runner.invoke(app, ["analyze", str(bomb)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "deflate-30000.tif: page 0 ImageLength is 30,000 pixels" in text
+    # The limit is a setting: the small simulated scan is over a limit of 1,000 pixels.
+    lowered = runner.invoke(
+        app, ["analyze", str(scan_file)], env={"SMARTCUSTOMS_SCAN_MAX_PIXELS": "1000"}
+    )
+    assert lowered.exit_code == 2
+    assert "above the limit of 1,000" in " ".join(lowered.output.split())
+
+
 def test_help_explains_both_commands() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0

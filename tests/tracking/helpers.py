@@ -29,12 +29,14 @@ def import_packaged(ctx: AppContext) -> None:
         import_geojson(unit, packaged_geojson(), actor="test")
 
 
-def store_declaration(ctx: AppContext, lrn: str = "T-0001", submitted_by: str = "test") -> int:
+def store_declaration(
+    ctx: AppContext, lrn: str = "T-0001", submitted_by: str = "test", declarant: str = "BRK001"
+) -> int:
     declaration = Declaration(
         lrn=lrn,
         type_code="TR",
         office_of_declaration="KEMBA",
-        declarant=Party(id="BRK001", name="Coast Clearing Ltd"),
+        declarant=Party(id=declarant, name="Coast Clearing Ltd"),
         importer=Party(id="IMP042"),
         border_transport_mode="1",
         transport_equipment=[TransportEquipment(container_id=c) for c in CONTAINERS],

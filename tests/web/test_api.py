@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from smartcustoms.core.context import AppContext
-from smartcustoms.core.events import Event, RoleChanged, TokenCreated, UserCreated
+from smartcustoms.core.events import AdminAction, Event, RoleChanged, TokenCreated, UserCreated
 from smartcustoms.core.roles import Role
 from tests.web.conftest import bearer
 
@@ -101,3 +101,42 @@ def test_metrics_are_role_gated(client: TestClient, role_tokens: dict[Role, str]
     text = client.get("/metrics", headers=bearer(role_tokens[Role.ADMINISTRATOR])).text
     assert 'smartcustoms_http_requests_total{method="GET",route="/health",status="200"}' in text
     assert "smartcustoms_http_request_duration_seconds_bucket" in text
+
+
+def test_administrators_cannot_be_locked_out(
+    client: TestClient, role_tokens: dict[Role, str], events: list[Event]
+) -> None:
+    admin = bearer(role_tokens[Role.ADMINISTRATOR])  # "administrator", the only one
+    last = client.patch("/api/users/administrator", headers=admin, json={"disabled": True})
+    assert last.status_code == 409
+    error = last.json()["error"]
+    assert error["code"] == "last_administrator"
+    assert error["details"][0]["username"] == "administrator"
+    demoted = client.patch(
+        "/api/users/administrator",
+        headers=admin,
+        json={"roles": ["auditor"], "allow_self_demotion": True},
+    )
+    assert demoted.status_code == 409 and demoted.json()["error"]["code"] == "last_administrator"
+    second = client.post(
+        "/api/users",
+        headers=admin,
+        json={"username": "amani", "password": "a long password", "roles": ["administrator"]},
+    )
+    assert second.status_code == 201
+    # Now not the last; but removing one's own rights must be said explicitly.
+    silent = client.patch("/api/users/administrator", headers=admin, json={"roles": ["auditor"]})
+    assert silent.status_code == 409
+    assert silent.json()["error"]["code"] == "self_demotion"
+    assert client.get("/api/users", headers=admin).status_code == 200  # still an administrator
+    meant = client.patch(
+        "/api/users/administrator",
+        headers=admin,
+        json={"roles": ["auditor"], "allow_self_demotion": True},
+    )
+    assert meant.status_code == 200 and meant.json()["roles"] == ["auditor"]
+    assert any(
+        isinstance(e, AdminAction) and e.action == "administrator_self_demotion" for e in events
+    )
+    assert client.get("/api/users", headers=admin).status_code == 200  # auditors read users
+    assert client.post("/api/users", headers=admin, json={}).status_code == 403

@@ -87,12 +87,20 @@ def test_a_100_mb_upload_without_a_length_is_refused(
 
 
 def test_declarants_see_only_their_own(client: TestClient, role_tokens: dict[Role, str]) -> None:
+    """Their own: declarations of the traders they act for (BRK001), whoever lodged them."""
     admin = bearer(role_tokens[Role.ADMINISTRATOR])
-    lodged = client.post("/api/declarations", headers=admin, json=declaration(lrn="ADM1")).json()
-    other = client.get(
-        f"/api/declarations/{lodged['id']}", headers=bearer(role_tokens[Role.DECLARANT])
-    )
+    declarant = bearer(role_tokens[Role.DECLARANT])
+    theirs = client.post(
+        "/api/declarations",
+        headers=admin,
+        json=declaration(lrn="ADM1", declarant={"id": "BRK999"}),
+    ).json()
+    other = client.get(f"/api/declarations/{theirs['id']}", headers=declarant)
     assert other.status_code == 403
+    assert other.json()["error"]["details"][0]["field"] == "declarant.id"
+    assert "BRK999" not in other.text  # a refused read does not say whose it is
+    mine = client.post("/api/declarations", headers=admin, json=declaration(lrn="ADM2")).json()
+    assert client.get(f"/api/declarations/{mine['id']}", headers=declarant).status_code == 200
 
 
 def test_schema_endpoint(client: TestClient, role_tokens: dict[Role, str]) -> None:

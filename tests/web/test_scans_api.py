@@ -387,3 +387,33 @@ def test_four_eyes_on_recheck(
         json={"decision": "suspect"},
     )
     assert other.status_code == 422  # a re-check settles: clear or physical examination
+
+
+def test_scan_bombs_are_refused_413_and_the_service_carries_on(
+    ctx: AppContext, client: TestClient, role_tokens: dict[Role, str], tmp_path: Path
+) -> None:
+    from tests.scans.readers import bombs
+
+    flagged = case(FLAGGED)
+    (declaration_id,) = lodge(ctx, declaration_for(flagged))
+    scanner = role_tokens[Role.EXAMINING_OFFICER]
+    for bomb, field in (
+        (bombs.two_huge_deflate_pages(tmp_path), "page 0 ImageLength"),
+        (bombs.many_megapixels(tmp_path), "page 0"),
+    ):
+        refused = upload(client, scanner, bomb, declaration_id, sidecar=bomb.with_suffix(".json"))
+        assert refused.status_code == 413, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "scan_too_large"
+        (detail,) = error["details"]
+        assert detail["field"] == field and detail["file"] == bomb.name
+        assert detail["setting"] in ("scan_max_side", "scan_max_pixels")
+    strip = bombs.deflate_strip_bomb(tmp_path)
+    refused = upload(client, scanner, strip, declaration_id, sidecar=strip.with_suffix(".json"))
+    assert refused.status_code == 422 and "decodes to more than" in refused.text
+    with ctx.db.session() as session:
+        assert session.scalars(select(ScanRow)).all() == []
+    assert not [p for p in store_for(ctx.settings).root.rglob("*") if p.is_file()]
+    # The next upload is received as usual.
+    good = upload(client, scanner, write(flagged, tmp_path, "ok"), declaration_id)
+    assert good.status_code == 201, good.text

@@ -42,7 +42,10 @@ def create_transit(
     client: TestClient, ctx: AppContext, headers: dict[str, str], **extra: Any
 ) -> dict[str, Any]:
     declaration = store_declaration(
-        ctx, extra.pop("lrn", "API-1"), submitted_by=extra.pop("by", "declarant")
+        ctx,
+        extra.pop("lrn", "API-1"),
+        submitted_by=extra.pop("by", "declarant"),
+        declarant=extra.pop("declarant", "BRK001"),
     )
     body = {
         "declaration_id": declaration,
@@ -110,10 +113,12 @@ def test_creation_errors_name_the_field(
 def test_a_declarant_sees_only_its_own_transits(
     client: TestClient, ctx: AppContext, world: dict[Role, dict[str, str]]
 ) -> None:
-    mine = create_transit(client, ctx, world[OFFICER], lrn="MINE", by="declarant")
+    """Its own: those of the traders it acts for (BRK001), whoever lodged the declaration."""
+    mine = create_transit(client, ctx, world[OFFICER], lrn="MINE", by="someone-else")
     theirs = create_transit(
-        client, ctx, world[OFFICER], lrn="THEIRS", by="someone-else", device_id="S2"
-    )
+        client, ctx, world[OFFICER], lrn="THEIRS", by="declarant", declarant="BRK999",
+        device_id="S2",
+    )  # fmt: skip
     me = world[Role.DECLARANT]
     assert [t["id"] for t in client.get("/api/tracking/transits", headers=me).json()] == [
         mine["id"]

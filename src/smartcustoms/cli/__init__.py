@@ -12,7 +12,18 @@ from typing import Annotated
 import typer
 
 from smartcustoms import __version__
-from smartcustoms.cli import db, declarations, ledger, risk, scans, serve, tokens, tracking, users
+from smartcustoms.cli import (
+    backup,
+    db,
+    declarations,
+    ledger,
+    risk,
+    scans,
+    serve,
+    tokens,
+    tracking,
+    users,
+)
 from smartcustoms.cli.common import run_guarded
 
 __all__ = ["app", "main"]
@@ -61,6 +72,8 @@ def root(
 
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")

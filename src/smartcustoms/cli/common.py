@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
@@ -22,6 +25,7 @@ __all__ = ["actor", "console", "err_console", "fail", "open_context", "run_guard
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("smartcustoms.cli")
 
 
 def actor() -> str:
@@ -33,7 +37,8 @@ def actor() -> str:
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Messages quote what users typed (file names, values): text, never Rich markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -60,13 +65,48 @@ def open_context(ctx: typer.Context, *, migrate_empty: bool = True) -> Iterator[
         app_ctx.close()
 
 
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _report(kind: str, message: str) -> None:
+    err_console.print(f"[bold red]{kind}:[/] {escape(message)}", highlight=False)
+
+
 def run_guarded(app: typer.Typer) -> None:
-    """Run the CLI; our own errors become a one-line message and an exit code, never a trace."""
+    """Run the CLI. Every failure is one line on standard error and an exit code — 2 for
+    settings and usage, 1 for the rest — never a trace: our own errors say what is wrong and
+    where; anything unexpected is named by its type, its trace logged at debug level
+    (``SMARTCUSTOMS_LOG_LEVEL=DEBUG`` shows it)."""
     try:
         app(standalone_mode=True)
     except ConfigurationError as exc:
-        err_console.print(f"[bold red]configuration error:[/] {exc.message}", highlight=False)
+        _report("configuration error", exc.message)
         sys.exit(2)
     except SmartCustomsError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        _report("error", exc.message)
         sys.exit(1)
+    except RecursionError:
+        _debug_trace()
+        _report("error", "the input is nested too deeply to read")
+        sys.exit(1)
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say, and nowhere to say it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:
+        _debug_trace()
+        detail = _one_line(str(exc))
+        _report("error", f"unexpected {type(exc).__name__}" + (f": {detail}" if detail else ""))
+        sys.exit(1)
+
+
+def _debug_trace() -> None:
+    if (
+        os.environ.get("SMARTCUSTOMS_LOG_LEVEL", "").upper() == "DEBUG"
+        and not logging.root.handlers
+    ):
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
+    log.debug("unexpected error", exc_info=True)

@@ -28,7 +28,7 @@ def upgrade_command(ctx: typer.Context) -> None:
         if before.current == after.current:
             console.print(f"database {app_ctx.db.display_url()} already at {after.head}")
             return
-        app_ctx.bus.publish(
+        app_ctx.record(
             AdminAction(actor=actor(), action="schema_upgrade", target=f"{was} -> {after.head}")
         )
         console.print(f"database {app_ctx.db.display_url()} upgraded: {was} -> {after.head}")

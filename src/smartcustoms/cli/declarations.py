@@ -2,23 +2,35 @@
 
 Declarations that come with a past inspection result (the KCS labels) are history: the result is
 stored and no lane is given. The others are assessed like declarations lodged through the API.
+
+A file of any size is imported in bounded memory: it is read, checked, stored and assessed a
+chunk at a time (:func:`~smartcustoms.declarations.intake.import_stream`) in one transaction,
+and the rejects are written to the rejects file as they are found. Each chunk's lane decisions
+go into the ledger's outbox in that same transaction as the chunk is assessed (not held until
+the commit: a file's worth of events would be): the ledger stores them once the import
+commits, and nothing of them if it does not. They are not written to the log one by one; the
+import's own ``admin.action`` event is.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from types import TracebackType
+from typing import Annotated, Self
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.core.events import AdminAction
+from smartcustoms.core.context import AppContext
+from smartcustoms.core.events import AdminAction, Event
+from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.formats import FORMATS
-from smartcustoms.declarations.intake import ImportReport, Rejection, import_records
+from smartcustoms.declarations.intake import ImportReport, Rejection, StoredChunk, import_stream
 from smartcustoms.risk.assess import assess
 from smartcustoms.risk.inspections import record_history
 
@@ -31,6 +43,18 @@ class Format(StrEnum):
     kcs = "kcs"
 
 
+def _record_now(app_ctx: AppContext, unit: Unit, events: list[Event]) -> None:
+    """Record a chunk's events in the ledger's outbox now, in the import's open transaction,
+    rather than holding every event of the file until the commit. (A bus without an outbox
+    recorder gets them the usual way, at the end of the unit.)"""
+    record = getattr(app_ctx.bus, "record", None)
+    if record is None:
+        for event in events:
+            unit.emit(event)
+        return
+    record(unit.session.connection(), events)
+
+
 def _count_rows(path: Path, fmt: Format) -> int | None:
     if fmt == Format.json and path.suffix.lower() not in (".jsonl", ".ndjson"):
         return None
@@ -39,14 +63,38 @@ def _count_rows(path: Path, fmt: Format) -> int | None:
     return max(lines - (0 if fmt == Format.json else 1), 0)
 
 
-def write_rejects(path: Path, rejected: list[Rejection]) -> None:
-    """One line per problem: where in the file, which field, and why."""
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["where", "field", "problem"])
-        for rejection in rejected:
-            for problem in rejection.problems or [{"field": "", "problem": "unreadable"}]:
-                writer.writerow([rejection.where, problem.get("field", ""), problem.get("problem")])
+class RejectsFile:
+    """The rejects file, written as rejections come (one line per problem: where in the file,
+    which field, and why) to a temporary name beside it; :meth:`keep` gives it its name,
+    otherwise it is removed when closed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = path.with_name(path.name + ".part")
+        self._fh = self.partial.open("w", newline="", encoding="utf-8")
+        self._writer = csv.writer(self._fh)
+        self._writer.writerow(["where", "field", "problem"])
+        self.count = 0
+
+    def write(self, rejection: Rejection) -> None:
+        self.count += 1
+        for problem in rejection.problems or [{"field": "", "problem": "unreadable"}]:
+            self._writer.writerow(
+                [rejection.where, problem.get("field", ""), problem.get("problem")]
+            )
+
+    def keep(self) -> None:
+        self._fh.close()
+        os.replace(self.partial, self.path)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._fh.close()
+        self.partial.unlink(missing_ok=True)
 
 
 @app.command("import")
@@ -76,6 +124,10 @@ def import_(
     """
     total = _count_rows(file, format)
     reader = FORMATS[format.value]
+    source = f"import:{format.value}"
+    target = rejects or file.with_name(file.name + ".rejects.csv")
+    history = 0
+    lanes: Counter[str] = Counter()
     with open_context(ctx) as app_ctx:
         columns = (
             TextColumn("[progress.description]{task.description}"),
@@ -83,44 +135,55 @@ def import_(
             MofNCompleteColumn(),
             TimeElapsedColumn(),
         )
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task(f"checking {file.name}", total=total)
+        with (
+            Progress(*columns, console=console, transient=True) as progress,
+            RejectsFile(target) as rejected,
+        ):
+            task = progress.add_task(f"importing {file.name}", total=total)
             with app_ctx.unit() as unit:
-                report: ImportReport = import_records(
+
+                def stored(chunk: StoredChunk) -> None:
+                    # In the import's transaction, as each chunk is stored: past results are
+                    # history, the others are assessed (and the lanes counted) like lodgings.
+                    nonlocal history
+                    history += record_history(
+                        unit.session, chunk.outcomes, source=source, actor=actor()
+                    )
+                    with_outcome = {declaration_id for declaration_id, _ in chunk.outcomes}
+                    fresh = [s for s in chunk.stored if s.id not in with_outcome]
+                    made = Unit(unit.session)  # this chunk's events, recorded just below
+                    lanes.update(d.lane for d in assess(app_ctx, made, fresh, actor=actor()))
+                    _record_now(app_ctx, unit, made.events)
+
+                report: ImportReport = import_stream(
                     unit.session,
                     reader(file),
-                    source=f"import:{format.value}",
+                    source=source,
                     submitted_by=actor(),
                     skip_invalid=skip_invalid,
                     progress=lambda n: progress.advance(task, n),
+                    on_rejected=rejected.write,
+                    on_stored=stored,
                 )
-                progress.update(task, description="assessing")
-                history = record_history(
-                    unit.session, report.outcomes, source=f"import:{format.value}", actor=actor()
-                )
-                with_outcome = {declaration_id for declaration_id, _ in report.outcomes}
-                fresh = [s for s in report.stored if s.id not in with_outcome]
-                decisions = assess(app_ctx, unit, fresh, actor=actor())
                 unit.emit(
                     AdminAction(
                         actor=actor(),
                         action="declarations_import",
                         target=f"{file.name}: {report.created} new, {report.existing} known, "
-                        f"{len(report.rejected)} rejected",
+                        f"{report.rejected_count} rejected",
                     )
                 )
+            if report.rejected_count:
+                rejected.keep()
     console.print(
         f"{file.name}: {report.read} read, {report.created} imported, "
-        f"{report.existing} already present, {len(report.rejected)} rejected"
+        f"{report.existing} already present, {report.rejected_count} rejected"
     )
     if history:
         console.print(f"{history} past inspection results stored as history")
-    lanes = Counter(d.lane for d in decisions)
     if lanes:
         console.print("lanes: " + ", ".join(f"{lane} {n}" for lane, n in sorted(lanes.items())))
-    if report.rejected:
-        target = rejects or file.with_name(file.name + ".rejects.csv")
-        write_rejects(target, report.rejected)
+    if report.rejected_count:
         console.print(f"reasons for each rejected declaration: {target}")
     if report.read == 0:
         fail("the file holds no declarations", 1)

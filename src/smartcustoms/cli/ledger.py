@@ -4,16 +4,21 @@ and this instance as a witness of partners' ledgers (``ledger witness …``)."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
+from smartcustoms.cli import ledger_reconcile
 from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
-from smartcustoms.core.errors import SmartCustomsError
+from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
 from smartcustoms.core.events import AdminAction
+from smartcustoms.core.jsontext import loads
+from smartcustoms.ledger.audit import Auditor, audit
 from smartcustoms.ledger.commitments import reveal
 from smartcustoms.ledger.fsck import fsck
 from smartcustoms.ledger.offline import check_bundle
@@ -31,29 +36,43 @@ witness_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(witness_app, name="witness")
+app.command("status")(ledger_reconcile.status)
+app.command("export")(ledger_reconcile.export)
+app.command("reconcile")(ledger_reconcile.reconcile)
 
 
 def _read(source: str) -> bytes:
     if source == "-":
         return sys.stdin.buffer.read()
     path = Path(source)
-    if not path.is_file():
+    if path.is_dir():
+        fail(f"{source}: a directory, not a file")
+    if not path.exists():
         fail(f"{source}: no such file")
-    return path.read_bytes()
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        fail(f"{source}: {exc.strerror or exc}")
 
 
 def _records(data: bytes) -> list[Any]:
-    """One JSON object, a JSON array of objects, or JSON Lines."""
-    text = data.decode("utf-8", "replace").strip()
+    """One JSON object, a JSON array of objects, or JSON Lines. Malformed or undecodable
+    input, nesting too deep, a number too long: refused naming the line and byte offset."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        value = None
-        lines = [line for line in text.splitlines() if line.strip()]
-        try:
-            return [json.loads(line) for line in lines]
-        except json.JSONDecodeError as exc:
-            fail(f"not JSON, a JSON array or JSON Lines: line {exc.lineno}: {exc.msg}")
+        value = loads(data, "input")
+    except ValidationFailed as whole:
+        lines = [(n, line) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
+        if len(lines) < 2:
+            if not lines:
+                return []
+            fail(f"not JSON, a JSON array or JSON Lines: {whole.message}")
+        records = []
+        for n, line in lines:
+            try:
+                records.append(loads(line, f"line {n}"))
+            except ValidationFailed as exc:
+                fail(f"not JSON, a JSON array or JSON Lines: {exc.message}")
+        return records
     return value if isinstance(value, list) else [value]
 
 
@@ -68,17 +87,27 @@ def append(
 
     Each record is a JSON object with a "type" (like "risk.decision") and a version "v";
     decimals are strings (no floats). The entries are stored before this returns.
+
+    Safe to run again after a crash or a kill: each record is keyed by the input's SHA-256 and
+    its position in it, and a record an earlier run already appended is skipped (said on
+    standard error) instead of being appended twice.
     """
-    records = _records(_read(source))
+    data = _read(source)
+    records = _records(data)
     if not records:
         fail("no records to append")
+    digest = hashlib.sha256(data).hexdigest()
+    keyed = [(f"append:{digest}:{n}", record) for n, record in enumerate(records)]
     with open_context(ctx) as app_ctx:
         try:
-            indexes = ledger_of(app_ctx).append_many(records)
+            indexes = ledger_of(app_ctx).append_once(keyed)
         except SmartCustomsError as exc:
             fail(exc.message)
-    for index in indexes:
-        typer.echo(index)
+    for n, index in enumerate(indexes):
+        if index is None:
+            err_console.print(f"record {n} was appended by an earlier run of this input: skipped")
+        else:
+            typer.echo(index)
 
 
 @app.command("checkpoint")
@@ -116,7 +145,7 @@ def rotate_key(ctx: typer.Context) -> None:
     with open_context(ctx) as app_ctx:
         ledger = ledger_of(app_ctx)
         old, new = ledger.rotate_key(actor())
-        app_ctx.bus.publish(
+        app_ctx.record(
             AdminAction(actor=actor(), action="ledger_key_rotated", target=f"{old} -> {new}")
         )
         console.print(f"ledger key rotated: {old} -> {new}")
@@ -194,25 +223,70 @@ def verify(
         typer.echo(base64.b64encode(checked.entry).decode())
 
 
+def _auditors() -> list[Auditor]:
+    """Each module's auditor of its decisions against their records (imported here, when
+    fsck runs: the ledger does not know the modules that record into it)."""
+    from smartcustoms.risk.audit import auditors as risk_auditors
+    from smartcustoms.scans.audit import auditors as scan_auditors
+    from smartcustoms.tracking.audit import auditors as tracking_auditors
+
+    return [*risk_auditors(), *tracking_auditors(), *scan_auditors()]
+
+
 @app.command("fsck")
-def fsck_command(ctx: typer.Context) -> None:
+def fsck_command(
+    ctx: typer.Context,
+    records: Annotated[
+        bool,
+        typer.Option(
+            "--records/--no-records",
+            help="Also check that every lane decision, examination result, alert, transit and "
+            "scan review stored has its ledger record, and that the record says what the row "
+            "says.",
+        ),
+    ] = True,
+) -> None:
     """Recompute the tree from the stored entries and check every hash, checkpoint signature,
-    cosignature and key; name the first thing wrong (exit 1)."""
+    cosignature and key, and that no checkpoint went missing; then check every stored decision
+    against its ledger record. Name what is wrong (exit 1).
+
+    Records still queued for the tree (committed with their change) count as present."""
     settings = settings_of(ctx)
     with open_context(ctx) as app_ctx:
-        report = fsck(app_ctx.db, settings.data_dir, settings.ledger_origin)
+        report = fsck(
+            app_ctx.db,
+            settings.data_dir,
+            settings.ledger_origin,
+            checkpoint_interval_s=settings.ledger_checkpoint_interval_ms / 1000,
+        )
+        checked = audit(app_ctx.db, _auditors()) if records else None
     if report.ok:
         console.print(
             f"ledger ok: {report.size} entries, {report.checkpoints} checkpoints, "
             f"{report.cosignatures} cosignatures",
             highlight=False,
         )
-        return
-    first, *rest = report.problems
-    err_console.print(f"[bold red]ledger damaged:[/] {first.message}", highlight=False)
-    for problem in rest[:20]:
-        err_console.print(f"  also: {problem.message}", highlight=False)
-    raise typer.Exit(1)
+    else:
+        first, *rest = report.problems
+        err_console.print(f"[bold red]ledger damaged:[/] {escape(first.message)}", highlight=False)
+        for problem in rest[:20]:
+            err_console.print(f"  also: {escape(problem.message)}", highlight=False)
+    if checked is not None:
+        if checked.ok:
+            console.print(f"records ok: {checked.summary()}", highlight=False)
+        else:
+            first_problem, *others = checked.problems
+            err_console.print(
+                f"[bold red]records disagree with the ledger:[/] {escape(first_problem)}",
+                highlight=False,
+            )
+            for message in others[:50]:
+                err_console.print(f"  also: {escape(message)}", highlight=False)
+            if len(others) > 50:
+                err_console.print(f"  … and {len(others) - 50} more", highlight=False)
+            err_console.print(f"  ({checked.summary()})", highlight=False)
+    if not report.ok or (checked is not None and not checked.ok):
+        raise typer.Exit(1)
 
 
 @app.command("open")
@@ -230,7 +304,7 @@ def open_command(
                 value, salt = reveal(conn, commitment)
             except SmartCustomsError as exc:
                 fail(exc.message)
-        app_ctx.bus.publish(
+        app_ctx.record(
             AdminAction(actor=actor(), action="ledger_commitment_opened", target=commitment)
         )
     opening = {"commitment": commitment, "value": value, "salt": base64.b64encode(salt).decode()}
@@ -245,8 +319,10 @@ def check_commitment_command(
 ) -> None:
     """Check that a revealed value and salt open a commitment (offline)."""
     try:
-        parsed = json.loads(value)
+        parsed = loads(value, "--value")
         raw_salt = base64.b64decode(salt, validate=True)
+    except ValidationFailed as exc:
+        fail(f"bad value: {exc.message}")
     except (ValueError, TypeError) as exc:
         fail(f"bad value or salt: {exc}")
     if not check_commitment(commitment, parsed, raw_salt):
@@ -279,7 +355,7 @@ def witness_add_log(
                 log = add_log(conn, vkey, origin)
         except SmartCustomsError as exc:
             fail(exc.message)
-        app_ctx.bus.publish(
+        app_ctx.record(
             AdminAction(actor=actor(), action="ledger_witness_log_added", target=log.origin)
         )
     console.print(f"witnessing {log.origin} (latest cosigned size {log.size})", highlight=False)

@@ -11,9 +11,12 @@ from rich.console import Console
 from rich.table import Table
 
 from smartcustoms.cli import scans_evaluate, scans_store
+from smartcustoms.cli.common import settings_of
 from smartcustoms.scans import (
     ScanInputError,
+    ScanLimits,
     ScanReadError,
+    ScanTooLarge,
     analyze,
     read_scan,
     write_dicos,
@@ -59,8 +62,9 @@ _ANALYZE_HELP = "\n\n".join(
         "  smartcustoms scans analyze scan.tif --declared-gross-kg 24300 --hs-code 6309.00",
         "The decision is ALARM (something needs an analyst's look), CLEAR, or UNKNOWN (the scan "
         "cannot settle it, e.g. goods too dense to weigh). --json prints the full report in the "
-        "shape of a DICOS threat detection report. A file that cannot be read, or a malformed "
-        "argument, exits with status 2 and says what is wrong.",
+        "shape of a DICOS threat detection report. A file that cannot be read, one larger than "
+        "the scan_max_* settings allow (checked before decoding), or a malformed argument, exits "
+        "with status 2 and says what is wrong.",
     )
 )
 
@@ -91,6 +95,7 @@ def _print_report(report: Report) -> None:
 
 @app.command("analyze", help=_ANALYZE_HELP)
 def analyze_command(
+    ctx: typer.Context,
     file: Annotated[
         Path,
         typer.Argument(
@@ -127,8 +132,9 @@ def analyze_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
+    limits = ScanLimits.from_settings(settings_of(ctx))
     try:
-        scan = read_scan(file)
+        scan = read_scan(file, limits=limits)
         report = analyze(
             scan,
             declared_gross_kg=declared_gross_kg,
@@ -136,7 +142,7 @@ def analyze_command(
             tare_kg=tare_kg,
             declared_empty=True if empty else None,
         )
-    except (ScanReadError, ScanInputError) as exc:
+    except (ScanReadError, ScanTooLarge, ScanInputError) as exc:
         _fail(exc.message)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))

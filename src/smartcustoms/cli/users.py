@@ -1,4 +1,5 @@
-"""``smartcustoms users``: add users, list them, change roles, disable and enable."""
+"""``smartcustoms users``: add users, list them, change roles, disable and enable, and bind them
+to the trader identities they act for (``users traders grant|revoke|list``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from smartcustoms.cli.common import actor, console, fail, open_context
+from smartcustoms.core import traders as trader_service
 from smartcustoms.core import users as user_service
 from smartcustoms.core.roles import Role
 
@@ -125,3 +127,61 @@ def set_password(
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
         user_service.change_password(unit, username, password, actor=actor())
         console.print(f"password of {username} changed")
+
+
+traders_app = typer.Typer(
+    help="The trader identities (declarant IDs) each user may lodge and read for. A declarant "
+    "bound to none can lodge nothing; a customs broker is bound to each trader it acts for.",
+    no_args_is_help=True,
+)
+app.add_typer(traders_app, name="traders")
+
+
+@traders_app.command("grant")
+def traders_grant(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user who may act for them.")],
+    declarant_ids: Annotated[list[str], typer.Argument(help="Declarant IDs, one or more.")],
+) -> None:
+    """Let a user act for trader identities.
+
+    Example: smartcustoms users traders grant coast-clearing BRK001 BRK002
+    """
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        added = trader_service.grant_traders(unit, username, declarant_ids, actor=actor())
+        have = trader_service.trader_ids(
+            unit.session, user_service.get_user(unit.session, username).id
+        )
+    shown = ", ".join(added) if added else "nothing new"
+    console.print(f"{username}: granted {shown}; acts for {', '.join(sorted(have))}")
+
+
+@traders_app.command("revoke")
+def traders_revoke(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user.")],
+    declarant_ids: Annotated[list[str], typer.Argument(help="Declarant IDs, one or more.")],
+) -> None:
+    """Stop a user acting for trader identities (each must be bound)."""
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        removed = trader_service.revoke_traders(unit, username, declarant_ids, actor=actor())
+    console.print(f"{username}: revoked {', '.join(removed)}")
+
+
+@traders_app.command("list")
+def traders_list(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The user.")],
+) -> None:
+    """List the trader identities a user acts for, with who granted each and when."""
+    with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
+        rows = trader_service.list_traders(session, username)
+        table = Table("declarant ID", "granted by", "granted at")
+        for row in rows:
+            table.add_row(
+                row.declarant_id, row.granted_by, row.granted_at.strftime("%Y-%m-%d %H:%M")
+            )
+    if rows:
+        console.print(table)
+    else:
+        console.print(f"{username} acts for no trader identity")

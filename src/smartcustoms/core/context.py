@@ -47,6 +47,13 @@ class AppContext:
         with unit_of_work(self.db, self.bus) as unit:
             yield unit
 
+    def record(self, *events: Event) -> None:
+        """Record events that go with no other change (a schema upgrade, a key rotation done
+        outside the database): one unit of work that only emits them."""
+        with self.unit() as unit:
+            for event in events:
+                unit.emit(event)
+
     def on_close(self, closer: Callable[[], None]) -> None:
         """Run ``closer`` when the context closes, before the database goes (last added first)."""
         self._closers.append(closer)

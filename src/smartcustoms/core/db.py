@@ -6,6 +6,7 @@ SQLite pragmas below hold for every connection the product opens.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,21 @@ SQLITE_PRAGMAS = (
     "PRAGMA temp_store=MEMORY",
     "PRAGMA cache_size=-32000",
 )
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600, in a directory made 0700 when it is made here, before SQLite
+    creates it with the umask's permissions. SQLite gives the ``-wal`` and ``-shm`` files the
+    main file's permissions, so they are private too. An existing file is left as it is."""
+    if not path.parent.is_dir():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)  # whatever the umask took away
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    os.chmod(path, 0o600)  # whatever the umask took away
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -61,8 +77,9 @@ class Database:
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
         if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            name = parsed.database
+            if name and name != ":memory:" and not name.startswith("file:"):
+                _create_private(Path(name))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         else:
             kwargs["pool_pre_ping"] = True

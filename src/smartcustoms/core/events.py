@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
+from sqlalchemy import Connection
+
 from smartcustoms.core import clock
 
 __all__ = [
@@ -40,6 +42,9 @@ log = logging.getLogger("smartcustoms.events")
 E = TypeVar("E", bound="Event")
 Handler = Callable[["Event"], None]
 BatchHandler = Callable[[Sequence["Event"]], None]
+#: Records events inside the transaction that made them (the ledger's outbox): it gets the
+#: open connection and must write only through it.
+Recorder = Callable[[Connection, Sequence["Event"]], None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,14 +155,34 @@ class EventBus:
     """Subscribers per event class; a subscriber to ``Event`` receives everything.
 
     A *batch* subscriber (:meth:`subscribe_batch`) receives the matching events of one
-    :meth:`publish_all` call together — a unit of work publishes its events that way, so the
-    ledger stores the thousand decisions of one import in one transaction, not a thousand.
+    :meth:`publish_all` call together.
+
+    A *recorder* (:meth:`subscribe_recorder`, the ledger) is different: it is called by
+    :meth:`record` inside the transaction that made the events, before the commit, and writes
+    them through that transaction's connection (a transactional outbox). So a change and its
+    record commit together or not at all — a crash between the two cannot lose the record.
+    Subscribers (:meth:`publish_all`) hear of the events only after the commit.
     """
 
     def __init__(self) -> None:
         self._handlers: list[tuple[type[Event], Handler]] = []
         self._batch_handlers: list[tuple[type[Event], BatchHandler]] = []
+        self._recorders: list[Recorder] = []
         self._lock = threading.Lock()
+
+    def subscribe_recorder(self, recorder: Recorder) -> None:
+        with self._lock:
+            self._recorders.append(recorder)
+
+    def record(self, conn: Connection, events: Sequence[Event]) -> None:
+        """Give ``events`` to every recorder, in the open transaction of ``conn``. A recorder
+        that raises makes the transaction roll back."""
+        if not events:
+            return
+        with self._lock:
+            recorders = list(self._recorders)
+        for recorder in recorders:
+            recorder(conn, events)
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], None]) -> None:
         with self._lock:
@@ -171,6 +196,7 @@ class EventBus:
         with self._lock:
             self._handlers = [(t, h) for t, h in self._handlers if h is not handler]
             self._batch_handlers = [(t, h) for t, h in self._batch_handlers if h is not handler]
+            self._recorders = [r for r in self._recorders if r is not handler]  # type: ignore[comparison-overlap]
 
     def publish(self, event: Event) -> None:
         self.publish_all([event])

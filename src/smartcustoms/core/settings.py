@@ -236,6 +236,28 @@ class Settings(BaseSettings):
         description="Folder for received scan files (named by their SHA-256). Default: scans/ "
         "in the data directory. Web replicas must share it.",
     )
+    scan_max_pixels: int = Field(
+        16_000_000,
+        ge=1,
+        description="Largest scan accepted, in pixels per energy channel (rows × columns), "
+        "checked from the file's header before decoding. A 40 ft container at 2.5 mm is about "
+        "4,900 × 1,400; the analyses need about 90 bytes per pixel.",
+    )
+    scan_max_side: int = Field(
+        16_384, ge=1, description="Largest scan accepted, in rows or in columns."
+    )
+    scan_max_pages: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Most TIFF pages or DICOS frames a scan file may hold (one per channel).",
+    )
+    scan_max_decoded_bytes: int = Field(
+        512 * 1024 * 1024,
+        ge=1024,
+        description="Largest decoded size of a scan file's pages together, in bytes, checked "
+        "from the header (and for every compressed strip) before decoding.",
+    )
 
     @field_validator("ledger_witnesses")
     @classmethod
@@ -321,7 +343,9 @@ def _generated_secret(data_dir: Path) -> str:
     path = data_dir / SECRET_KEY_FILE
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    if not data_dir.is_dir():  # private, like the database made in it (core.db)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(data_dir, 0o700)
     value = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting at once must not overwrite each other's key.
     try:

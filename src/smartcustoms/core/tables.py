@@ -1,4 +1,5 @@
-"""Tables for accounts: users and their roles, API tokens, web sessions, failed logins."""
+"""Tables for accounts: users and their roles, the trader identities they act for, API tokens,
+web sessions, failed logins."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from smartcustoms.core.orm import Base
 from smartcustoms.core.types import UTCDateTime
 
-__all__ = ["ApiToken", "LoginFailure", "User", "UserRole", "WebSession"]
+__all__ = ["ApiToken", "LoginFailure", "User", "UserRole", "UserTrader", "WebSession"]
 
 
 class User(Base):
@@ -43,6 +44,24 @@ class UserRole(Base):
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class UserTrader(Base):
+    """A trader identity (the declarant ID on declarations) a user may act for.
+
+    A declarant lodges and reads only under the identities bound to it here; a customs broker
+    holds several. Administrators grant and revoke them (:mod:`smartcustoms.core.traders`).
+    """
+
+    __tablename__ = "user_traders"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The same length as declarations.declarant_id.
+    declarant_id: Mapped[str] = mapped_column(String(17), primary_key=True, index=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    granted_by: Mapped[str] = mapped_column(String(64))
 
 
 class ApiToken(Base):

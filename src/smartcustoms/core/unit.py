@@ -1,8 +1,10 @@
 """A unit of work: one database transaction plus the events it gives rise to.
 
-Services record what happened with :meth:`Unit.emit`; the events are published only after the
-transaction commits, so subscribers (the log, the ledger) never hear of a change that was
-rolled back.
+Services record what happened with :meth:`Unit.emit`. At the end of the unit the events are
+first *recorded* inside the transaction (the ledger writes them to its outbox through the same
+connection), then the transaction commits, then they are *published* to subscribers (the log,
+the live feeds). So a change and its ledger record commit together or not at all, and nobody
+hears of a change that was rolled back.
 """
 
 from __future__ import annotations
@@ -33,4 +35,6 @@ def unit_of_work(db: Database, bus: EventBus) -> Iterator[Unit]:
     with db.session() as session:
         unit = Unit(session)
         yield unit
+        if unit.events:
+            bus.record(session.connection(), unit.events)
     bus.publish_all(unit.events)

@@ -1,6 +1,11 @@
 """Users and their roles: create, list, change roles, disable, change password.
 
 Each change publishes an event naming who made it; the caller passes ``actor``.
+
+Nobody can lock the administrators out: the last enabled administrator can be neither disabled
+nor stripped of the role (409 ``last_administrator``), and an administrator removing its own
+administrator rights (the role, or by disabling itself) must say so with
+``allow_self_demotion`` — refused otherwise (409 ``self_demotion``), recorded when given.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from sqlalchemy.orm import Session
 from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, NotFound, ValidationFailed
 from smartcustoms.core.events import (
+    AdminAction,
     PasswordChanged,
     RoleChanged,
     UserCreated,
@@ -29,6 +35,7 @@ __all__ = [
     "USERNAME_PATTERN",
     "change_password",
     "create_user",
+    "enabled_administrators",
     "get_user",
     "list_users",
     "parse_roles",
@@ -81,6 +88,54 @@ def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 
+ADMINISTRATOR = Role.ADMINISTRATOR.value
+
+
+def enabled_administrators(session: Session, *, lock: bool = False) -> set[int]:
+    """Ids of the enabled users holding the administrator role. ``lock`` locks their rows
+    (PostgreSQL; SQLite's writer lock already serialises) so that two requests disabling two
+    different administrators at once cannot both see the other one still there."""
+    query = (
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == ADMINISTRATOR, User.disabled.is_(False))
+    )
+    if lock:
+        query = query.with_for_update(of=User)
+    return set(session.scalars(query))
+
+
+def _losing_administrator(
+    unit: Unit, user: User, *, actor: str, change: str, field: str, allow_self_demotion: bool
+) -> None:
+    """Before ``user`` stops being an enabled administrator: refuse if it is the last one, or
+    if it is the actor and did not say it means it; record it when it did."""
+    if ADMINISTRATOR not in user.roles or user.disabled:
+        return
+    remaining = enabled_administrators(unit.session, lock=True) - {user.id}
+    if not remaining:
+        raise Conflict(
+            f"{user.username} is the last enabled administrator: {change} would leave nobody "
+            "to manage users; make another administrator first",
+            details=[{"field": field, "username": user.username, "problem": "last administrator"}],
+            code="last_administrator",
+        )
+    if actor == user.username:
+        if not allow_self_demotion:
+            raise Conflict(
+                f"{change} would remove your own administrator rights; confirm it explicitly "
+                "(allow_self_demotion) if you mean it",
+                details=[
+                    {"field": field, "username": user.username, "problem": "self demotion"},
+                    {"field": "allow_self_demotion", "problem": "required to demote yourself"},
+                ],
+                code="self_demotion",
+            )
+        unit.emit(
+            AdminAction(actor=actor, action="administrator_self_demotion", target=user.username)
+        )
+
+
 def create_user(
     unit: Unit,
     *,
@@ -122,7 +177,14 @@ def create_user(
     return user
 
 
-def set_roles(unit: Unit, username: str, roles: Iterable[Role], *, actor: str) -> User:
+def set_roles(
+    unit: Unit,
+    username: str,
+    roles: Iterable[Role],
+    *,
+    actor: str,
+    allow_self_demotion: bool = False,
+) -> User:
     user = get_user(unit.session, username)
     after = sorted({r.value for r in roles})
     if not after:
@@ -133,6 +195,15 @@ def set_roles(unit: Unit, username: str, roles: Iterable[Role], *, actor: str) -
     before = sorted(user.roles)
     if before == after:
         return user
+    if ADMINISTRATOR not in after:
+        _losing_administrator(
+            unit,
+            user,
+            actor=actor,
+            change="removing the administrator role",
+            field="roles",
+            allow_self_demotion=allow_self_demotion,
+        )
     user.role_rows = [UserRole(role=r) for r in after]
     unit.session.flush()
     unit.emit(
@@ -141,7 +212,14 @@ def set_roles(unit: Unit, username: str, roles: Iterable[Role], *, actor: str) -
     return user
 
 
-def set_disabled(unit: Unit, username: str, disabled: bool, *, actor: str) -> User:
+def set_disabled(
+    unit: Unit,
+    username: str,
+    disabled: bool,
+    *,
+    actor: str,
+    allow_self_demotion: bool = False,
+) -> User:
     """Disable (or re-enable) a user. A disabled user's sessions and tokens stop working at once:
     every request re-reads the user, and disabling also deletes the user's web sessions."""
     from smartcustoms.core.sessions import end_all_sessions
@@ -149,6 +227,15 @@ def set_disabled(unit: Unit, username: str, disabled: bool, *, actor: str) -> Us
     user = get_user(unit.session, username)
     if user.disabled == disabled:
         return user
+    if disabled:
+        _losing_administrator(
+            unit,
+            user,
+            actor=actor,
+            change="disabling this user",
+            field="disabled",
+            allow_self_demotion=allow_self_demotion,
+        )
     user.disabled = disabled
     if disabled:
         end_all_sessions(unit.session, user.id)

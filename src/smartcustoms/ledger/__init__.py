@@ -26,13 +26,17 @@ table) builds on it with the database, threads, files and HTTP; import those mod
 ``store``           the storage layout: the one writer of the tree, and every read of it
 ``sequencer``       batching appends, durable commits, signing checkpoints (one thread)
 ``leader``          the sequencer lease: PostgreSQL advisory lock, SQLite file lock
-``handoff``         appends from processes that are not the sequencer
+``handoff``         the queue the sequencer drains: other processes' appends and the outbox
+``outbox``          records queued in the transaction of the change they record; idempotency keys
 ``checkpoints``     signed checkpoints and cosignatures as stored and served
+``fork_guard``      what the log published, kept outside the database; no signature that forks it
+``reconcile``       resolving a hold on signing: catch up from an export, or accept a fork
 ``keystore``        key files in the data directory, the log's key history, rotation
 ``commitments``     openings of the salted commitments records carry
 ``witness``         this instance as a C2SP tlog-witness (``add-checkpoint``)
 ``witness_client``  collecting cosignatures from the configured witnesses, the quorum
 ``fsck``            recomputing and checking everything stored
+``audit``           streaming every record to the modules' auditors of their stored decisions
 ``service``         ``Ledger``: the ledger of one running instance, attached to its context
 ==================  =============================================================================
 """

@@ -16,6 +16,8 @@ ledger class inherits from it too, so ``except BadRequest`` keeps working:
     ├── RecordTooLarge (413 record_too_large)
     ├── InvalidArgument (400 invalid_argument)    a caller broke a documented precondition
     ├── MissingHash (500 missing_hash)            storage did not give a hash a proof needs
+    ├── SigningHeld (503 signing_held)            the log is behind (or off) what it published:
+    │                                             entries are stored, no checkpoint is signed
     └── VerificationError (422 verification_failed)
         ├── ProofError (invalid_proof)            an inclusion or consistency proof fails
         ├── SignatureError (invalid_signature)    a known key's signature does not verify
@@ -44,6 +46,7 @@ from smartcustoms.core.errors import (
     Forbidden,
     NotFound,
     PayloadTooLarge,
+    ServiceUnavailable,
     SmartCustomsError,
 )
 
@@ -63,6 +66,7 @@ __all__ = [
     "QuorumNotMet",
     "RecordTooLarge",
     "SignatureError",
+    "SigningHeld",
     "UnknownKey",
     "UnknownLog",
     "UntrustedCheckpoint",
@@ -124,6 +128,19 @@ class MissingHash(LedgerError):
     """The hash reader did not return a usable hash: storage is incomplete or corrupt."""
 
     code = "missing_hash"
+
+
+class SigningHeld(LedgerError, ServiceUnavailable):
+    """The log is behind, or inconsistent with, a checkpoint it published (a database restored
+    from an older backup): signing now would fork it. ``hold`` says why (see
+    :mod:`smartcustoms.ledger.fork_guard`)."""
+
+    status_code = 503
+    code = "signing_held"
+
+    def __init__(self, message: str, *, hold: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.hold = hold
 
 
 class VerificationError(LedgerError, BadRequest):

@@ -6,25 +6,32 @@ cosignature, are verified; then the log's key file against the public keys on re
 reads one consistent snapshot, so it can run beside a live sequencer.
 
 The report names the first thing wrong in the order entries → tree hashes → tree head →
-checkpoints → cosignatures → keys, e.g. ``entry 1234 was changed``, ``entry 7 is missing``,
-``entries 4 and 5 are out of order``, ``tile/0/004 does not match the entries``,
-``checkpoint 2048: signature by key … does not verify``. Once one part of the tree is wrong,
-later tree hashes are not reported (they would all differ).
+checkpoints → cosignatures → keys → what the log published (a hold on signing, see
+:mod:`.fork_guard`: the stored tree is behind or off a checkpoint it signed or a witness saw),
+e.g. ``entry 1234 was changed``, ``entry 7 is missing``, ``entries 4 and 5 are out of order``,
+``tile/0/004 does not match the entries``, ``checkpoint 2048: signature by key … does not
+verify``. Once one part of the tree is wrong, later tree hashes are not reported (they would
+all differ).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+import orjson
+from sqlalchemy import Connection, func, select
 
+from smartcustoms.core import clock
 from smartcustoms.core.db import Database
 from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
 from smartcustoms.ledger.checkpoint import parse_checkpoint
 from smartcustoms.ledger.compact import CompactRange, HashRun
 from smartcustoms.ledger.cosignature import parse_witness_verifier_key, verify_cosignature_line
+from smartcustoms.ledger.errors import LedgerError
+from smartcustoms.ledger.fork_guard import hold_in, read_state
 from smartcustoms.ledger.keys import Ed25519Verifier
 from smartcustoms.ledger.keystore import (
     LOG_KEY_FILE,
@@ -36,7 +43,13 @@ from smartcustoms.ledger.keystore import (
 )
 from smartcustoms.ledger.note import open_note
 from smartcustoms.ledger.rfc6962 import HASH_SIZE, hash_children, hash_leaves
-from smartcustoms.ledger.store import BLOCK, read_nodes, read_tree_head, root_from_store
+from smartcustoms.ledger.store import (
+    BLOCK,
+    read_entries,
+    read_nodes,
+    read_tree_head,
+    root_from_store,
+)
 from smartcustoms.ledger.tables import (
     LedgerCheckpoint,
     LedgerCosignature,
@@ -53,7 +66,7 @@ _CHUNK_BUNDLES = 64  # entries are recomputed 16,384 at a time
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # entry, tree, head, checkpoint, cosignature, key
+    kind: str  # entry, tree, head, checkpoint, cosignature, key, published
     message: str
 
 
@@ -76,8 +89,17 @@ class _TreeBroken(Exception):
     pass
 
 
-def fsck(db: Database, data_dir: Path | None, origin: str) -> FsckReport:
-    """Check the ledger in ``db`` (and the log key in ``data_dir``, when given)."""
+def fsck(
+    db: Database,
+    data_dir: Path | None,
+    origin: str,
+    *,
+    checkpoint_interval_s: float | None = None,
+) -> FsckReport:
+    """Check the ledger in ``db`` (and the log key in ``data_dir``, when given).
+
+    With ``checkpoint_interval_s`` (the sequencer's), entries left unsigned for much longer
+    than it are reported too."""
     report = FsckReport()
     with db.engine.connect() as base:
         # One snapshot for everything: SQLite's read transaction is one already; PostgreSQL's
@@ -99,8 +121,14 @@ def fsck(db: Database, data_dir: Path | None, origin: str) -> FsckReport:
             verifiers = _log_keys(conn, report)
             _check_checkpoints(conn, head.size, origin, verifiers, root is not None, report)
             _check_cosignatures(conn, report)
+            _check_checkpoint_history(
+                conn, head.size, data_dir, origin, checkpoint_interval_s, report
+            )
             if data_dir is not None:
                 _check_key_file(conn, data_dir, origin, report)
+                hold = hold_in(conn, data_dir, origin)
+                if hold is not None:
+                    report.add("published", f"{hold.message}. To resolve: {hold.remedy}")
     return report
 
 
@@ -383,6 +411,126 @@ def _check_cosignatures(conn: Connection, report: FsckReport) -> None:
             report.add(
                 "cosignature", f"cosignature by {witness} on checkpoint {cp_size}: {message}"
             )
+
+
+#: Unsigned entries are reported once the oldest is older than this many checkpoint intervals
+#: (the sequencer signs within about one), and at least :data:`UNSIGNED_GRACE`.
+UNSIGNED_INTERVALS = 5
+UNSIGNED_GRACE = timedelta(seconds=60)
+_REPORT_AT_MOST = 20  # of one kind of checkpoint problem; then a count
+
+
+def _check_checkpoint_history(
+    conn: Connection,
+    size: int,
+    data_dir: Path | None,
+    origin: str,
+    interval_s: float | None,
+    report: FsckReport,
+) -> None:
+    """Checkpoints deleted or missing: a kept cosignature of a checkpoint whose row is gone;
+    signed sizes that go backwards in time; a stored tail left unsigned for many intervals;
+    a latest checkpoint smaller than what this instance's guard file says it signed."""
+    orphans = conn.execute(
+        select(LedgerCosignature.checkpoint_size, func.count())
+        .outerjoin(LedgerCheckpoint, LedgerCheckpoint.size == LedgerCosignature.checkpoint_size)
+        .where(LedgerCheckpoint.size.is_(None))
+        .group_by(LedgerCosignature.checkpoint_size)
+        .order_by(LedgerCosignature.checkpoint_size)
+    ).all()
+    for cp_size, count in orphans[:_REPORT_AT_MOST]:
+        report.add(
+            "checkpoint",
+            f"checkpoint {cp_size} is missing: its row was deleted, but {count} witness "
+            "cosignature(s) of it are kept",
+        )
+    if len(orphans) > _REPORT_AT_MOST:
+        report.add("checkpoint", f"… and {len(orphans) - _REPORT_AT_MOST} more missing checkpoints")
+
+    # In size order, each checkpoint must have been signed no earlier than every smaller one.
+    backwards = 0
+    latest: tuple[int, datetime] | None = None  # the last signed of those read so far
+    last = -1
+    while True:
+        page = conn.execute(
+            select(LedgerCheckpoint.size, LedgerCheckpoint.created_at)
+            .where(LedgerCheckpoint.size > last)
+            .order_by(LedgerCheckpoint.size)
+            .limit(10_000)
+        ).all()
+        for cp_size, created in page:
+            cp_size = int(cp_size)
+            if latest is not None and created < latest[1]:
+                backwards += 1
+                if backwards <= _REPORT_AT_MOST:
+                    report.add(
+                        "checkpoint",
+                        f"checkpoint {latest[0]} was signed at {latest[1].isoformat()}, after "
+                        f"the larger checkpoint {cp_size} ({created.isoformat()}): the signed "
+                        "size went backwards",
+                    )
+            if latest is None or created >= latest[1]:
+                latest = (cp_size, created)
+        if len(page) < 10_000:
+            break
+        last = int(page[-1].size)
+    if backwards > _REPORT_AT_MOST:
+        report.add(
+            "checkpoint", f"… and {backwards - _REPORT_AT_MOST} more checkpoints out of order"
+        )
+
+    signed = int(conn.execute(select(func.max(LedgerCheckpoint.size))).scalar() or 0)
+    if interval_s is not None and size > signed:
+        _check_unsigned_tail(conn, signed, size, interval_s, report)
+    if data_dir is not None:
+        try:
+            state = read_state(data_dir, origin)
+        except LedgerError:
+            return  # a damaged guard file is reported as the hold on signing
+        mark = state.mark
+        # After an accepted fork the mark is where the new key starts, not a signed size.
+        forked = (
+            any(f.size == mark.size and f.new_key == mark.key for f in state.forks)
+            if mark
+            else False
+        )
+        if mark is not None and not forked and mark.size > signed:
+            report.add(
+                "checkpoint",
+                f"the latest checkpoint is of size {signed}, but this instance signed one of "
+                f"size {mark.size} ({mark.at}, key {mark.key}): checkpoints were deleted, or "
+                "the database was restored from an older backup",
+            )
+
+
+def _check_unsigned_tail(
+    conn: Connection, signed: int, size: int, interval_s: float, report: FsckReport
+) -> None:
+    """Report entries ``signed``.. left unsigned although their records' own ``at`` times show
+    them older than a few checkpoint intervals (a deleted checkpoint, or a log that stopped
+    signing). The first of them that carries a time is the one judged."""
+    limit = max(UNSIGNED_GRACE, timedelta(seconds=UNSIGNED_INTERVALS * interval_s))
+    try:
+        entries = read_entries(conn, signed, min(BLOCK, size - signed), size)
+    except SmartCustomsError:
+        return  # missing entries are reported with the tree
+    for n, entry in enumerate(entries):
+        try:
+            at = datetime.fromisoformat(str(orjson.loads(entry)["at"]))
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue
+        if at.tzinfo is None:
+            return
+        age = clock.now() - at
+        if age > limit:
+            report.add(
+                "checkpoint",
+                f"entries {signed}..{size - 1} are not covered by any signed checkpoint, and "
+                f"entry {signed + n} was recorded at {at.isoformat()}, "
+                f"{int(age.total_seconds())} s ago (checkpoints are signed every "
+                f"{interval_s:g} s): a checkpoint was deleted, or the log stopped signing",
+            )
+        return
 
 
 def _check_key_file(conn: Connection, data_dir: Path, origin: str, report: FsckReport) -> None:

@@ -1,4 +1,6 @@
-"""Appends from a process that is not the sequencer: a queue table the sequencer drains.
+"""The queue table the sequencer drains: appends from processes that are not the sequencer, and
+the transactional outbox (records queued in the same transaction as the change they record,
+see :mod:`.outbox`).
 
 A process that does not hold the sequencer lease (another web worker, a CLI command while the
 server runs, a second replica) commits its entries to ``ledger_pending`` — from then on they
@@ -24,9 +26,29 @@ from smartcustoms.core.db import Database
 from smartcustoms.core.errors import ServiceUnavailable
 from smartcustoms.ledger.tables import LedgerPending
 
-__all__ = ["STALE_AFTER", "assign", "hand_off", "purge_stale", "take_pending"]
+__all__ = [
+    "STALE_AFTER",
+    "assign",
+    "hand_off",
+    "purge_stale",
+    "queue_entries",
+    "take_pending",
+    "wait_stored",
+]
 
 STALE_AFTER = timedelta(hours=1)
+
+
+def queue_entries(conn: Connection, entries: Sequence[bytes]) -> list[int]:
+    """Queue ``entries`` for the sequencer in the caller's open transaction; return their queue
+    ids. They are durable, and will be stored in the tree, once that transaction commits."""
+    now = clock.now()
+    return list(
+        conn.execute(
+            insert(LedgerPending).returning(LedgerPending.id, sort_by_parameter_order=True),
+            [{"data": e, "created_at": now} for e in entries],
+        ).scalars()
+    )
 
 
 def hand_off(db: Database, entries: Sequence[bytes], *, timeout: float) -> list[int]:
@@ -34,14 +56,21 @@ def hand_off(db: Database, entries: Sequence[bytes], *, timeout: float) -> list[
 
     Raises ServiceUnavailable after ``timeout`` seconds without a sequencer.
     """
-    now = clock.now()
     with db.writer.begin() as conn:
-        ids = list(
-            conn.execute(
-                insert(LedgerPending).returning(LedgerPending.id, sort_by_parameter_order=True),
-                [{"data": e, "created_at": now} for e in entries],
-            ).scalars()
-        )
+        ids = queue_entries(conn, entries)
+    return wait_stored(db, ids, timeout=timeout)
+
+
+def wait_stored(
+    db: Database, ids: Sequence[int], *, timeout: float, forget: bool = True
+) -> list[int]:
+    """Wait until the sequencer has stored the queued ``ids``; return their indexes. With
+    ``forget`` the queue rows are deleted once read (else the sequencer purges them later).
+
+    Raises ServiceUnavailable after ``timeout`` seconds without a sequencer; the entries stay
+    queued and are stored when a sequencer next runs.
+    """
+    ids = list(ids)
     deadline = time.monotonic() + timeout
     pause = 0.002
     while True:
@@ -51,8 +80,9 @@ def hand_off(db: Database, entries: Sequence[bytes], *, timeout: float) -> list[
             )
             got = {int(pid): int(idx) for pid, idx in conn.execute(query) if idx is not None}
         if len(got) == len(ids):
-            with db.writer.begin() as conn:
-                conn.execute(delete(LedgerPending).where(LedgerPending.id.in_(ids)))
+            if forget:
+                with db.writer.begin() as conn:
+                    conn.execute(delete(LedgerPending).where(LedgerPending.id.in_(ids)))
             return [got[i] for i in ids]
         if time.monotonic() > deadline:
             raise ServiceUnavailable(

@@ -75,7 +75,15 @@ class FileLease:
 
 
 class AdvisoryLease:
-    """A PostgreSQL session advisory lock on a connection of its own."""
+    """A PostgreSQL session advisory lock on a connection of its own.
+
+    Once the lock is taken, the connection is detached from the engine's pool: it is the
+    lease's alone, so ``release`` closes it instead of returning it to a pool (a pooled
+    connection that still held the lock, had the unlock failed, would hand the lease to
+    whatever borrowed it next), and disposing of the engine while the lease is held (a
+    restore does, to drop connections that knew the old tables) neither closes it under the
+    lease nor leaves it open, orphaned, in the discarded pool.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -96,6 +104,7 @@ class AdvisoryLease:
         if not got:
             conn.close()
             return False
+        conn.detach()  # the lease's own connection from now on (see the class documentation)
         self._conn = conn
         return True
 

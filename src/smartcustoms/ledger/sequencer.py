@@ -12,7 +12,9 @@ One thread per :class:`Sequencer`. It first takes the database's sequencer lease
    PostgreSQL it survives both;
 3. signs a checkpoint of the stored tree when it has grown and ``interval`` has passed since
    the last one (so at most one per interval, and every entry is covered within about one
-   interval), and once more when it stops, so nothing is left uncovered.
+   interval), and once more when it stops, so nothing is left uncovered — through its
+   :class:`~.fork_guard.ForkGuard`, which refuses to sign a tree that does not extend what the
+   log published (a restored database): appends are still stored and acknowledged then.
 
 A process without the lease hands its appends off (:func:`.handoff.hand_off`) and keeps trying
 to take the lease, so a new sequencer starts when the old one stops or dies.
@@ -33,8 +35,9 @@ from sqlalchemy import Connection, select
 from smartcustoms.core import clock
 from smartcustoms.core.db import Database
 from smartcustoms.core.errors import ServiceUnavailable, SmartCustomsError
-from smartcustoms.ledger.checkpoints import SignedCheckpoint, latest_checkpoint, sign_and_store
-from smartcustoms.ledger.errors import LedgerError
+from smartcustoms.ledger.checkpoints import SignedCheckpoint, latest_checkpoint
+from smartcustoms.ledger.errors import LedgerError, SigningHeld
+from smartcustoms.ledger.fork_guard import ForkGuard, Hold
 from smartcustoms.ledger.handoff import assign, hand_off, purge_stale, take_pending
 from smartcustoms.ledger.keys import Ed25519Signer, Signer
 from smartcustoms.ledger.keystore import (
@@ -87,10 +90,12 @@ class Sequencer:
         config: SequencerConfig,
         *,
         on_checkpoint: Callable[[SignedCheckpoint], None] | None = None,
+        guard: ForkGuard | None = None,
     ) -> None:
         self._db = db
         self._config = config
         self._on_checkpoint = on_checkpoint
+        self._guard = guard or ForkGuard(config.data_dir, config.origin, config.quorum)
         self._lease: Lease = lease_for(db)
         self._cond = threading.Condition()
         self._queue: list[_Request] = []
@@ -140,6 +145,11 @@ class Sequencer:
         """Size of the last checkpoint this sequencer signed or found (0 if none)."""
         return self._checkpoint_size
 
+    @property
+    def hold(self) -> Hold | None:
+        """Why this sequencer does not sign (None while it may)."""
+        return self._guard.hold
+
     # -- appending -----------------------------------------------------------------------------
 
     def submit(self, entries: Sequence[bytes]) -> int:
@@ -165,6 +175,13 @@ class Sequencer:
             if not isinstance(request.error, _SteppedDown):
                 raise request.error
         return hand_off(self._db, entries, timeout=self._config.handoff_timeout_s)[0]
+
+    def poke(self) -> None:
+        """Something was just committed to the queue table: drain it now, not at the next
+        poll."""
+        with self._cond:
+            self._next_poll = 0.0
+            self._cond.notify_all()
 
     def wait_covered(self, index: int, timeout: float) -> bool:
         """Wait until a signed checkpoint covers entry ``index``; return whether one does."""
@@ -246,6 +263,7 @@ class Sequencer:
             register_log_key(conn, signer)
             writer = TreeWriter.load(conn)
             cp = latest_checkpoint(conn)
+            self._guard.on_start(conn, writer.size, writer.compact.root())
         self._signer, self._retiring, self._writer = signer, None, writer
         now_mono = time.monotonic()
         if cp is None:
@@ -436,10 +454,13 @@ class Sequencer:
                 cp = (
                     None
                     if exists
-                    else sign_and_store(
+                    else self._guard.sign(
                         conn, self._config.origin, size, root, signers, self._config.quorum
                     )
                 )
+        except SigningHeld:  # the guard said why (once); entries are still stored
+            self._checkpoint_at = time.monotonic()  # look again after one interval
+            return
         except Exception as exc:
             log.error("ledger checkpoint at size %d failed: %s", size, exc)
             self._drop_connection()

@@ -1,9 +1,11 @@
 """The ledger as one running instance uses it: :class:`Ledger`, attached to an AppContext.
 
-Every module appends through one function, :meth:`Ledger.append` (``ledger_of(ctx).append``),
-or simply publishes an :class:`~smartcustoms.core.events.Event`: :func:`attach_ledger`
-subscribes the ledger to the context's event bus, so every event (logins, failed logins, role
-and token changes, administrator actions, and whatever later modules publish) becomes a record.
+Modules record what happened by emitting an :class:`~smartcustoms.core.events.Event` on a unit
+of work: :func:`attach_ledger` makes the ledger the bus's *recorder*, so every event (logins,
+failed logins, role and token changes, administrator actions, lane decisions, alerts, reviews)
+is queued in the ledger's outbox inside the transaction that made it (:mod:`.outbox`) and
+stored in the tree by the sequencer moments later. :meth:`Ledger.append` appends a record
+directly and waits for its index (the ``ledger append`` command, witness evidence).
 
 The web application and the CLI call :func:`attach_ledger`; the ledger stops when the context
 closes (``AppContext.close``), storing what is queued and signing a last checkpoint.
@@ -12,11 +14,12 @@ closes (``AppContext.close``), storing what is queued and signing a last checkpo
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, func, select
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.db import Database
@@ -24,9 +27,10 @@ from smartcustoms.core.errors import NotFound, ServiceUnavailable
 from smartcustoms.core.events import Event
 from smartcustoms.core.settings import Settings
 from smartcustoms.ledger.checkpoints import SignedCheckpoint, for_proof, latest_checkpoint
-from smartcustoms.ledger.commitments import commit_and_keep
 from smartcustoms.ledger.cosignature import CosignatureSigner
 from smartcustoms.ledger.errors import InvalidArgument, RecordTooLarge
+from smartcustoms.ledger.fork_guard import ForkGuard
+from smartcustoms.ledger.handoff import wait_stored
 from smartcustoms.ledger.keystore import (
     current_log_key,
     key_label,
@@ -35,6 +39,7 @@ from smartcustoms.ledger.keystore import (
     retire_and_replace,
     write_new_log_key,
 )
+from smartcustoms.ledger.outbox import CONFIDENTIAL_FIELDS, event_records, queue_once, record_events
 from smartcustoms.ledger.proof import consistency_proof, inclusion_proof
 from smartcustoms.ledger.proof_bundle import ProofBundle, format_bundle
 from smartcustoms.ledger.records import MAX_RECORD_SIZE, encode_record, parse_record
@@ -46,7 +51,7 @@ from smartcustoms.ledger.store import (
     read_tile,
     read_tree_head,
 )
-from smartcustoms.ledger.tables import LedgerKey
+from smartcustoms.ledger.tables import LedgerKey, LedgerPending
 from smartcustoms.ledger.tiles import EntryBundleID, TileID, parse_tile_path
 from smartcustoms.ledger.witness import add_checkpoint
 from smartcustoms.ledger.witness_client import WitnessClient, parse_witness_peers
@@ -63,9 +68,6 @@ __all__ = [
 log = logging.getLogger("smartcustoms.ledger")
 
 _SERVICE = "ledger"
-
-#: Event fields that enter the ledger only as salted commitments (client network addresses).
-CONFIDENTIAL_FIELDS = frozenset({"address"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +91,9 @@ class Ledger:
         peers = parse_witness_peers(settings.ledger_witnesses)
         quorum = settings.ledger_witness_quorum
         self.quorum = len(peers) if quorum is None else quorum
-        self.witnesses = WitnessClient(db, peers, self.quorum)
+        #: What the log published, kept outside the database: no checkpoint forks it.
+        self.guard = ForkGuard(settings.data_dir, self.origin, self.quorum)
+        self.witnesses = WitnessClient(db, peers, self.quorum, guard=self.guard)
         self.sequencer = Sequencer(
             db,
             SequencerConfig(
@@ -99,6 +103,7 @@ class Ledger:
                 quorum=self.quorum,
             ),
             on_checkpoint=self.witnesses.notify,
+            guard=self.guard,
         )
         self._witness_signer: CosignatureSigner | None = None
         self._started = False
@@ -111,7 +116,15 @@ class Ledger:
             self.sequencer.start()
             self.witnesses.start()
 
-    def stop(self) -> None:
+    def stop(self, flush_timeout: float = 10.0) -> None:
+        """Store what this instance queued (a command that just recorded something should not
+        leave it for the next sequencer), sign a last checkpoint, stop the threads."""
+        if self._started and self.sequencer.running:
+            try:
+                self.flush(flush_timeout)
+            except Exception as exc:  # never lost: the next sequencer to run stores them
+                log.warning("ledger stopping with records still queued: %s", exc)
+            self.guard.wait_probed()  # the last checkpoint waits for the witnesses' answer
         self.sequencer.stop()
         self.witnesses.stop()
 
@@ -147,10 +160,52 @@ class Ledger:
         self.start()
         return self.sequencer.submit(entries)
 
-    def record_events(self, events: Sequence[Event]) -> None:
-        """The event bus subscriber: append ``events`` as records, in one batch, before the
-        publisher goes on (it raises if the ledger cannot store them)."""
-        self.append_many(event_records(self.db, events))
+    def record_in(self, conn: Connection, events: Sequence[Event]) -> None:
+        """The bus's recorder: queue ``events`` as records in the caller's open transaction
+        (the outbox); the sequencer stores them once it commits."""
+        record_events(conn, events)
+
+    def committed(self, _events: Sequence[Event]) -> None:
+        """After a unit committed: tell the sequencer there is something to store now."""
+        self.sequencer.poke()
+
+    def append_once(
+        self, keyed: Sequence[tuple[str, Mapping[str, Any]]], *, timeout: float = 30.0
+    ) -> list[int | None]:
+        """Append each ``(key, record)`` whose idempotency key was never appended before;
+        return each one's index, or None for a key already appended (by an earlier run)."""
+        entries = [(key, encode_record(record)) for key, record in keyed]
+        self.start()
+        with self.db.writer.begin() as conn:
+            ids = queue_once(conn, entries)
+        self.sequencer.poke()
+        fresh = [i for i in ids if i is not None]
+        stored = iter(wait_stored(self.db, fresh, timeout=timeout, forget=False) if fresh else [])
+        return [None if i is None else next(stored) for i in ids]
+
+    def queued(self) -> int:
+        """Entries committed to the outbox that the sequencer has not stored yet."""
+        with self.db.engine.connect() as conn:
+            count = conn.execute(
+                select(func.count()).select_from(LedgerPending).where(LedgerPending.idx.is_(None))
+            ).scalar_one()
+        return int(count)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every record committed to the outbox so far is stored in the tree.
+        Raises ServiceUnavailable after ``timeout`` seconds (the records stay queued)."""
+        self.start()
+        self.sequencer.poke()
+        deadline = time.monotonic() + timeout
+        pause = 0.002
+        while self.queued():
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(
+                    f"the ledger did not store its queued records within {timeout:g} s",
+                    code="ledger_unavailable",
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
     def wait_covered(self, index: int, timeout: float = 10.0) -> bool:
         """Wait until a signed checkpoint covers entry ``index``."""
@@ -266,26 +321,11 @@ class Ledger:
             seen = WitnessConflictSeen(
                 actor="witness", origin=origin, cosigned=cosigned, offered=offered
             )
-            self.append_many(event_records(self.db, [seen]))
+            with self.db.writer.begin() as conn:
+                records = event_records(conn, [seen])
+            self.append_many(records)
         except Exception:  # the refusal matters more than the evidence: never lose it
             log.exception("could not record a witness conflict for %s", origin)
-
-
-def event_records(db: Database, events: Sequence[Event]) -> list[dict[str, Any]]:
-    """The ledger records of ``events``: each one's ``as_record()``, version 1, with every
-    confidential field replaced by a salted commitment whose opening is kept in the database."""
-    records = []
-    hidden: list[tuple[dict[str, Any], str]] = []
-    for event in events:
-        record = dict(event.as_record())
-        record.setdefault("v", 1)
-        hidden += [(record, k) for k in CONFIDENTIAL_FIELDS if record.get(k) is not None]
-        records.append(record)
-    if hidden:
-        with db.writer.begin() as conn:
-            for record, key in hidden:
-                record[key] = commit_and_keep(conn, record[key])
-    return records
 
 
 def attach_ledger(ctx: AppContext, *, start: bool = True) -> Ledger:
@@ -298,7 +338,8 @@ def attach_ledger(ctx: AppContext, *, start: bool = True) -> Ledger:
         return existing
     ledger = Ledger(ctx.settings, ctx.db)
     ctx.services[_SERVICE] = ledger
-    ctx.bus.subscribe_batch(Event, ledger.record_events)
+    ctx.bus.subscribe_recorder(ledger.record_in)
+    ctx.bus.subscribe_batch(Event, ledger.committed)
     ctx.on_close(ledger.stop)
     if start:
         ledger.start()

@@ -57,6 +57,7 @@ __all__ = [
     "read_tile",
     "read_tree_head",
     "root_from_store",
+    "truncate_unsigned",
 ]
 
 BLOCK = TILE_WIDTH
@@ -430,3 +431,59 @@ def iter_rows(conn: Connection, level: int) -> Iterator[tuple[int, bytes]]:
 def root_from_store(conn: Connection, size: int) -> bytes:
     """Return the root hash of the stored tree's first ``size`` leaves."""
     return root_hash(size, StoreHashReader(conn))
+
+
+def truncate_unsigned(conn: Connection, size: int) -> list[bytes]:
+    """Cut the stored tree back to its first ``size`` entries, in the caller's transaction, and
+    return the entries cut off, in order.
+
+    Only for entries no checkpoint covers (the caller checks): a catch-up after a restore
+    (:mod:`.reconcile`) moves entries stored while signing was held behind the entries the log
+    had published. The caller must hold the sequencer lease; a running sequencer would be
+    fenced off by the moved tree head. Raises InvalidArgument if ``size`` is beyond the tree,
+    Fenced if the tree head moved meanwhile.
+    """
+    head = read_tree_head(conn)
+    if not 0 <= size <= head.size:
+        raise InvalidArgument(f"cannot cut the tree of size {head.size} back to {size}")
+    if size == head.size:
+        return []
+    cut = read_entries(conn, size, head.size - size, head.size)
+    root = root_from_store(conn, size)  # the hashes it needs all lie below the cut
+    full = size // BLOCK  # entry bundles that stay
+    keep: list[bytes] = []
+    if size % BLOCK and head.size >= (full + 1) * BLOCK:  # the cut falls inside a full bundle
+        keep = read_entries(conn, full * BLOCK, size % BLOCK, head.size)
+    conn.execute(delete(LedgerEntryBundle).where(LedgerEntryBundle.bundle >= full))
+    conn.execute(delete(LedgerTailEntry).where(LedgerTailEntry.idx >= size))
+    if keep:
+        conn.execute(
+            _INSERT_TAIL, [{"idx": full * BLOCK + i, "data": e} for i, e in enumerate(keep)]
+        )
+    for level in range(head.size.bit_length()):
+        count, had = size >> level, head.size >> level
+        if count == had:
+            continue
+        conn.execute(
+            delete(LedgerHashBlock).where(
+                LedgerHashBlock.level == level, LedgerHashBlock.block >= -(-count // BLOCK)
+            )
+        )
+        if count % BLOCK:
+            block = count // BLOCK
+            data = conn.execute(
+                select(LedgerHashBlock.data).where(
+                    LedgerHashBlock.level == level, LedgerHashBlock.block == block
+                )
+            ).scalar_one()
+            conn.execute(
+                _UPDATE_HASHES,
+                {"l": level, "b": block, "data": bytes(data)[: (count % BLOCK) * HASH_SIZE]},
+            )
+    moved = conn.execute(
+        _MOVE_HEAD,
+        {"t": _TREE_ROW, "old": head.size, "new": size, "root": root, "at": clock.now()},
+    )
+    if moved.rowcount != 1:
+        raise Fenced(f"the stored tree is no longer at size {head.size}")
+    return cut

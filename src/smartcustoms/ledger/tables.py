@@ -33,6 +33,7 @@ __all__ = [
     "LedgerHashBlock",
     "LedgerKey",
     "LedgerPending",
+    "LedgerRecordKey",
     "LedgerTailEntry",
     "LedgerTree",
     "LedgerWitnessedLog",
@@ -135,6 +136,18 @@ class LedgerPending(Base):
     id: Mapped[int] = mapped_column(Int64, primary_key=True, autoincrement=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     idx: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerRecordKey(Base):
+    """Idempotency keys of appends that must happen once (one per input line of ``ledger
+    append``): written in the transaction that queues the entry, so a re-run after a crash
+    finds the key and skips the entry instead of appending it twice."""
+
+    __tablename__ = "ledger_record_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pending_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

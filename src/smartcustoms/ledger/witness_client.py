@@ -9,6 +9,13 @@ checkpoint's count of cosignatures and whether the quorum was met are recorded.
 
 A witness that is down or refuses is logged and asked again with the next checkpoint (or after
 :data:`RETRY_S`); it never holds up appends.
+
+What witnesses say also guards against forking the log (:mod:`.fork_guard`): when one answers
+that it cosigned a size beyond the checkpoint offered, or that our tree does not extend what it
+cosigned, that goes into the guard file and the sequencer stops signing. When the client starts,
+it offers every witness the latest stored checkpoint again (a probe: nothing new is signed for
+it), so a database restored from an older backup learns how far witnesses saw the log before it
+signs anything, and a restore onto a new machine is confirmed.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from smartcustoms.ledger.checkpoints import (
     add_cosignature,
     get_checkpoint,
     last_cosigned_size,
+    latest_checkpoint,
 )
 from smartcustoms.ledger.cosignature import (
     CosignatureVerifier,
@@ -36,6 +44,7 @@ from smartcustoms.ledger.cosignature import (
     verify_cosignature_line,
 )
 from smartcustoms.ledger.errors import LedgerError, MalformedKey
+from smartcustoms.ledger.fork_guard import AHEAD, INCONSISTENT, ForkGuard
 from smartcustoms.ledger.keystore import key_label
 from smartcustoms.ledger.note import parse_note
 from smartcustoms.ledger.proof import consistency_proof
@@ -83,7 +92,13 @@ class WitnessClient:
     """Asks ``peers`` to cosign new checkpoints in a thread of its own."""
 
     def __init__(
-        self, db: Database, peers: Sequence[WitnessPeer], quorum: int, *, timeout: float = 10.0
+        self,
+        db: Database,
+        peers: Sequence[WitnessPeer],
+        quorum: int,
+        *,
+        timeout: float = 10.0,
+        guard: ForkGuard | None = None,
     ) -> None:
         if not 0 <= quorum <= len(peers):
             raise ConfigurationError(
@@ -94,6 +109,9 @@ class WitnessClient:
         self._peers = list(peers)
         self.quorum = quorum
         self._timeout = timeout
+        self._guard = guard
+        if guard is not None and self._peers:
+            guard.witnessed = True
         self._wake = threading.Event()
         self._stopping = False
         self._latest: SignedCheckpoint | None = None
@@ -122,7 +140,10 @@ class WitnessClient:
         self._wake.set()
 
     def _run(self) -> None:
+        probe = True
         while not self._stopping:
+            if probe:
+                probe = self._probe()
             self._wake.wait(RETRY_S)
             self._wake.clear()
             cp = self._latest
@@ -135,13 +156,32 @@ class WitnessClient:
             except Exception:
                 log.exception("collecting cosignatures of checkpoint %d failed", cp.size)
 
-    def collect(self, cp: SignedCheckpoint) -> int:
-        """Ask every witness that has not cosigned ``cp`` yet; return how many have now."""
+    def _probe(self) -> bool:
+        """Offer the latest stored checkpoint to every witness again; return whether to probe
+        again (a restore still waits for witnesses to confirm it)."""
+        try:
+            with self._db.engine.connect() as conn:
+                cp = latest_checkpoint(conn)
+            if cp is not None:
+                self.collect(cp, again=True)
+            return (
+                cp is not None and self._guard is not None and self._guard.awaiting_confirmation()
+            )
+        except Exception:
+            log.exception("probing the witnesses failed")
+            return True
+        finally:
+            if self._guard is not None:
+                self._guard.probed()
+
+    def collect(self, cp: SignedCheckpoint, *, again: bool = False) -> int:
+        """Ask every witness that has not cosigned ``cp`` yet (``again``: every witness); return
+        how many have now."""
         with self._db.engine.connect() as conn:
             have = get_checkpoint(conn, cp.size)
         done = {c.witness for c in have.cosignatures} if have else set()
         for peer in self._peers:
-            if peer.label in done or self._stopping:
+            if (peer.label in done and not again) or self._stopping:
                 continue
             try:
                 line = self._ask(peer, cp)
@@ -154,13 +194,18 @@ class WitnessClient:
                 with self._db.writer.begin() as conn:
                     add_cosignature(conn, cp.size, peer.verifier, line, timestamp, self.quorum)
                 done.add(peer.label)
+                if self._guard is not None:
+                    self._guard.witness_confirmed(peer.label)
         return len(done)
 
     def _ask(self, peer: WitnessPeer, cp: SignedCheckpoint) -> str | None:
         with self._db.engine.connect() as conn:
             old = last_cosigned_size(conn, peer.label)
+        said = False  # whether ``old`` is what the witness answered (not what we stored)
         for _ in range(3):
             if old > cp.size:
+                if said:
+                    self._report(peer, old, AHEAD)
                 raise LedgerError(
                     f"witness {peer.label} has cosigned size {old}, beyond our {cp.size}: our "
                     "log was rolled back or forked",
@@ -171,12 +216,22 @@ class WitnessClient:
                 return self._pick(peer, data)
             if status == 409 and kind.startswith("text/x.tlog.size"):
                 old = parse_decimal(data.decode("ascii", "replace").strip(), "witness size")
+                said = True
                 continue
+            if status in (409, 422):  # not an extension of what it cosigned, or a split view
+                self._report(peer, old if status == 422 else cp.size, INCONSISTENT)
             raise LedgerError(
                 f"witness answered {status}: {data[:300].decode('utf-8', 'replace')}",
                 code="witness_refused",
             )
         return None
+
+    def _report(self, peer: WitnessPeer, size: int, kind: str) -> None:
+        if self._guard is not None:
+            try:
+                self._guard.witness_report(peer.label, size, kind)
+            except (LedgerError, OSError) as exc:
+                log.error("cannot record what witness %s said: %s", peer.label, exc)
 
     def _request(self, old: int, cp: SignedCheckpoint) -> bytes:
         proof: list[bytes] = []

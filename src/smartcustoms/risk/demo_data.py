@@ -25,7 +25,7 @@ from smartcustoms.risk.lanes import Lane
 from smartcustoms.risk.rulebook import propose, review
 from smartcustoms.risk.training import train_from_store
 
-__all__ = ["seed_risk_demo"]
+__all__ = ["lodged_declarant_ids", "seed_risk_demo"]
 
 log = logging.getLogger("smartcustoms.demo")
 
@@ -45,9 +45,19 @@ def _records(rows: list[dict[str, str]], *, labels: bool) -> list[SourceRecord]:
     return records
 
 
-def seed_risk_demo(ctx: AppContext) -> None:
+def _rows() -> list[dict[str, Any]]:
     source = resources.files("smartcustoms.risk") / "data" / "kcs" / "train.csv"
-    rows: list[dict[str, Any]] = list(csv.DictReader(io.StringIO(source.read_text(), newline="")))
+    return list(csv.DictReader(io.StringIO(source.read_text(), newline="")))
+
+
+def lodged_declarant_ids() -> set[str]:
+    """The declarant IDs of what the demo's declarant lodges (today's declarations and the
+    feed), so the demo can bind its declarant user to them."""
+    return {row["Declarant ID"].strip() for row in _rows()[HISTORY_ROWS:]} - {""}
+
+
+def seed_risk_demo(ctx: AppContext) -> None:
+    rows = _rows()
     history, new = rows[:HISTORY_ROWS], rows[HISTORY_ROWS : HISTORY_ROWS + NEW_ROWS]
     with ctx.unit() as unit:
         report = import_records(

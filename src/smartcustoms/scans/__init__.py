@@ -15,8 +15,9 @@ makes scans with known truth for tests, benchmarks and the demo. Nothing here st
 from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
 from smartcustoms.scans.analyses.pipeline import ANALYSIS_VERSION, analyze
 from smartcustoms.scans.calibrate import ReferenceObject, calibrate_from_reference_scan
-from smartcustoms.scans.errors import ScanInputError, ScanReadError
+from smartcustoms.scans.errors import ScanInputError, ScanReadError, ScanTooLarge
 from smartcustoms.scans.findings import Check, Finding, Report
+from smartcustoms.scans.limits import ScanLimits
 from smartcustoms.scans.model import BeamGeometry, EnergyChannel, Scan, ScanMetadata
 from smartcustoms.scans.physics.calibration import Calibration, fit_calibration, geant4_calibration
 from smartcustoms.scans.readers import read_scan, register_reader
@@ -36,8 +37,10 @@ __all__ = [
     "Report",
     "Scan",
     "ScanInputError",
+    "ScanLimits",
     "ScanMetadata",
     "ScanReadError",
+    "ScanTooLarge",
     "analyze",
     "calibrate_from_reference_scan",
     "fit_calibration",

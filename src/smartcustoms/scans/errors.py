@@ -3,6 +3,8 @@
 ValidationFailed (422)
 ├── ScanReadError          a file cannot be read as a scan: names the file and what is wrong
 └── ScanInputError         a scan or an argument cannot be analysed (e.g. a bad HS code)
+PayloadTooLarge (413)
+└── ScanTooLarge           a file declares more pages, pixels or decoded bytes than allowed
 ConfigurationError (500)
 └── DetectorModelError     the learned detector's model file is missing, unreadable or stale
 """
@@ -13,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from smartcustoms.core.errors import ConfigurationError, ValidationFailed
+from smartcustoms.core.errors import ConfigurationError, PayloadTooLarge, ValidationFailed
 
-__all__ = ["DetectorModelError", "ScanInputError", "ScanReadError"]
+__all__ = ["DetectorModelError", "ScanInputError", "ScanReadError", "ScanTooLarge"]
 
 
 class ScanReadError(ValidationFailed):
@@ -44,6 +46,44 @@ class ScanReadError(ValidationFailed):
         self.path = None if path is None else Path(path)
         self.problem = problem
         self.field = field
+
+
+class ScanTooLarge(PayloadTooLarge):
+    """A scan file declares more than the limits allow (:mod:`smartcustoms.scans.limits`).
+
+    Raised from the file's header, before any pixel is decoded. ``details`` carries ``{"file",
+    "field", "problem", "limit", "got"}`` and, when an operator may raise the limit, the
+    ``setting`` that holds it.
+    """
+
+    code = "scan_too_large"
+
+    def __init__(
+        self,
+        path: str | Path | None,
+        problem: str,
+        *,
+        field: str,
+        limit: int,
+        got: int,
+        setting: str | None = None,
+    ) -> None:
+        name = Path(path).name if path is not None else "<scan>"
+        detail: dict[str, Any] = {
+            "file": name,
+            "field": field,
+            "problem": problem,
+            "limit": limit,
+            "got": got,
+        }
+        if setting:
+            detail["setting"] = setting
+        super().__init__(f"{name}: {problem} ({field})", details=[detail])
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        self.field = field
+        self.limit = limit
+        self.got = got
 
 
 class ScanInputError(ValidationFailed):

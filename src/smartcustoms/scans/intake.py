@@ -5,7 +5,9 @@ the demo). Everything is checked before anything is stored; a problem raises a
 :class:`~smartcustoms.core.errors.ValidationFailed` whose details name the field at fault:
 
 - the file: unreadable, not TIFF or DICOS, pages or frames that disagree with the sidecar
-  (the readers' :class:`~smartcustoms.scans.ScanReadError`);
+  (the readers' :class:`~smartcustoms.scans.ScanReadError`), or larger than the store's limits
+  allow, refused from its header before any pixel is decoded (413,
+  :class:`~smartcustoms.scans.ScanTooLarge`);
 - the container: not a valid ISO 6346 number, different in the file and the request, missing
   from both, or not one the declaration lists;
 - the declaration: unknown, or not the one the file names (its LRN or MRN);
@@ -161,7 +163,8 @@ def receive_scan(
         if upload.sidecar is not None:
             sidecar = path.with_suffix(".json")
             sidecar.write_bytes(upload.sidecar)
-        scan = read_scan(path)  # ScanReadError names the file and the field at fault
+        # ScanReadError / ScanTooLarge name the file and the field at fault
+        scan = read_scan(path, limits=store.limits)
         assert fmt is not None  # read_scan refuses anything that is neither
         container = _container(upload, scan, goods)
         _check_reference(scan, goods)

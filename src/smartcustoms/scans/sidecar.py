@@ -49,6 +49,7 @@ __all__ = [
     "SIDECAR_FORMAT",
     "ChannelInfo",
     "SidecarInfo",
+    "check_layout",
     "find_sidecar",
     "load_sidecar_text",
     "parse_sidecar",
@@ -239,6 +240,9 @@ def load_sidecar_text(text: str, file: Path | None) -> SidecarInfo:
             f"sidecar is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             field="sidecar",
         ) from None
+    except (RecursionError, ValueError) as exc:  # nested too deep; an integer too long
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ScanReadError(file, f"sidecar is not usable JSON ({why})", field="sidecar") from None
     return parse_sidecar(data, file)
 
 
@@ -252,6 +256,27 @@ def _per_row(
             )
         return np.asarray(level, dtype=np.float32)
     return np.full(rows, level, dtype=np.float32)
+
+
+def check_layout(
+    info: SidecarInfo, *, rows: int, pages: int, file: Path | None, page_word: str = "page"
+) -> None:
+    """Check the sidecar against the image's declared layout (from its header, before any
+    pixel is decoded): every channel's page exists and per-row levels have one value a row."""
+    for i, ch in enumerate(info.channels):
+        if ch.page >= pages:
+            raise ScanReadError(
+                file,
+                f"channel '{ch.name.value}' is on {page_word} {ch.page} but the file has {pages}",
+                field=f"channels[{i}].page",
+            )
+        for level, where in ((ch.air, "air_level"), (ch.dark, "dark_level")):
+            if isinstance(level, list) and len(level) != rows:
+                raise ScanReadError(
+                    file,
+                    f"has {len(level)} values but the image has {rows} rows",
+                    field=f"channels[{i}].{where}",
+                )
 
 
 def scan_from_pages(

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from smartcustoms.core.errors import NotFound
 from smartcustoms.core.settings import Settings
+from smartcustoms.scans.limits import ScanLimits
 from smartcustoms.scans.model import Scan
 from smartcustoms.scans.readers import read_scan
 from smartcustoms.scans.readers.dicos import looks_like_dicom
@@ -67,10 +68,12 @@ class StoredFile:
 
 
 class ScanStore:
-    """Scan files by SHA-256 under ``root``."""
+    """Scan files by SHA-256 under ``root``; ``limits`` bound the files read into it and
+    out of it (:mod:`smartcustoms.scans.limits`)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, limits: ScanLimits | None = None) -> None:
         self.root = root
+        self.limits = limits or ScanLimits()
 
     def _check(self, sha256: str) -> None:
         if not _SHA.match(sha256):
@@ -132,7 +135,7 @@ class ScanStore:
 
     def read(self, sha256: str, fmt: str) -> Scan:
         """The stored scan, read again (with its sidecar when one is stored beside it)."""
-        return read_scan(self.existing(sha256, fmt))
+        return read_scan(self.existing(sha256, fmt), limits=self.limits)
 
     def copy_out(self, sha256: str, fmt: str, target: Path) -> None:
         """Copy a stored file (and its sidecar, beside it) to ``target``."""
@@ -151,5 +154,8 @@ def _fsync(path: Path) -> None:
 
 
 def store_for(settings: Settings) -> ScanStore:
-    """The scan store the settings name (``scans_dir``, else ``<data dir>/scans``)."""
-    return ScanStore(settings.scans_dir or settings.data_dir / "scans")
+    """The scan store the settings name (``scans_dir``, else ``<data dir>/scans``), reading
+    scans within the settings' limits (``scan_max_pixels`` …)."""
+    return ScanStore(
+        settings.scans_dir or settings.data_dir / "scans", ScanLimits.from_settings(settings)
+    )

@@ -17,8 +17,10 @@ still committed and acknowledged: storing what devices send must not depend on t
 store itself fails, nothing is acknowledged (callbacks get ``False``; TCP listeners close the
 connection) and the devices send again.
 
-Events (alerts raised) are published from a thread of their own, in order: the ledger's
-subscriber waits for its own commit, and the devices' acknowledgements must not wait for it.
+Events (alerts raised) are recorded in the ledger's outbox inside the same transaction as the
+alerts (``bus.record``), so an alert never exists without its ledger record; after the commit
+they are published to the other subscribers (the log, the live stream) from a thread of their
+own, in order, so the devices' acknowledgements never wait for them.
 
 Between batches the writer thread refreshes what it monitors (:meth:`.monitor.Monitor.refresh`),
 runs the clock rules (signal lost, deadline) and prunes the live feed, so the pipeline's memory
@@ -47,7 +49,7 @@ from smartcustoms.core.events import Event
 from smartcustoms.tracking.feed import prune_feed
 from smartcustoms.tracking.monitor import Monitor
 from smartcustoms.tracking.pipeline import process, run_clock_rules
-from smartcustoms.tracking.records import Position
+from smartcustoms.tracking.records import Position, valid_device_id
 from smartcustoms.tracking.rules import Report
 from smartcustoms.tracking.store import Incoming, insert_positions, position_rows
 from smartcustoms.tracking.tables import DeviceRow
@@ -78,6 +80,7 @@ class IngestStats:
     alerts: int = 0
     write_errors: int = 0
     pipeline_errors: int = 0
+    refused: int = 0  # records from invalid device ids
     largest_batch: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -244,6 +247,13 @@ class Ingestor:
         self._enqueue(_Submission(records, received_at, protocol, None, device_id, done, loop))
 
     def _enqueue(self, submission: _Submission) -> None:
+        if not valid_device_id(submission.device_id):
+            # The same rule as the API's: a device id that no transit could name is refused
+            # here, before it can reach (and fail) a batch of other devices' positions.
+            log.warning("refusing positions from an invalid device id %r", submission.device_id)
+            self.stats.refused += len(submission)
+            self._notify([submission], False)
+            return
         count = len(submission)
         with self._cond:
             if self._stopping and self._thread is None:
@@ -293,13 +303,37 @@ class Ingestor:
         return taken
 
     def _write(self, batch: list[_Submission]) -> None:
+        rows = 0
+        for sub in batch:
+            rows += len(sub)
+        stored, events = self._store(batch)
+        if stored:
+            self._notify(batch, True)
+            self._publish(events)
+        elif len(batch) == 1:
+            self._notify(batch, False)
+        else:
+            # One bad frame (a value the database refuses) must not fail the other devices'
+            # writes: store each submission on its own, refusing only the one that fails.
+            for sub in batch:
+                ok, events = self._store([sub])
+                self._notify([sub], ok)
+                self._publish(events)
+        self.stats.batches += 1
+        self.stats.records += rows
+        self.stats.largest_batch = max(self.stats.largest_batch, rows)
+        with self._cond:
+            self._pending -= rows
+
+    def _store(self, batch: list[_Submission]) -> tuple[bool, list[Event]]:
+        """Store ``batch`` and run the pipeline on it in one transaction; whether it committed,
+        and the events to publish."""
         now = clock.now()
         rows: list[tuple[Any, ...]] = []
         text_times = self._text_times
         for sub in batch:
             rows += sub.rows(text_times)
         events: list[Event] = []
-        stored = False
         try:
             with self._writer.begin() as conn:
                 new = insert_positions(conn, rows)
@@ -310,27 +344,26 @@ class Ingestor:
                             result = process(
                                 conn, self.monitor, reports, now, live_interval=self.live_interval
                             )
+                            # The alerts' ledger records commit with the alerts (outbox).
+                            self.ctx.bus.record(conn, result.events)
                         events = result.events
                         self.stats.alerts += result.alerts_raised
                     except Exception:
                         self.stats.pipeline_errors += 1
                         log.exception("tracking pipeline failed; positions stored without rules")
                         self.monitor.loaded = False
-            stored = True
-            fresh = sum(new)
-            self.stats.stored += fresh
-            self.stats.duplicates += len(rows) - fresh
         except Exception:
             self.stats.write_errors += 1
-            log.exception("storing %d positions failed; nothing acknowledged", len(rows))
+            devices = sorted({sub.device_id for sub in batch})[:5]
+            log.exception(
+                "storing %d positions (devices %s) failed; not acknowledged", len(rows), devices
+            )
             self.monitor.loaded = False
-        self.stats.batches += 1
-        self.stats.records += len(rows)
-        self.stats.largest_batch = max(self.stats.largest_batch, len(rows))
-        with self._cond:
-            self._pending -= len(rows)
-        self._notify(batch, stored)
-        self._publish(events)
+            return False, []
+        fresh = sum(new)
+        self.stats.stored += fresh
+        self.stats.duplicates += len(rows) - fresh
+        return True, events
 
     def _reports(self, batch: list[_Submission], new: list[bool]) -> list[Report]:
         """What the pipeline sees: the new records of devices on a monitored transit (the
@@ -375,7 +408,7 @@ class Ingestor:
             self._events.put(events)
 
     def _publish_events(self) -> None:
-        # One batch's events together: the ledger stores them as one batch.
+        # One batch's events together, after their commit (the ledger already has them).
         while (events := self._events.get()) is not None:
             try:
                 self.ctx.bus.publish_all(events)
@@ -406,6 +439,7 @@ class Ingestor:
                     self._load_devices(conn)
                 if "sweep" in due:
                     result = run_clock_rules(conn, self.monitor, now)
+                    self.ctx.bus.record(conn, result.events)
                     self.stats.alerts += result.alerts_raised
                     events = result.events
                 else:

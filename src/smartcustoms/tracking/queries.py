@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Final
 
@@ -69,11 +70,11 @@ def transit_public(row: TransitRow, corridor: str | None = None) -> dict[str, An
     }
 
 
-def _owned(query: Any, submitted_by: str | None) -> Any:
-    if submitted_by is None:
+def _of_declarants(query: Any, declarant_ids: Collection[str] | None) -> Any:
+    if declarant_ids is None:
         return query
     return query.join(DeclarationRow, DeclarationRow.id == TransitRow.declaration_id).where(
-        DeclarationRow.submitted_by == submitted_by
+        DeclarationRow.declarant_id.in_(sorted(declarant_ids))
     )
 
 
@@ -81,10 +82,11 @@ def transits(
     session: Session,
     *,
     status: str | None = None,
-    submitted_by: str | None = None,
+    declarant_ids: Collection[str] | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Newest first. ``submitted_by`` keeps only transits of that user's declarations."""
+    """Newest first. ``declarant_ids`` keeps only transits of declarations those declarants
+    lodged (None: every transit; empty: none)."""
     query = (
         select(TransitRow, CorridorRow.code)
         .join(CorridorRow, CorridorRow.id == TransitRow.corridor_id)
@@ -95,14 +97,14 @@ def transits(
         query = query.where(TransitRow.status.in_(["created", *MONITORED]))
     elif status:
         query = query.where(TransitRow.status == status)
-    query = _owned(query, submitted_by)
+    query = _of_declarants(query, declarant_ids)
     return [transit_public(row, code) for row, code in session.execute(query)]
 
 
-def owner_of(session: Session, row: TransitRow) -> str | None:
-    """Who lodged the transit's declaration (a declarant sees only its own transits)."""
+def declarant_of(session: Session, row: TransitRow) -> str | None:
+    """The declarant of the transit's declaration (a declarant sees only its traders')."""
     return session.scalars(
-        select(DeclarationRow.submitted_by).where(DeclarationRow.id == row.declaration_id)
+        select(DeclarationRow.declarant_id).where(DeclarationRow.id == row.declaration_id)
     ).first()
 
 

@@ -24,13 +24,33 @@ writes with the same name and unit so that rules need not know the protocol:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TypeAlias
 
-__all__ = ["AttrValue", "Attributes", "Position", "SealEvent", "events", "trusted_position"]
+__all__ = [
+    "DEVICE_ID_PATTERN",
+    "AttrValue",
+    "Attributes",
+    "Position",
+    "SealEvent",
+    "events",
+    "trusted_position",
+    "valid_device_id",
+]
+
+#: A device id as the API accepts it (``tracking_schemas``) and listeners must too: 1-32
+#: characters, no white space, no MQTT topic characters, no control characters.
+DEVICE_ID_PATTERN = r"^[^\s/+#\x00-\x1f\x7f]{1,32}$"
+_DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
+
+
+def valid_device_id(device_id: str) -> bool:
+    return _DEVICE_ID.fullmatch(device_id) is not None
+
 
 AttrValue: TypeAlias = (
     str | int | float | bool | Sequence["AttrValue"] | Mapping[str, "AttrValue"] | None

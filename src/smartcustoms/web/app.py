@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -35,6 +36,7 @@ from smartcustoms.web.api.routes import ledger as ledger_api
 from smartcustoms.web.errors import install_error_handlers
 from smartcustoms.web.metrics import Metrics, MetricsMiddleware
 from smartcustoms.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from smartcustoms.web.params import check_inputs
 from smartcustoms.web.policy import authorize, check_policies, routes_of
 from smartcustoms.web.ui.routes import admin_users, auth, command_centre, home, transit_pages
 from smartcustoms.web.ui.routes import declarations as declaration_pages
@@ -93,7 +95,9 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(authorize)],
+        # The access policy first (an anonymous caller learns nothing about its input), then
+        # what no database can hold (NUL in text, numbers out of range) as a 422.
+        dependencies=[Depends(authorize), Depends(check_inputs)],
     )
     app.state.ctx = ctx
     app.state.metrics = Metrics()
@@ -134,7 +138,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     # Document, on each operation, the roles that may call it.
     for route in routes_of(app):
         for method in route.methods:
-            op = schema.get("paths", {}).get(route.path, {}).get(method.lower())
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)  # {path:path} → {path}
+            op = schema.get("paths", {}).get(path, {}).get(method.lower())
             if op is None:
                 continue
             if route.public:
@@ -142,8 +147,66 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             else:
                 op["security"] = [{"bearer": []}]
                 op["x-required-roles"] = sorted(r.value for r in route.roles or ())
+            _document_errors(op, public=route.public, method=method)
+    schema["components"].setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     app.openapi_schema = schema
     return schema
+
+
+#: The one error shape every error answer has (``web.errors``).
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+
+_ERRORS = {
+    "400": "Malformed: the body or path is not in the format the operation reads (a signed "
+    "note, a tile path, a proof bundle …)",
+    "401": "Not authenticated: no, a malformed, expired or revoked token or session",
+    "403": "Authenticated, but no role of the caller's grants this (or the data is another "
+    "trader's)",
+    "404": "No such thing (an id that does not exist, or cannot)",
+    "409": "In conflict with the current state (already exists, already decided, four eyes)",
+    "413": "The body is larger than the limit",
+    "406": "This operation answers only in the content type it documents (an event stream)",
+    "415": "The body's content type is not one this operation reads",
+    "422": "A field is invalid: `details` names each one",
+    "429": "Too many attempts: try again later",
+    "503": "The database or the ledger is unavailable: try again",
+}
+
+
+def _document_errors(op: dict[str, Any], *, public: bool, method: str) -> None:
+    """Document on ``op`` the error answers the application's error model can give it, each
+    with the one error shape — so clients (and schemathesis) know every status to expect."""
+    wanted = ["400", "422", "429", "503"]
+    ok = op.get("responses", {}).get("200", {}).get("content", {})
+    if "text/event-stream" in ok:
+        wanted.append("406")
+    if not public:
+        wanted += ["401", "403"]
+    if any(p.get("in") == "path" for p in op.get("parameters", [])):
+        wanted.append("404")
+    if method.upper() in {"POST", "PUT", "PATCH", "DELETE"}:
+        wanted += ["404", "409", "413", "415"]
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    responses = op.setdefault("responses", {})
+    for status in wanted:
+        entry = responses.setdefault(status, {"description": _ERRORS[status]})
+        if status == "422":  # FastAPI documents its own validation shape: ours replaces it
+            entry["description"] = _ERRORS[status]
+        entry["content"] = ref
 
 
 def create_app_from_env() -> FastAPI:

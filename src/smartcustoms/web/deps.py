@@ -20,4 +20,7 @@ def _unit(request: Request) -> Iterator[Unit]:
 
 
 ContextDep = Annotated[AppContext, Depends(context)]
-UnitDep = Annotated[Unit, Depends(_unit)]
+#: ``scope="function"``: the unit commits (and queues its ledger records) when the route
+#: returns, *before* the answer is sent. With the default request scope FastAPI would run the
+#: commit after sending the response, so a crash in between acknowledged what was never stored.
+UnitDep = Annotated[Unit, Depends(_unit, scope="function")]

@@ -1,4 +1,12 @@
-"""ASGI middleware: security headers on every response, a cap on request body size."""
+"""ASGI middleware: security headers on every response, a cap on request body size.
+
+Caching: an answer to an authenticated request (a page, an API answer, an image) is
+``Cache-Control: no-store`` whatever the route said, so nothing a user saw stays in a browser
+or proxy cache after logging out — on a shared border-post computer, the next person would
+find it there. Static files (``/static``: stylesheets, scripts, fonts, the same for everyone)
+keep their caching; anonymous answers keep a policy the route set (public ledger tiles) and
+are ``no-store`` otherwise.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +44,15 @@ BASE_HEADERS = (
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+NO_STORE = (b"cache-control", b"no-store")
+STATIC_PREFIX = "/static/"
+
+
+def _authenticated(scope: Scope) -> bool:
+    """Whether the access policy found a principal for this request (it keeps it in the
+    request's state, which lives in the scope)."""
+    state = scope.get("state")
+    return isinstance(state, dict) and state.get("principal") is not None
 
 
 class SecurityHeadersMiddleware:
@@ -48,12 +65,17 @@ class SecurityHeadersMiddleware:
             return
         csp = CSP_API_DOCS if scope["path"] == "/api/docs" else CSP
         https = scope.get("scheme") == "https"
+        static = scope["path"].startswith(STATIC_PREFIX)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
+                if not static and _authenticated(scope):
+                    headers = [h for h in headers if h[0].lower() != NO_STORE[0]]
                 present = {name.lower() for name, _ in headers}
                 extra = [*BASE_HEADERS, (b"content-security-policy", csp.encode())]
+                if not static:
+                    extra.append(NO_STORE)
                 if https:  # HSTS over plain HTTP is ignored by browsers and misleads readers
                     extra.append(HSTS)
                 headers.extend(h for h in extra if h[0] not in present)

@@ -6,11 +6,11 @@ from typing import Final
 
 from sqlalchemy.orm import Session
 
-from smartcustoms.core.errors import Forbidden
 from smartcustoms.core.principal import Principal
 from smartcustoms.core.roles import Role
-from smartcustoms.tracking.queries import owner_of
+from smartcustoms.tracking.queries import declarant_of
 from smartcustoms.tracking.tables import TransitRow
+from smartcustoms.web.scopes import TRANSIT_CREATION, TRANSIT_READING, Scope
 
 __all__ = [
     "ALERT_HANDLERS",
@@ -20,8 +20,8 @@ __all__ = [
     "OFFICERS",
     "TRANSIT_CREATORS",
     "TRANSIT_READERS",
-    "check_owner",
-    "only_own",
+    "check_transit",
+    "transit_scope",
 ]
 
 #: Watch the map, the alert queue and the live stream.
@@ -30,22 +30,11 @@ COMMAND_CENTRE: Final = frozenset(
 )
 #: Act on alerts: acknowledge, assign, comment, escalate, resolve.
 ALERT_HANDLERS: Final = frozenset({Role.COMMAND_CENTRE_OPERATOR, Role.SUPERVISOR})
-#: Read transits (a declarant only those of the declarations it lodged).
-TRANSIT_READERS: Final = frozenset(
-    {
-        Role.DECLARANT,
-        Role.EXAMINING_OFFICER,
-        Role.COMMAND_CENTRE_OPERATOR,
-        Role.SUPERVISOR,
-        Role.AUDITOR,
-        Role.PARTNER_ADMINISTRATION,
-        Role.ADMINISTRATOR,
-    }
-)
-#: Create a transit from a declaration (a declarant only from its own declarations).
-TRANSIT_CREATORS: Final = frozenset(
-    {Role.DECLARANT, Role.EXAMINING_OFFICER, Role.COMMAND_CENTRE_OPERATOR, Role.ADMINISTRATOR}
-)
+#: Read transits (a declarant only those of its traders' declarations: see
+#: :data:`~smartcustoms.web.scopes.TRANSIT_READING`, which says what each role grants).
+TRANSIT_READERS: Final = TRANSIT_READING.roles
+#: Create a transit from a declaration (a declarant only from its traders' declarations).
+TRANSIT_CREATORS: Final = TRANSIT_CREATION.roles
 #: Arm at origin, discharge at destination, cancel: customs officers.
 OFFICERS: Final = frozenset({Role.EXAMINING_OFFICER})
 #: Hand over at a border: our officer there, or the partner administration's.
@@ -54,12 +43,13 @@ HANDOVER: Final = frozenset({Role.EXAMINING_OFFICER, Role.PARTNER_ADMINISTRATION
 CORRIDOR_ADMINS: Final = frozenset({Role.ADMINISTRATOR})
 
 
-def only_own(principal: Principal) -> str | None:
-    """The username whose declarations bound what ``principal`` sees; None: everything."""
-    return principal.username if principal.roles <= {Role.DECLARANT} else None
+def transit_scope(session: Session, principal: Principal) -> Scope:
+    """The transits ``principal`` may read: the union of what its roles grant."""
+    return TRANSIT_READING.scope(session, principal)
 
 
-def check_owner(session: Session, principal: Principal, row: TransitRow) -> None:
-    own = only_own(principal)
-    if own is not None and owner_of(session, row) != own:
-        raise Forbidden("this transit's declaration was lodged by someone else")
+def check_transit(session: Session, principal: Principal, row: TransitRow) -> None:
+    """Refuse (403) reading a transit of a declarant the principal does not act for."""
+    scope = transit_scope(session, principal)
+    if not scope.everything:
+        scope.check(declarant_of(session, row), what=f"transit {row.id}", field="transit_id")

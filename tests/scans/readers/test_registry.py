@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from smartcustoms.scans import ScanReadError, read_scan, register_reader
+from smartcustoms.scans.errors import ScanTooLarge
+from smartcustoms.scans.limits import ScanLimits
 from smartcustoms.scans.model import Scan
 from smartcustoms.scans.readers import readers
 
@@ -28,7 +30,13 @@ def test_a_plugged_in_reader_is_used(tmp_path: Path, small_scan: Scan) -> None:
     (tmp_path / "scan.uff").write_bytes(b"UFF1" + b"\0" * 100)
     name = "uff-test"
     if name not in readers():
-        register_reader(name, lambda head: head.startswith(b"UFF1"), lambda path: small_scan)
+        register_reader(
+            name, lambda head: head.startswith(b"UFF1"), lambda path, limits: small_scan
+        )
     assert read_scan(tmp_path / "scan.uff") is small_scan
     with pytest.raises(ValueError, match="already registered"):
-        register_reader(name, lambda head: False, lambda path: small_scan)
+        register_reader(name, lambda head: False, lambda path, limits: small_scan)
+    # What a plugged-in reader returns is held to the limits too (the scan is 40 × 60).
+    with pytest.raises(ScanTooLarge) as info:
+        read_scan(tmp_path / "scan.uff", limits=ScanLimits(max_pixels=2000))
+    assert info.value.field == "image" and info.value.status_code == 413

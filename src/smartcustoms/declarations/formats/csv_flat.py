@@ -1,16 +1,21 @@
 """Flat CSV import: one row per goods item; rows with the same declarant and LRN form one
-declaration. The columns are listed in :data:`COLUMNS` (and in the README)."""
+declaration. The columns are listed in :data:`COLUMNS` (and in the README).
+
+The file is read a block at a time and its rows are grouped on disk (:class:`RowGroups`), so a
+file of any size is read in bounded memory, wherever a declaration's rows are in it; the
+declarations come out in the order each first appears, named by its first row.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from smartcustoms.core.errors import ValidationFailed
-from smartcustoms.declarations.formats.base import SourceRecord
+from smartcustoms.declarations.formats.base import SourceRecord, text_lines
+from smartcustoms.declarations.spill import RowGroups
 
 __all__ = ["COLUMNS", "REQUIRED", "read_csv"]
 
@@ -62,33 +67,50 @@ REQUIRED = (
 )
 
 
-def _put(target: dict[str, Any], dotted: str, value: str) -> None:
-    parts = dotted.split(".")
+def _put(target: dict[str, Any], parts: tuple[str, ...], value: str) -> None:
     for part in parts[:-1]:
         target = target.setdefault(part, {})
     target[parts[-1]] = value
 
 
-def _item(row: dict[str, str]) -> dict[str, Any]:
-    item: dict[str, Any] = {}
+Plan = tuple[list[tuple[int, str, tuple[str, ...]]], list[tuple[int, tuple[str, ...]]]]
+
+
+def _plan(header: list[str]) -> Plan:
+    """Where each known column is in this file: (index, column, path) for the declaration's
+    columns and (index, path in the item) for the item's, in the order of :data:`COLUMNS`."""
+    at = {name: i for i, name in enumerate(header)}  # the last of a repeated name, as DictReader
+    head: list[tuple[int, str, tuple[str, ...]]] = []
+    items: list[tuple[int, tuple[str, ...]]] = []
     for column, dotted in COLUMNS.items():
-        value = (row.get(column) or "").strip()
-        if not value or not dotted.startswith("item."):
+        if column not in at:
             continue
-        path = dotted.removeprefix("item.")
-        if path.startswith("duties."):
+        if dotted.startswith("item."):
+            items.append((at[column], tuple(dotted.removeprefix("item.").split("."))))
+        else:
+            head.append((at[column], column, tuple(dotted.split("."))))
+    return head, items
+
+
+def _item(cells: list[str], plan: Plan) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for index, path in plan[1]:
+        value = cells[index].strip() if index < len(cells) else ""
+        if not value:
+            continue
+        if path[0] == "duties":
             duty = item.setdefault("duties", [{}])[0]
-            duty[path.removeprefix("duties.")] = value
+            duty[path[1]] = value
         else:
             _put(item, path, value)
     return item
 
 
-def _header(row: dict[str, str]) -> dict[str, Any]:
+def _header(cells: list[str], plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for column, dotted in COLUMNS.items():
-        value = (row.get(column) or "").strip()
-        if not value or dotted.startswith("item."):
+    for index, column, dotted in plan[0]:
+        value = cells[index].strip() if index < len(cells) else ""
+        if not value:
             continue
         if column == "container_ids":
             data["transport_equipment"] = [{"container_id": c} for c in value.split()]
@@ -99,15 +121,11 @@ def _header(row: dict[str, str]) -> dict[str, Any]:
 
 
 def read_csv(path: Path) -> Iterator[SourceRecord]:
+    reader = csv.reader(text_lines(path), strict=True)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            f"{path.name}: not UTF-8 at byte {exc.start}",
-            details=[{"offset": exc.start, "problem": "not UTF-8"}],
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    header = reader.fieldnames or []
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise _malformed(path, reader.line_num, exc) from None
     unknown = [c for c in header if c not in COLUMNS]
     missing = [c for c in REQUIRED if c not in header]
     if unknown or missing:
@@ -117,25 +135,37 @@ def read_csv(path: Path) -> Iterator[SourceRecord]:
             f"{path.name}: " + "; ".join(f"{d['problem']} {d['column']!r}" for d in details),
             details=details,
         )
-    groups: dict[tuple[str, str], SourceRecord] = {}
-    try:
-        for row in reader:
-            number = reader.line_num
-            if None in row:  # more cells than header columns
-                yield SourceRecord(
-                    f"row {number}", problems=[{"field": "", "problem": "more cells than columns"}]
+    width = len(header)
+    plan = _plan(header)
+    declarant = max(i for i, name in enumerate(header) if name == "declarant_id")
+    lrn = max(i for i, name in enumerate(header) if name == "lrn")
+    with RowGroups() as groups:
+        try:
+            for cells in reader:
+                number = reader.line_num
+                if not cells:  # a blank line, as csv.DictReader skips it
+                    continue
+                if len(cells) > width:
+                    yield SourceRecord(
+                        f"row {number}",
+                        problems=[{"field": "", "problem": "more cells than columns"}],
+                    )
+                    continue
+                key = (
+                    cells[declarant].strip() if declarant < len(cells) else "",
+                    cells[lrn].strip() if lrn < len(cells) else "",
                 )
-                continue
-            key = ((row.get("declarant_id") or "").strip(), (row.get("lrn") or "").strip())
-            record = groups.get(key)
-            if record is None:
-                record = SourceRecord(f"row {number}", data=_header(row))
-                groups[key] = record
-            assert record.data is not None
-            record.data["items"].append(_item(row))
-    except csv.Error as exc:
-        raise ValidationFailed(
-            f"{path.name}: malformed CSV at line {reader.line_num}: {exc}",
-            details=[{"line": reader.line_num, "problem": str(exc)}],
-        ) from None
-    yield from groups.values()
+                groups.add(key, number, cells)
+        except csv.Error as exc:
+            raise _malformed(path, reader.line_num, exc) from None
+        for number, rows in groups.groups():
+            data = _header(rows[0], plan)
+            data["items"] = [_item(cells, plan) for cells in rows]
+            yield SourceRecord(f"row {number}", data=data)
+
+
+def _malformed(path: Path, line: int, exc: csv.Error) -> ValidationFailed:
+    return ValidationFailed(
+        f"{path.name}: malformed CSV at line {line}: {exc}",
+        details=[{"line": line, "problem": str(exc)}],
+    )

@@ -8,14 +8,13 @@ HS 2017, which is not packaged: HS codes are checked for shape and chapter only.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from smartcustoms.core.errors import ValidationFailed
-from smartcustoms.declarations.formats.base import SourceRecord
+from smartcustoms.declarations.formats.base import SourceRecord, text_lines
 
 __all__ = ["KCS_COLUMNS", "kcs_row", "read_kcs"]
 
@@ -101,12 +100,16 @@ def kcs_row(row: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None]
 
 
 def read_kcs(path: Path) -> Iterator[SourceRecord]:
+    """One record per row, read a block at a time (never the whole file in memory)."""
+    reader = csv.DictReader(text_lines(path), strict=True)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(f"{path.name}: not UTF-8 at byte {exc.start}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-    missing = [c for c in KCS_COLUMNS if c not in (reader.fieldnames or [])]
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ValidationFailed(
+            f"{path.name}: malformed CSV at line {reader.line_num}: {exc}",
+            details=[{"line": reader.line_num, "problem": str(exc)}],
+        ) from None
+    missing = [c for c in KCS_COLUMNS if c not in fieldnames]
     if missing:
         raise ValidationFailed(
             f"{path.name}: not a KCS file, missing columns: {', '.join(missing)}",

@@ -4,6 +4,10 @@ Built in: 16-bit TIFF (:mod:`.tiff`) and NEMA DICOS (:mod:`.dicos`). Other forma
 :func:`register_reader` – the WCO Unified File Format reader will, once its specification (for WCO
 members) is in hand: a function that recognises the format from the first bytes and one that
 reads it into a :class:`~smartcustoms.scans.model.Scan`.
+
+Every reader gets the :class:`~smartcustoms.scans.limits.ScanLimits` and checks the file's
+declared pages, sizes and decoded bytes against them before decoding anything; whatever a reader
+returns is checked against them once more, so no scan over the limits reaches the analyses.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smartcustoms.scans.errors import ScanReadError
+from smartcustoms.scans.limits import ScanLimits
 from smartcustoms.scans.model import Scan
 from smartcustoms.scans.readers.dicos import looks_like_dicom, read_dicos
 from smartcustoms.scans.readers.tiff import looks_like_tiff, read_tiff
@@ -26,7 +31,7 @@ _HEAD_BYTES = 132  # enough for TIFF's byte-order mark and DICOM's preamble + "D
 class Reader:
     name: str
     sniff: Callable[[bytes], bool]
-    read: Callable[[Path], Scan]
+    read: Callable[[Path, ScanLimits], Scan]
 
 
 _READERS: list[Reader] = [
@@ -36,9 +41,11 @@ _READERS: list[Reader] = [
 
 
 def register_reader(
-    name: str, sniff: Callable[[bytes], bool], read: Callable[[Path], Scan]
+    name: str, sniff: Callable[[bytes], bool], read: Callable[[Path, ScanLimits], Scan]
 ) -> None:
-    """Add a reader for another format (tried after the built-in ones)."""
+    """Add a reader for another format (tried after the built-in ones). ``read(path, limits)``
+    must refuse a file over ``limits`` (:class:`~smartcustoms.scans.errors.ScanTooLarge`) from
+    its header, before decoding its pixels."""
     if any(r.name == name for r in _READERS):
         raise ValueError(f"a reader called {name!r} is already registered")
     _READERS.append(Reader(name, sniff, read))
@@ -48,11 +55,15 @@ def readers() -> tuple[str, ...]:
     return tuple(r.name for r in _READERS)
 
 
-def read_scan(path: str | Path) -> Scan:
-    """Read a scan file in any registered format.
+def read_scan(path: str | Path, *, limits: ScanLimits | None = None) -> Scan:
+    """Read a scan file in any registered format, no larger than ``limits`` (default: the
+    settings' defaults).
 
-    Raises :class:`ScanReadError` naming the file and what is wrong with it."""
+    Raises :class:`ScanReadError` naming the file and what is wrong with it, or
+    :class:`~smartcustoms.scans.errors.ScanTooLarge` naming the page, size or count over the
+    limits (before any pixel is decoded)."""
     p = Path(path)
+    limits = limits or ScanLimits()
     try:
         with p.open("rb") as fh:
             head = fh.read(_HEAD_BYTES)
@@ -66,5 +77,9 @@ def read_scan(path: str | Path) -> Scan:
         raise ScanReadError(p, "file is empty")
     for reader in _READERS:
         if reader.sniff(head):
-            return reader.read(p)
+            scan = reader.read(p, limits)
+            rows, columns = scan.shape
+            limits.check_plane(p, rows, columns, fields=("rows", "columns"), where="image")
+            limits.check_decoded(p, rows * columns * 2 * len(scan.channels), field="channels")
+            return scan
     raise ScanReadError(p, f"unrecognised format: not {', '.join(readers())}", field="header")

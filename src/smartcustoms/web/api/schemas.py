@@ -6,16 +6,21 @@ Request bodies forbid unknown fields: a misspelt field is an error naming it, no
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from smartcustoms.core.roles import Role
+from smartcustoms.core.traders import MAX_DECLARANT_ID
 
 __all__ = [
     "MePublic",
     "TokenCreate",
     "TokenCreated",
     "TokenPublic",
+    "TraderPublic",
+    "TradersChange",
+    "TradersPublic",
     "UserCreate",
     "UserPublic",
     "UserUpdate",
@@ -55,6 +60,31 @@ class UserUpdate(StrictBody):
     roles: list[Role] | None = Field(None, min_length=1)
     disabled: bool | None = None
     password: str | None = Field(None, min_length=10, max_length=1024)
+    allow_self_demotion: bool = Field(
+        False,
+        description="Required to remove your own administrator role or disable yourself; "
+        "recorded in the ledger. The last enabled administrator can never be demoted.",
+    )
+
+
+DeclarantId = Annotated[str, Field(min_length=1, max_length=MAX_DECLARANT_ID)]
+
+
+class TradersChange(StrictBody):
+    declarant_ids: list[DeclarantId] = Field(
+        max_length=10_000, description="Trader identities: declarant IDs as declarations carry"
+    )
+
+
+class TraderPublic(BaseModel):
+    declarant_id: str
+    granted_at: datetime
+    granted_by: str
+
+
+class TradersPublic(BaseModel):
+    username: str
+    traders: list[TraderPublic]
 
 
 class TokenCreate(StrictBody):

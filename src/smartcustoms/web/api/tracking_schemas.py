@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from smartcustoms.tracking.alerts import Outcome
+from smartcustoms.web.params import INT32_MAX
 
 __all__ = [
     "AlertAssign",
@@ -35,7 +36,9 @@ class StrictBody(BaseModel):
 
 
 class TransitCreate(StrictBody):
-    declaration_id: int = Field(description="The stored declaration the transit is made from.")
+    declaration_id: int = Field(
+        ge=1, le=INT32_MAX, description="The stored declaration the transit is made from."
+    )
     device_id: str = Field(min_length=1, max_length=32, description="The e-seal's device ID.")
     vehicle: str = Field(min_length=1, max_length=35, description="The truck's registration.")
     corridor: str = Field(min_length=1, max_length=32, description="Corridor code.")

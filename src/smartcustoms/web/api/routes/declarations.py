@@ -7,26 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response, status
 from pydantic import BaseModel, Field
 
-from smartcustoms.core.errors import Forbidden, NotFound
-from smartcustoms.core.roles import Role
+from smartcustoms.core.errors import NotFound
 from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.intake import import_records
 from smartcustoms.declarations.model import Declaration
 from smartcustoms.declarations.store import get_declaration
 from smartcustoms.risk.assess import assess
 from smartcustoms.web.deps import ContextDep, UnitDep
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
+from smartcustoms.web.scopes import DECLARATION_LODGING, DECLARATION_READING, Scope
 
 router = APIRouter(prefix="/api/declarations", tags=["declarations"])
 
-LODGERS = (Role.DECLARANT, Role.ADMINISTRATOR)
-READERS = (
-    Role.DECLARANT,
-    Role.EXAMINING_OFFICER,
-    Role.RISK_ANALYST,
-    Role.SUPERVISOR,
-    Role.AUDITOR,
-)
+LODGERS = DECLARATION_LODGING.roles
+READERS = DECLARATION_READING.roles
 
 
 class DeclarationReceipt(BaseModel):
@@ -65,12 +60,30 @@ def _records(body: Any) -> tuple[list[SourceRecord], bool]:
     return [SourceRecord("", problems=[{"field": "", "problem": "expected a JSON object"}])], False
 
 
+def _declarant_field(where: str) -> str:
+    return f"{where}.declarant.id" if where else "declarant.id"
+
+
+def _check_declarants(scope: Scope, records: list[SourceRecord]) -> None:
+    """Refuse, before anything is checked or stored, a declaration naming a declarant the
+    caller does not act for (as far as the raw document says: see the second check below)."""
+    if scope.everything:
+        return
+    for record in records:
+        declarant = record.data.get("declarant") if record.data else None
+        raw = declarant.get("id") if isinstance(declarant, dict) else None
+        if isinstance(raw, str):
+            scope.check(
+                raw.strip(), what="lodging", field=_declarant_field(record.where), reveal=True
+            )
+
+
 @router.post(
     "",
     summary="Lodge one declaration, or a batch as {'declarations': [...]}",
     responses={200: {"description": "already lodged (same declarant and LRN)"}},
 )
-@requires(*LODGERS)
+@requires(LODGERS)
 def lodge(
     body: Annotated[
         Any,
@@ -84,9 +97,23 @@ def lodge(
     principal: CurrentPrincipal,
     response: Response,
 ) -> DeclarationReceipt | list[DeclarationReceipt]:
-    """Check, store and assess: the answer carries each declaration's lane and reasons."""
+    """Check, store and assess: the answer carries each declaration's lane and reasons.
+
+    A declarant lodges only under the trader identities bound to it (403 otherwise, nothing
+    stored); the same holds for an idempotent replay, so nobody reads another trader's lane by
+    replaying its (declarant, LRN)."""
     records, batch = _records(body)
+    scope = DECLARATION_LODGING.scope(unit.session, principal)
+    _check_declarants(scope, records)
     report = import_records(unit.session, records, source="api", submitted_by=principal.username)
+    for record, stored in zip(records, report.stored, strict=True):
+        # What was parsed is what counts: raising here rolls the whole unit back.
+        scope.check(
+            stored.declaration.declarant.id,
+            what="lodging",
+            field=_declarant_field(record.where),
+            reveal=True,
+        )
     decided = assess(ctx, unit, report.stored, actor=principal.username)
     decisions = {d.declaration_id: d for d in decided}
     receipts = []
@@ -110,20 +137,21 @@ def lodge(
 
 
 @router.get("/schema", summary="The declaration's JSON schema, with WCO IDs and XML paths")
-@requires(*READERS, Role.ADMINISTRATOR)
+@requires(READERS | LODGERS)
 def schema() -> dict[str, Any]:
     return Declaration.model_json_schema()
 
 
 @router.get("/{declaration_id}", summary="One lodged declaration")
-@requires(*READERS)
-def read(declaration_id: int, unit: UnitDep, principal: CurrentPrincipal) -> DeclarationPublic:
+@requires(READERS)
+def read(declaration_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> DeclarationPublic:
     row = get_declaration(unit.session, declaration_id)
     if row is None:
         raise NotFound(f"no declaration {declaration_id}")
-    # A declarant sees only what it lodged; officers see everything.
-    if principal.roles == {Role.DECLARANT} and row.submitted_by != principal.username:
-        raise Forbidden("this declaration was lodged by someone else")
+    # Officers read every declaration; a declarant those of the traders it acts for.
+    DECLARATION_READING.scope(unit.session, principal).check(
+        row.declarant_id, what=f"declaration {declaration_id}"
+    )
     return DeclarationPublic(
         id=row.id,
         received_at=row.received_at.isoformat(),

@@ -23,6 +23,7 @@ from smartcustoms.risk.inspections import (
 from smartcustoms.risk.lanes import Lane
 from smartcustoms.risk.tables import LaneDecisionRow, RuleVersionRow
 from smartcustoms.web.deps import UnitDep
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
 router = APIRouter(tags=["risk"])
@@ -114,7 +115,7 @@ def _rule(row: RuleVersionRow) -> RuleVersionPublic:
 
 @router.get("/api/declarations/{declaration_id}/decision", summary="A declaration's lane and why")
 @requires(*OFFICERS)
-def decision(declaration_id: int, unit: UnitDep) -> DecisionPublic:
+def decision(declaration_id: RowId, unit: UnitDep) -> DecisionPublic:
     row = unit.session.scalar(
         select(LaneDecisionRow).where(LaneDecisionRow.declaration_id == declaration_id)
     )
@@ -141,7 +142,7 @@ def decision(declaration_id: int, unit: UnitDep) -> DecisionPublic:
 )
 @requires(Role.EXAMINING_OFFICER)
 def inspection(
-    declaration_id: int, body: InspectionCreate, unit: UnitDep, principal: CurrentPrincipal
+    declaration_id: RowId, body: InspectionCreate, unit: UnitDep, principal: CurrentPrincipal
 ) -> InspectionPublic:
     row = record_inspection(
         unit,
@@ -184,7 +185,7 @@ def propose(body: RuleCreate, unit: UnitDep, principal: CurrentPrincipal) -> Rul
 )
 @requires(Role.SUPERVISOR)
 def review(
-    version_id: int, body: RuleReview, unit: UnitDep, principal: CurrentPrincipal
+    version_id: RowId, body: RuleReview, unit: UnitDep, principal: CurrentPrincipal
 ) -> RuleVersionPublic:
     row = rulebook.review(
         unit, version_id, approve=body.approve, actor=principal.username, note=body.note

@@ -34,6 +34,7 @@ from smartcustoms.scans.reviews import (
 from smartcustoms.scans.storage import store_for
 from smartcustoms.scans.tables import ExaminationRow, ReviewRow, ScanRow
 from smartcustoms.web.deps import ContextDep, UnitDep
+from smartcustoms.web.params import INT32_MAX, RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
 router = APIRouter(prefix="/api/scans", tags=["scans"])
@@ -51,10 +52,10 @@ IMAGE_CACHE = "private, max-age=86400"  # a stored scan never changes
 
 class Region(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    col0: int = Field(ge=0, description="Left edge, image column (pixels)")
-    row0: int = Field(ge=0, description="Top edge, image row")
-    col1: int = Field(ge=1, description="Right edge, exclusive")
-    row1: int = Field(ge=1, description="Bottom edge, exclusive")
+    col0: int = Field(ge=0, le=INT32_MAX, description="Left edge, image column (pixels)")
+    row0: int = Field(ge=0, le=INT32_MAX, description="Top edge, image row")
+    col1: int = Field(ge=1, le=INT32_MAX, description="Right edge, exclusive")
+    row1: int = Field(ge=1, le=INT32_MAX, description="Bottom edge, exclusive")
     label: str = Field("", max_length=80)
 
 
@@ -63,7 +64,9 @@ class ReviewCreate(BaseModel):
     decision: str = Field(description=", ".join(DECISIONS))
     regions: list[Region] = Field(default_factory=list, max_length=50)
     note: str | None = Field(None, max_length=2000)
-    seconds_open: int | None = Field(None, ge=0, description="Seconds spent on the image")
+    seconds_open: int | None = Field(
+        None, ge=0, le=INT32_MAX, description="Seconds spent on the image"
+    )
 
 
 class RecheckCreate(BaseModel):
@@ -227,7 +230,9 @@ def _get(unit: UnitDep, scan_id: int) -> ScanRow:
 @requires(*UPLOADERS)
 def upload(
     file: Annotated[UploadFile, File(description="16-bit TIFF or DICOS DX file")],
-    declaration_id: Annotated[int, Form(description="The stored declaration it belongs to")],
+    declaration_id: Annotated[
+        int, Form(ge=1, le=INT32_MAX, description="The stored declaration it belongs to")
+    ],
     unit: UnitDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
@@ -293,7 +298,7 @@ def list_scans(
 
 @router.get("/{scan_id}", summary="A scan, its findings, reviews and examination result")
 @requires(*READERS)
-def read(scan_id: int, unit: UnitDep) -> ScanPublic:
+def read(scan_id: RowId, unit: UnitDep) -> ScanPublic:
     return scan_public(_get(unit, scan_id))
 
 
@@ -305,7 +310,7 @@ def read(scan_id: int, unit: UnitDep) -> ScanPublic:
 )
 @requires(*READERS)
 def image_png(
-    scan_id: int,
+    scan_id: RowId,
     unit: UnitDep,
     ctx: ContextDep,
     low: Annotated[float | None, Query(ge=0, le=16, description="Window start (α)")] = None,
@@ -336,7 +341,7 @@ def image_png(
     responses={200: {"content": {"image/png": {}}}},
 )
 @requires(*READERS)
-def attenuation_png(scan_id: int, unit: UnitDep, ctx: ContextDep) -> Response:
+def attenuation_png(scan_id: RowId, unit: UnitDep, ctx: ContextDep) -> Response:
     row = _get(unit, scan_id)
     png = data_png(layers_of(store_for(ctx.settings), row))
     return Response(png, media_type="image/png", headers={"Cache-Control": IMAGE_CACHE})
@@ -349,7 +354,7 @@ def _regions(regions: list[Region]) -> list[dict[str, Any]]:
 @router.post("/{scan_id}/review", summary="An image analyst's decision")
 @requires(Role.IMAGE_ANALYST)
 def review(
-    scan_id: int, body: ReviewCreate, unit: UnitDep, principal: CurrentPrincipal
+    scan_id: RowId, body: ReviewCreate, unit: UnitDep, principal: CurrentPrincipal
 ) -> ScanPublic:
     review_scan(
         unit,
@@ -366,7 +371,7 @@ def review(
 @router.post("/{scan_id}/recheck", summary="A supervisor's re-check (not the analyst's own)")
 @requires(Role.SUPERVISOR)
 def recheck(
-    scan_id: int, body: RecheckCreate, unit: UnitDep, principal: CurrentPrincipal
+    scan_id: RowId, body: RecheckCreate, unit: UnitDep, principal: CurrentPrincipal
 ) -> ScanPublic:
     recheck_scan(
         unit,
@@ -386,7 +391,7 @@ def recheck(
 )
 @requires(Role.EXAMINING_OFFICER)
 def examination(
-    scan_id: int, body: ExaminationCreate, unit: UnitDep, principal: CurrentPrincipal
+    scan_id: RowId, body: ExaminationCreate, unit: UnitDep, principal: CurrentPrincipal
 ) -> ScanPublic:
     record_examination(
         unit,

@@ -8,7 +8,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from smartcustoms.core.context import AppContext
 from smartcustoms.core.roles import Role
+from smartcustoms.ledger.service import Ledger
 from smartcustoms.web.api.schemas import MePublic
 from smartcustoms.web.deps import ContextDep
 from smartcustoms.web.policy import ANY_ROLE, CurrentPrincipal, requires
@@ -19,7 +21,12 @@ router = APIRouter()
 
 @router.get("/health", tags=["system"], summary="Liveness and database reachability")
 def health(ctx: ContextDep) -> dict[str, str]:
-    """Public: for load balancers and monitors. Says nothing about users or data."""
+    """Public: for load balancers and monitors. Says nothing about users or data.
+
+    ``{"status": "ok"}``; or, still 200 (the instance serves and stores), ``{"status":
+    "degraded", "ledger": "signing_held", "reason": …}`` while the ledger signs no checkpoint
+    because its database is behind what it published (`smartcustoms ledger status` says more).
+    """
     try:
         with ctx.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -27,7 +34,22 @@ def health(ctx: ContextDep) -> dict[str, str]:
         from smartcustoms.core.errors import ServiceUnavailable
 
         raise ServiceUnavailable("database unreachable") from None
+    hold = _signing_hold(ctx)
+    if hold is not None:
+        return {"status": "degraded", "ledger": "signing_held", "reason": hold}
     return {"status": "ok"}
+
+
+def _signing_hold(ctx: AppContext) -> str | None:
+    """The code of the ledger's hold on signing, if it has one."""
+    ledger = ctx.services.get("ledger")
+    if not isinstance(ledger, Ledger):
+        return None
+    try:
+        hold = ledger.guard.current(ctx.db)
+    except Exception:  # health must answer; the ledger's own log says what failed
+        return None
+    return None if hold is None else hold.code
 
 
 @router.get("/api/me", tags=["system"], summary="Who am I")

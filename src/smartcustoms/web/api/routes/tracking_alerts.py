@@ -27,6 +27,7 @@ from smartcustoms.web.api.tracking_schemas import (
     AlertResolve,
 )
 from smartcustoms.web.deps import UnitDep
+from smartcustoms.web.params import RowId, RowIdQuery
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.tracking_access import ALERT_HANDLERS, COMMAND_CENTRE
 
@@ -49,7 +50,7 @@ def list_alerts(
     status: Annotated[
         str, Query(pattern="^(active|open|acknowledged|escalated|resolved|all)$")
     ] = "active",
-    transit_id: int | None = None,
+    transit_id: RowIdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AlertPublic]:
     found = queries.alerts(unit.session, status=status, transit_id=transit_id, limit=limit)
@@ -58,14 +59,14 @@ def list_alerts(
 
 @router.get("/{alert_id}", summary="One alert with every step of its workflow")
 @requires(COMMAND_CENTRE)
-def read(alert_id: int, unit: UnitDep) -> AlertDetail:
+def read(alert_id: RowId, unit: UnitDep) -> AlertDetail:
     return _detail(unit, alert_id)
 
 
 @router.post("/{alert_id}/acknowledge", summary="Acknowledge: I have it")
 @requires(ALERT_HANDLERS)
 def acknowledge(
-    alert_id: int, unit: UnitDep, principal: CurrentPrincipal, body: AlertNote | None = None
+    alert_id: RowId, unit: UnitDep, principal: CurrentPrincipal, body: AlertNote | None = None
 ) -> AlertDetail:
     acknowledge_alert(unit, alert_id, actor=principal.username, note=body.note if body else None)
     return _detail(unit, alert_id)
@@ -74,7 +75,7 @@ def acknowledge(
 @router.post("/{alert_id}/assign", summary="Give the alert to an operator")
 @requires(ALERT_HANDLERS)
 def assign(
-    alert_id: int, body: AlertAssign, unit: UnitDep, principal: CurrentPrincipal
+    alert_id: RowId, body: AlertAssign, unit: UnitDep, principal: CurrentPrincipal
 ) -> AlertDetail:
     assign_alert(unit, alert_id, actor=principal.username, assignee=body.assignee)
     return _detail(unit, alert_id)
@@ -83,7 +84,7 @@ def assign(
 @router.post("/{alert_id}/comment", summary="Add a note")
 @requires(ALERT_HANDLERS)
 def comment(
-    alert_id: int, body: AlertComment, unit: UnitDep, principal: CurrentPrincipal
+    alert_id: RowId, body: AlertComment, unit: UnitDep, principal: CurrentPrincipal
 ) -> AlertDetail:
     comment_alert(unit, alert_id, actor=principal.username, note=body.note)
     return _detail(unit, alert_id)
@@ -92,7 +93,7 @@ def comment(
 @router.post("/{alert_id}/escalate", summary="Dispatch a response team")
 @requires(ALERT_HANDLERS)
 def escalate(
-    alert_id: int, body: AlertEscalate, unit: UnitDep, principal: CurrentPrincipal
+    alert_id: RowId, body: AlertEscalate, unit: UnitDep, principal: CurrentPrincipal
 ) -> AlertDetail:
     escalate_alert(unit, alert_id, actor=principal.username, team=body.team, note=body.note)
     return _detail(unit, alert_id)
@@ -101,7 +102,7 @@ def escalate(
 @router.post("/{alert_id}/resolve", summary="Resolve with an outcome")
 @requires(ALERT_HANDLERS)
 def resolve(
-    alert_id: int, body: AlertResolve, unit: UnitDep, principal: CurrentPrincipal
+    alert_id: RowId, body: AlertResolve, unit: UnitDep, principal: CurrentPrincipal
 ) -> AlertDetail:
     resolve_alert(
         unit, alert_id, actor=principal.username, outcome=body.outcome.value, note=body.note

@@ -4,10 +4,11 @@ stream (server-sent events)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Header, Query, Request, status
+from fastapi import APIRouter, Body, Header, Request, status
 from fastapi.responses import StreamingResponse
 
 from smartcustoms.core.errors import SmartCustomsError
@@ -18,6 +19,7 @@ from smartcustoms.tracking.live import LiveEntry, LiveHub
 from smartcustoms.web.api.tracking_schemas import DeviceCreate, DevicePublic, ImportPublic
 from smartcustoms.web.auth import context
 from smartcustoms.web.deps import UnitDep
+from smartcustoms.web.params import INT64_MAX, FeedId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.tracking_access import (
     COMMAND_CENTRE,
@@ -33,6 +35,7 @@ _KEEP_ALIVE_S: Final = 15.0
 # Streams end after this long and the browser reconnects (EventSource does, resuming from the
 # last id): bounded streams let a server restart without waiting on them.
 _STREAM_LIFETIME_S: Final = 300.0
+_FEED_ID: Final = re.compile(r"[0-9]{1,19}")
 
 
 class NotAcceptable(SmartCustomsError):
@@ -126,11 +129,12 @@ def live(unit: UnitDep) -> dict[str, Any]:
     description="Events `position`, `alert` and `transit`, each with an `id`; reconnecting "
     "with `Last-Event-ID` (or `?after=`) resumes after that id.",
     response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
 @requires(COMMAND_CENTRE)
 async def stream(
     request: Request,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    after: FeedId = None,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     if "text/event-stream" not in request.headers.get("accept", ""):
@@ -139,8 +143,8 @@ async def stream(
             "this is a server-sent event stream: send 'Accept: text/event-stream'",
             details=[{"header": "accept", "expected": "text/event-stream"}],
         )
-    if last_event_id and last_event_id.isdigit():
-        after = int(last_event_id)
+    if last_event_id and _FEED_ID.fullmatch(last_event_id) and int(last_event_id) <= INT64_MAX:
+        after = int(last_event_id)  # anything else: not an id we sent, start from now
     hub = hub_of(request)
     sub = await hub.subscribe(after)
 

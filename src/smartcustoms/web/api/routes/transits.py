@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from smartcustoms.core.errors import Forbidden
 from smartcustoms.declarations.store import get_declaration
 from smartcustoms.tracking import queries
 from smartcustoms.tracking.tables import CorridorRow, TransitLiveRow
@@ -30,14 +29,16 @@ from smartcustoms.web.api.tracking_schemas import (
     TransitPublic,
 )
 from smartcustoms.web.deps import ContextDep, UnitDep
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
+from smartcustoms.web.scopes import TRANSIT_CREATION
 from smartcustoms.web.tracking_access import (
     HANDOVER,
     OFFICERS,
     TRANSIT_CREATORS,
     TRANSIT_READERS,
-    check_owner,
-    only_own,
+    check_transit,
+    transit_scope,
 )
 
 router = APIRouter(prefix="/api/tracking/transits", tags=["tracking"])
@@ -66,8 +67,9 @@ def list_transits(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[TransitPublic]:
+    scope = transit_scope(unit.session, principal)
     found = queries.transits(
-        unit.session, status=status_, submitted_by=only_own(principal), limit=limit
+        unit.session, status=status_, declarant_ids=scope.declarant_ids, limit=limit
     )
     return [TransitPublic(**t) for t in found]
 
@@ -77,11 +79,15 @@ def list_transits(
 def create(
     body: TransitCreate, unit: UnitDep, ctx: ContextDep, principal: CurrentPrincipal
 ) -> TransitPublic:
-    own = only_own(principal)
-    if own is not None:
+    scope = TRANSIT_CREATION.scope(unit.session, principal)
+    if not scope.everything:
         declaration = get_declaration(unit.session, body.declaration_id)
-        if declaration is not None and declaration.submitted_by != own:
-            raise Forbidden("this declaration was lodged by someone else")
+        if declaration is not None:
+            scope.check(
+                declaration.declarant_id,
+                what=f"a transit from declaration {body.declaration_id}",
+                field="declaration_id",
+            )
     request = TransitRequest(
         declaration_id=body.declaration_id,
         device_id=body.device_id,
@@ -102,9 +108,9 @@ def create(
 
 @router.get("/{transit_id}", summary="A transit with its live state, timeline and alerts")
 @requires(TRANSIT_READERS)
-def read(transit_id: int, unit: UnitDep, principal: CurrentPrincipal) -> TransitDetail:
+def read(transit_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> TransitDetail:
     row = get_transit(unit.session, transit_id)
-    check_owner(unit.session, principal, row)
+    check_transit(unit.session, principal, row)
     corridor = unit.session.get(CorridorRow, row.corridor_id)
     live = unit.session.get(TransitLiveRow, row.id)
     data: dict[str, Any] = queries.transit_public(row, corridor.code if corridor else None)
@@ -118,15 +124,15 @@ def read(transit_id: int, unit: UnitDep, principal: CurrentPrincipal) -> Transit
 
 @router.get("/{transit_id}/track", summary="The seal's positions from arming to the end")
 @requires(TRANSIT_READERS)
-def track(transit_id: int, unit: UnitDep, principal: CurrentPrincipal) -> list[TrackPoint]:
+def track(transit_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> list[TrackPoint]:
     row = get_transit(unit.session, transit_id)
-    check_owner(unit.session, principal, row)
+    check_transit(unit.session, principal, row)
     return [TrackPoint(**p) for p in queries.track(unit.session, row)]
 
 
 @router.post("/{transit_id}/arm", summary="Arm the seal at origin (monitoring starts)")
 @requires(OFFICERS)
-def arm(transit_id: int, unit: UnitDep, principal: CurrentPrincipal) -> TransitPublic:
+def arm(transit_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> TransitPublic:
     arm_transit(unit, transit_id, actor=principal.username)
     return _public(unit, transit_id)
 
@@ -134,7 +140,7 @@ def arm(transit_id: int, unit: UnitDep, principal: CurrentPrincipal) -> TransitP
 @router.post("/{transit_id}/hand-over", summary="Hand over to the partner administration")
 @requires(HANDOVER)
 def hand_over(
-    transit_id: int, body: TransitHandOver, unit: UnitDep, principal: CurrentPrincipal
+    transit_id: RowId, body: TransitHandOver, unit: UnitDep, principal: CurrentPrincipal
 ) -> TransitPublic:
     hand_over_transit(
         unit,
@@ -149,7 +155,7 @@ def hand_over(
 @router.post("/{transit_id}/discharge", summary="Disarm the seal at destination (the end)")
 @requires(OFFICERS)
 def discharge(
-    transit_id: int, body: TransitDischarge, unit: UnitDep, principal: CurrentPrincipal
+    transit_id: RowId, body: TransitDischarge, unit: UnitDep, principal: CurrentPrincipal
 ) -> TransitPublic:
     discharge_transit(
         unit, transit_id, actor=principal.username, seal_intact=body.seal_intact, note=body.note
@@ -160,7 +166,7 @@ def discharge(
 @router.post("/{transit_id}/cancel", summary="Cancel a transit that is not over")
 @requires(OFFICERS)
 def cancel(
-    transit_id: int, body: TransitCancel, unit: UnitDep, principal: CurrentPrincipal
+    transit_id: RowId, body: TransitCancel, unit: UnitDep, principal: CurrentPrincipal
 ) -> TransitPublic:
     cancel_transit(unit, transit_id, actor=principal.username, reason=body.reason)
     return _public(unit, transit_id)

@@ -1,13 +1,24 @@
-"""Users and roles, for administrators."""
+"""Users, their roles and the trader identities they act for, for administrators."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
+from fastapi import APIRouter, Path, status
+
+from smartcustoms.core import traders as trader_service
 from smartcustoms.core import users as user_service
 from smartcustoms.core.roles import Role
 from smartcustoms.core.tables import User
-from smartcustoms.web.api.schemas import UserCreate, UserPublic, UserUpdate
+from smartcustoms.core.unit import Unit
+from smartcustoms.web.api.schemas import (
+    TraderPublic,
+    TradersChange,
+    TradersPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from smartcustoms.web.deps import UnitDep
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
@@ -59,10 +70,66 @@ def update_user(
 ) -> UserPublic:
     actor = principal.username
     user = user_service.get_user(unit.session, username)
+    confirm = body.allow_self_demotion
     if body.roles is not None:
-        user = user_service.set_roles(unit, username, body.roles, actor=actor)
+        user = user_service.set_roles(
+            unit, username, body.roles, actor=actor, allow_self_demotion=confirm
+        )
     if body.disabled is not None:
-        user = user_service.set_disabled(unit, username, body.disabled, actor=actor)
+        user = user_service.set_disabled(
+            unit, username, body.disabled, actor=actor, allow_self_demotion=confirm
+        )
     if body.password is not None:
         user = user_service.change_password(unit, username, body.password, actor=actor)
     return public(user)
+
+
+def _traders(unit: Unit, username: str) -> TradersPublic:
+    rows = trader_service.list_traders(unit.session, username)
+    return TradersPublic(
+        username=user_service.get_user(unit.session, username).username,
+        traders=[
+            TraderPublic(
+                declarant_id=r.declarant_id, granted_at=r.granted_at, granted_by=r.granted_by
+            )
+            for r in rows
+        ],
+    )
+
+
+@router.get("/{username}/traders", summary="The trader identities (declarant IDs) a user acts for")
+@requires(Role.ADMINISTRATOR, Role.AUDITOR)
+def list_traders(username: str, unit: UnitDep) -> TradersPublic:
+    return _traders(unit, username)
+
+
+@router.put("/{username}/traders", summary="Replace the trader identities a user acts for")
+@requires(Role.ADMINISTRATOR)
+def set_traders(
+    username: str, body: TradersChange, unit: UnitDep, principal: CurrentPrincipal
+) -> TradersPublic:
+    trader_service.set_traders(unit, username, body.declarant_ids, actor=principal.username)
+    return _traders(unit, username)
+
+
+@router.post("/{username}/traders", summary="Let a user act for more trader identities")
+@requires(Role.ADMINISTRATOR)
+def grant_traders(
+    username: str, body: TradersChange, unit: UnitDep, principal: CurrentPrincipal
+) -> TradersPublic:
+    trader_service.grant_traders(unit, username, body.declarant_ids, actor=principal.username)
+    return _traders(unit, username)
+
+
+@router.delete(
+    "/{username}/traders/{declarant_id}", summary="Stop a user acting for a trader identity"
+)
+@requires(Role.ADMINISTRATOR)
+def revoke_trader(
+    username: str,
+    declarant_id: Annotated[str, Path(max_length=64)],
+    unit: UnitDep,
+    principal: CurrentPrincipal,
+) -> TradersPublic:
+    trader_service.revoke_traders(unit, username, [declarant_id], actor=principal.username)
+    return _traders(unit, username)

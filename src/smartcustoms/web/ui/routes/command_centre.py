@@ -25,6 +25,7 @@ from smartcustoms.tracking.thresholds import ALERT_LABELS, SEVERITY_LABELS
 from smartcustoms.tracking.transit_status import STATUS_LABELS as TRANSIT_LABELS
 from smartcustoms.web.auth import context
 from smartcustoms.web.i18n import translations
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.tracking_access import ALERT_HANDLERS, COMMAND_CENTRE
 from smartcustoms.web.ui.render import language_of, render
@@ -179,7 +180,7 @@ def alert_rows(
 @requires(ALERT_HANDLERS)
 def act(
     request: Request,
-    alert_id: int,
+    alert_id: RowId,
     action: str,
     principal: CurrentPrincipal,
     show: Annotated[str, Form(pattern="^(active|open|acknowledged|escalated|resolved|all)$")] = (

@@ -17,6 +17,7 @@ from smartcustoms.risk.inspections import IRREGULARITIES, record_inspection
 from smartcustoms.risk.lanes import LANE_LABELS, Lane
 from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow
 from smartcustoms.web.auth import context
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.ui.render import language_of, render
 
@@ -53,7 +54,7 @@ def queue(request: Request, lane: str = "todo") -> HTMLResponse:
 
 
 def _page(
-    request: Request, declaration_id: int, *, error: str | None = None, status: int = 200
+    request: Request, declaration_id: RowId, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
     with context(request).db.session() as session:
         row = session.get(DeclarationRow, declaration_id)
@@ -86,7 +87,7 @@ def _page(
 
 @router.get("/{declaration_id}", response_class=HTMLResponse)
 @requires(*READERS)
-def declaration_page(request: Request, declaration_id: int) -> HTMLResponse:
+def declaration_page(request: Request, declaration_id: RowId) -> HTMLResponse:
     return _page(request, declaration_id)
 
 
@@ -94,7 +95,7 @@ def declaration_page(request: Request, declaration_id: int) -> HTMLResponse:
 @requires(Role.EXAMINING_OFFICER)
 def record(
     request: Request,
-    declaration_id: int,
+    declaration_id: RowId,
     principal: CurrentPrincipal,
     outcome: Annotated[str, Form(pattern="^(compliant|irregular)$")],
     codes: Annotated[list[str] | None, Form()] = None,

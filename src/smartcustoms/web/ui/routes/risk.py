@@ -17,6 +17,7 @@ from smartcustoms.risk.lanes import LANE_LABELS, Lane
 from smartcustoms.risk.rules import RULE_FIELDS
 from smartcustoms.risk.tables import RuleVersionRow
 from smartcustoms.web.auth import context
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.ui.render import render
 
@@ -117,7 +118,7 @@ def propose(
 @requires(Role.SUPERVISOR)
 def review(
     request: Request,
-    version_id: int,
+    version_id: RowId,
     principal: CurrentPrincipal,
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
     note: Annotated[str, Form(max_length=500)] = "",

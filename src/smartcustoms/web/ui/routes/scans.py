@@ -33,6 +33,7 @@ from smartcustoms.scans.wording import (
     MATERIALS,
 )
 from smartcustoms.web.auth import context
+from smartcustoms.web.params import INT32_MAX, RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.ui.render import render
 
@@ -100,7 +101,7 @@ def _viewer_data(scan: ScanRow) -> dict[str, Any]:
 
 
 def _page(
-    request: Request, scan_id: int, *, error: str | None = None, status: int = 200
+    request: Request, scan_id: RowId, *, error: str | None = None, status: int = 200
 ) -> HTMLResponse:
     with context(request).db.session() as session:
         scan = session.get(ScanRow, scan_id)
@@ -150,7 +151,7 @@ def _page(
 
 @router.get("/{scan_id}", response_class=HTMLResponse)
 @requires(*READERS)
-def scan_page(request: Request, scan_id: int) -> HTMLResponse:
+def scan_page(request: Request, scan_id: RowId) -> HTMLResponse:
     return _page(request, scan_id)
 
 
@@ -184,12 +185,12 @@ def _done(scan_id: int, what: str) -> Response:
 @requires(Role.IMAGE_ANALYST)
 def review(
     request: Request,
-    scan_id: int,
+    scan_id: RowId,
     principal: CurrentPrincipal,
     decision: Annotated[str, Form(max_length=24)],
     regions: Annotated[str, Form(max_length=MAX_REGIONS_FIELD)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
-    seconds_open: Annotated[int | None, Form(ge=0)] = None,
+    seconds_open: Annotated[int | None, Form(ge=0, le=INT32_MAX)] = None,
 ) -> Response:
     try:
         with context(request).unit() as unit:
@@ -206,7 +207,7 @@ def review(
 @requires(Role.SUPERVISOR)
 def recheck(
     request: Request,
-    scan_id: int,
+    scan_id: RowId,
     principal: CurrentPrincipal,
     decision: Annotated[str, Form(max_length=24)],
     regions: Annotated[str, Form(max_length=MAX_REGIONS_FIELD)] = "",
@@ -227,7 +228,7 @@ def recheck(
 @requires(Role.EXAMINING_OFFICER)
 def examination(
     request: Request,
-    scan_id: int,
+    scan_id: RowId,
     principal: CurrentPrincipal,
     outcome: Annotated[str, Form(pattern="^(as_declared|irregular)$")],
     codes: Annotated[list[str] | None, Form()] = None,

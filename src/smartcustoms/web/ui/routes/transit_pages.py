@@ -19,13 +19,14 @@ from smartcustoms.tracking.transits import (
     hand_over_transit,
 )
 from smartcustoms.web.auth import context
+from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.tracking_access import (
     HANDOVER,
     OFFICERS,
     TRANSIT_READERS,
-    check_owner,
-    only_own,
+    check_transit,
+    transit_scope,
 )
 from smartcustoms.web.ui.render import render
 from smartcustoms.web.ui.routes.command_centre import labels, script_labels
@@ -48,7 +49,7 @@ def transits_page(
         found = queries.transits(
             session,
             status=None if status == "all" else status,
-            submitted_by=only_own(principal),
+            declarant_ids=transit_scope(session, principal).declarant_ids,
             limit=500,
         )
     return render(request, "tracking_transits.html", transits=found, status=status, labels=labels())
@@ -64,7 +65,7 @@ def _transit_page(
 ) -> HTMLResponse:
     with context(request).db.session() as session:
         row = get_transit(session, transit_id)
-        check_owner(session, principal, row)
+        check_transit(session, principal, row)
         corridor = session.get(CorridorRow, row.corridor_id)
         live = session.get(TransitLiveRow, row.id)
         borders = list(
@@ -94,7 +95,7 @@ def _transit_page(
 
 @router.get("/{transit_id}", response_class=HTMLResponse)
 @requires(TRANSIT_READERS)
-def transit_page(request: Request, transit_id: int, principal: CurrentPrincipal) -> HTMLResponse:
+def transit_page(request: Request, transit_id: RowId, principal: CurrentPrincipal) -> HTMLResponse:
     return _transit_page(request, principal, transit_id)
 
 
@@ -102,7 +103,7 @@ def transit_page(request: Request, transit_id: int, principal: CurrentPrincipal)
 @requires(OFFICERS, HANDOVER)
 def transit_action(
     request: Request,
-    transit_id: int,
+    transit_id: RowId,
     action: str,
     principal: CurrentPrincipal,
     border: Annotated[str, Form(max_length=32)] = "",

@@ -39,12 +39,12 @@ window.SCTracking = (function () {
       pane: "sc-corridors",
       filter: function (f) { return !only || f.properties.code === only; },
       style: function (f) { return { className: "sc-corridor-" + f.properties.part }; },
-      onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name, { sticky: true }); },
+      onEachFeature: function (f, layer) { layer.bindTooltip(text(f.properties.name), { sticky: true }); },
     }).addTo(group);
     L.geoJSON(layers.zones, {
       pane: "sc-corridors",
       style: function (f) { return { className: "sc-zone sc-zone-" + f.properties.kind }; },
-      onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name + " (" + f.properties.code + ")"); },
+      onEachFeature: function (f, layer) { layer.bindTooltip(text(f.properties.name + " (" + f.properties.code + ")")); },
     }).addTo(group);
     return group;
   }
@@ -54,12 +54,15 @@ window.SCTracking = (function () {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     (children || []).forEach(function (c) {
-      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+      node.appendChild(c instanceof Node ? c : document.createTextNode(c == null ? "" : String(c)));
     });
     return node;
   }
 
+  // Leaflet puts a string tooltip or popup in as HTML: give it an element holding text instead.
+  function text(value) { return el("span", {}, [value == null ? "" : String(value)]); }
+
   function time(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : "—"; }
 
-  return { getJSON: getJSON, baseMap: baseMap, corridors: corridors, el: el, time: time };
+  return { getJSON: getJSON, baseMap: baseMap, corridors: corridors, el: el, text: text, time: time };
 })();

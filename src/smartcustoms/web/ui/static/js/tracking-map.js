@@ -46,7 +46,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!truck) {
       truck = { data: d, alerts: {} };
       truck.marker = L.circleMarker([live.latitude, live.longitude], { radius: 7, className: "truck truck-ok" }).addTo(map);
-      truck.marker.bindTooltip(d.reference);
+      truck.marker.bindTooltip(function () { return T.text(truck.data.reference); });
       truck.marker.bindPopup(function () { return popup(truck); });
       trucks[d.id] = truck;
     } else {

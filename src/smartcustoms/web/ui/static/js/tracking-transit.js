@@ -45,7 +45,7 @@ document.addEventListener("DOMContentLoaded", function () {
     points.forEach(function (p) {
       if (p.events.length) {
         L.circleMarker([p.latitude, p.longitude], { radius: 5, className: "sc-track-event" })
-          .bindTooltip(T.time(p.time) + " · " + p.events.join(", ")).addTo(map);
+          .bindTooltip(T.text(T.time(p.time) + " · " + p.events.join(", "))).addTo(map);
       }
     });
     marker = L.circleMarker([points[0].latitude, points[0].longitude], { radius: 8, className: "truck truck-ok" }).addTo(map);
