@@ -13,6 +13,7 @@ import httpx2
 
 from smartcustoms.core.roles import Role
 from tests.browser.conftest import free_port
+from tests.waiting import wait_for
 
 
 def test_demo_serves_and_every_printed_user_can_log_in(tmp_path: Path) -> None:
@@ -44,12 +45,15 @@ def test_demo_serves_and_every_printed_user_can_log_in(tmp_path: Path) -> None:
         credentials = {user: password for _, user, password in rows}
         assert set(credentials) == {r.value.replace("_", "-") for r in Role}, output
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+
+        def up() -> bool:
             try:
                 httpx2.get(base + "/health", timeout=1)
-                break
             except httpx2.TransportError:
-                time.sleep(0.2)
+                return False
+            return True
+
+        wait_for(up, 60.0, interval=0.2, message="the demo's server did not answer")
         for username, password in credentials.items():
             with httpx2.Client(base_url=base) as web:
                 form = web.get("/login").text

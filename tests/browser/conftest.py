@@ -10,7 +10,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import load_settings
 from smartcustoms.core.users import create_user
 from tests.services import REQUIRE
+from tests.waiting import wait_for
 
 CHROMIUM = os.environ.get("SMARTCUSTOMS_TEST_CHROMIUM", "/usr/bin/chromium")
 BROWSER_PASSWORD = "browser test password"
@@ -95,19 +95,23 @@ def server(
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def up() -> bool:
+        if process.poll() is not None:
+            raise AssertionError("the server exited")
         try:
-            if httpx2.get(url + "/health", timeout=1).status_code == 200:
-                break
+            return httpx2.get(url + "/health", timeout=1).status_code == 200
         except httpx2.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            log.close()
-            raise RuntimeError(f"server did not start: {log_path.read_text()[-2000:]}")
-        time.sleep(0.2)
+            return False
+
+    try:
+        wait_for(up, 30.0, interval=0.2, message="the server did not answer")
+    except AssertionError as error:
+        process.kill()
+        process.wait()
+        log.close()
+        output = log_path.read_text()[-2000:]
+        raise RuntimeError(f"server did not start ({error}): {output}") from None
     try:
         yield Server(url, data_dir, process)
     finally:

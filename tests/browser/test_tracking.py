@@ -26,10 +26,20 @@ from smartcustoms.tracking.records import Position, SealEvent
 from smartcustoms.tracking.simulator.encoders import ENCODERS
 from tests.browser.conftest import BROWSER_PASSWORD, Server, free_port, username_for
 from tests.tracking.helpers import VOI, import_packaged, make_transit
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 
 DEVICE = "BRW0001"
+
+# Keeps the page's EventSource objects where the test can see them open (injected by Playwright,
+# not a page script, so the CSP is untouched).
+OPEN_STREAMS = """
+window.__streams = [];
+window.EventSource = class extends window.EventSource {
+  constructor(...args) { super(...args); window.__streams.push(this); }
+};
+"""
 
 
 @pytest.fixture(scope="module")
@@ -68,22 +78,25 @@ def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
+
+    def up() -> bool:
+        if process.poll() is not None:
+            raise AssertionError("the server exited")
         try:
             web = httpx2.get(url + "/health", timeout=1).status_code == 200
             with socket.create_connection(("127.0.0.1", device_port), timeout=1):
-                devices = True
+                return web
         except (httpx2.TransportError, OSError):
-            web = devices = False
-        if web and devices:
-            break
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.wait()
-            log.close()
-            raise RuntimeError(f"server did not start: {log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
+            return False
+
+    try:
+        wait_for(up, 60.0, interval=0.2, message="the server did not answer")
+    except AssertionError as error:
+        process.kill()
+        process.wait()
+        log.close()
+        output = log_path.read_text()[-3000:]
+        raise RuntimeError(f"server did not start ({error}): {output}") from None
     try:
         yield Server(url, data_dir, process), device_port
     finally:
@@ -201,9 +214,10 @@ def test_a_new_alert_reaches_an_open_queue_live(
 ) -> None:
     page, problems = operator_page
     _, device_port = tracking_server
+    page.add_init_script(OPEN_STREAMS)
     page.goto("/tracking/alerts")
     page.wait_for_selector("#alert-rows")
-    time.sleep(0.5)  # the page's stream is open
+    page.wait_for_function("window.__streams.some((s) => s.readyState === EventSource.OPEN)")
     assert b"ACK" in send(device_port, seal_report(3, (SealEvent.TAMPER,)))
     row = page.locator("tr[data-alert-id]")
     row.wait_for()

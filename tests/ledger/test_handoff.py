@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,20 +12,15 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.core.settings import Settings
 from smartcustoms.ledger.keystore import load_log_signer, register_log_key
+from smartcustoms.ledger.leader import AdvisoryLease, FileLease
 from smartcustoms.ledger.records import parse_record
 from smartcustoms.ledger.service import Ledger, attach_ledger
 from tests.ledger.stored import records, second_context
-
-
-def wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
+from tests.waiting import wait_for
 
 
 @pytest.fixture
-def replica(ledger: Ledger, ledger_settings: Settings, tmp_path: Path) -> AppContext:
+def replica(ledger: Ledger, ledger_settings: Settings, tmp_path: Path) -> Iterator[AppContext]:
     """A second instance on the same database with a copy of the log key (as the README says).
 
     The first instance has appended once, so it is the sequencer and its key exists.
@@ -34,15 +29,25 @@ def replica(ledger: Ledger, ledger_settings: Settings, tmp_path: Path) -> AppCon
     wait_for(lambda: ledger.sequencer.is_leader)
     shutil.copytree(ledger_settings.data_dir / "ledger", tmp_path / "replica" / "ledger")
     ctx = second_context(ledger_settings, tmp_path / "replica")
-    yield ctx  # type: ignore[misc]
+    yield ctx
     ctx.close()
 
 
 def test_a_second_instance_hands_appends_to_the_sequencer(
-    ledger: Ledger, replica: AppContext
+    ledger: Ledger, replica: AppContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    refused: list[object] = []  # leases refused since the replica started: it asked, and lost
+    for lease in (FileLease, AdvisoryLease):
+
+        def counting(self: object, acquire: object = lease.try_acquire) -> bool:
+            won = bool(acquire(self))  # type: ignore[operator]
+            if not won:
+                refused.append(self)
+            return won
+
+        monkeypatch.setattr(lease, "try_acquire", counting)
     other = attach_ledger(replica)
-    time.sleep(0.2)
+    wait_for(lambda: refused, message="the replica never asked for the sequencer's lease")
     assert not other.sequencer.is_leader
     indexes = other.append_many(records(5))
     assert indexes == [1, 2, 3, 4, 5]

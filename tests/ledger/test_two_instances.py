@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from smartcustoms.ledger.proof import consistency_proof_ids
 from smartcustoms.ledger.service import Ledger, attach_ledger
 from smartcustoms.ledger.witness import add_log
 from tests.ledger.stored import records, sql
+from tests.waiting import wait_for
 
 B_ORIGIN = "customs.partner-b.example/ledger"
 
@@ -54,13 +54,6 @@ def post(url: str, body: bytes) -> tuple[int, str, str]:
             return resp.status, resp.headers["Content-Type"], resp.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.headers["Content-Type"], err.read().decode()
-
-
-def wait_for(condition: object, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +85,8 @@ def partner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Partner]:
                 assert server.poll() is None, server.stderr.read()  # type: ignore[union-attr]
                 return False
 
-        wait_for(up, timeout=60.0)  # a cold start on a loaded machine takes a while
+        # A cold start on a loaded machine takes a while.
+        wait_for(up, 60.0, interval=0.05, message="the witness server did not start")
         yield Partner(url + "/ledger/witness", vkey, db)
     finally:
         server.terminate()
@@ -135,7 +129,7 @@ def test_a_is_cosigned_by_b_and_its_proofs_carry_the_cosignature(
 ) -> None:
     b_vkey = partner.vkey
     log_a.append_many(records(10))
-    wait_for(lambda: cosigned(log_a, 10))
+    wait_for(lambda: cosigned(log_a, 10), 20.0, interval=0.05)
     first = log_a.checkpoint()
     assert first is not None and len(first.cosignatures) == 1
     (cosig,) = first.cosignatures
@@ -143,7 +137,7 @@ def test_a_is_cosigned_by_b_and_its_proofs_carry_the_cosignature(
     assert verify_cosignature_line(body, cosig.line, parse_witness_verifier_key(b_vkey)) > 0
     # Growing the log: B checks consistency from the size it cosigned.
     log_a.append_many(records(300, 10))
-    wait_for(lambda: cosigned(log_a, 310))
+    wait_for(lambda: cosigned(log_a, 310), 20.0, interval=0.05)
     bundle = log_a.proof_bundle(123)
     checked = check_bundle(bundle, log_a.vkey(), [b_vkey], quorum=1)
     assert checked.record == {"type": "test.entry", "v": 1, "n": 123, "note": "record 123"}
@@ -155,7 +149,7 @@ def test_b_refuses_a_split_view_and_keys_it_does_not_trust(
 ) -> None:
     url = partner.url
     log_a.append_many(records(20))
-    wait_for(lambda: cosigned(log_a, 20))
+    wait_for(lambda: cosigned(log_a, 20), 20.0, interval=0.05)
     cp = log_a.checkpoint()
     assert cp is not None
     signer = load_log_signer(ledger_settings.data_dir, log_a.origin)
@@ -178,7 +172,7 @@ def test_b_refuses_a_split_view_and_keys_it_does_not_trust(
 def test_b_refuses_a_proof_built_from_tampered_storage(log_a: Ledger, partner: Partner) -> None:
     url = partner.url
     log_a.append_many(records(40))
-    wait_for(lambda: cosigned(log_a, 40))
+    wait_for(lambda: cosigned(log_a, 40), 20.0, interval=0.05)
     old = log_a.checkpoint()
     assert old is not None
     log_a.witnesses.stop()  # from here on this test talks to B itself

@@ -11,6 +11,7 @@ suite in ``test_classifier.py``.
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from sklearn.utils import estimator_checks
 
 from smartcustoms.core.errors import ValidationFailed
 from smartcustoms.risk import FEATURE_NAMES, RiskModel
+from smartcustoms.risk.classifier import BOOSTING, CalibratedLGBMClassifier
 from tests.risk.conftest import SMALL_MODEL, item, items_frame
 
 OBJECT_CHECKS = [
@@ -103,6 +105,21 @@ def test_same_seed_gives_the_same_model_and_input_is_untouched(
     a.fit(small, y_small)  # refitting is idempotent and leaves the parameters alone
     assert a.get_params() == params
     assert np.array_equal(a.predict_proba(probe), b.predict_proba(probe))
+
+
+def test_the_model_and_its_classifier_share_one_set_of_defaults() -> None:
+    defaults = asdict(BOOSTING)
+    classifier = CalibratedLGBMClassifier().get_params()
+    model = RiskModel().get_params()
+    assert {k: classifier[k] for k in defaults} == defaults
+    assert {k: model[k] for k in defaults} == defaults
+    # Every classifier parameter is a model parameter: build_classifier passes them all on.
+    assert set(classifier) <= set(model)
+    assert RiskModel(num_leaves=7, n_jobs=2).build_classifier().get_params() == {
+        **classifier,
+        "num_leaves": 7,
+        "n_jobs": 2,
+    }
 
 
 def test_clone_is_unfitted_with_the_same_parameters(fitted: RiskModel) -> None:

@@ -17,6 +17,7 @@ from smartcustoms.core.settings import load_settings
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.scans import demo_data
 from smartcustoms.scans.tables import ScanRow
+from tests.waiting import wait_for
 
 
 def test_demo_fills_the_queue_and_the_feeder_stops_with_the_context(
@@ -53,12 +54,14 @@ def test_demo_fills_the_queue_and_the_feeder_stops_with_the_context(
         }
         assert {"CONCEALMENT", "NOT_EMPTY", "MASS_DISCREPANCY"} <= categories
         assert any(t.name == "demo-scans" for t in threading.enumerate())
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the feeder adds a full-resolution scan
+
+        def fed() -> bool:
             with ctx.db.session() as session:
-                if session.scalar(select(func.count()).select_from(ScanRow)) > len(rows):
-                    break
-            time.sleep(0.2)
+                count = session.scalar(select(func.count()).select_from(ScanRow)) or 0
+            return count > len(rows)
+
+        # The feeder adds a full-resolution scan.
+        wait_for(fed, 60.0, interval=0.2, message="the feeder added no scan")
         with ctx.db.session() as session:
             newest = session.scalars(select(ScanRow).order_by(ScanRow.id.desc())).first()
         assert newest is not None and newest.id > len(rows) and newest.rows == 520

@@ -7,7 +7,7 @@ import asyncio
 import os
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,8 +18,10 @@ from smartcustoms.tracking.listeners.process import read_ready, start_listeners,
 from smartcustoms.tracking.records import Position
 from smartcustoms.tracking.simulator import Fleet, FleetConfig, make_trucks, packaged_routes
 from smartcustoms.tracking.tables import PositionRow
+from tests.waiting import wait_for
 
 DEVICES = 40
+LOAD = 150  # acknowledged positions that make a load, before the crash and after it
 
 
 def free_port() -> int:
@@ -63,21 +65,28 @@ def test_kill_9_under_load_loses_no_acknowledged_position(
         on_ack=on_ack,
     )
 
+    async def until(condition: Callable[[], bool], message: str) -> None:
+        """Wait on the condition off the event loop, so the fleet keeps driving meanwhile."""
+        await asyncio.to_thread(wait_for, condition, 60.0, interval=0.05, message=message)
+
     async def scenario() -> tuple[int, int]:
         first = await asyncio.to_thread(
             start_listeners, args=args, ready_file=ready, env=env, log=log
         )
         assert read_ready(ready)["listeners"][f"teltonika:tcp:{port}"]["port"] == port
         driving = asyncio.create_task(fleet.run())
-        await asyncio.sleep(2.0)
+        await until(lambda: len(acked) > LOAD, "no load before the crash")
         before_kill = len(acked)
         os.kill(first.pid, signal.SIGKILL)  # no goodbye: whatever was in flight is cut
         await asyncio.to_thread(first.wait)
-        await asyncio.sleep(0.5)
+        await until(
+            lambda: fleet.stats.reconnects + fleet.stats.errors > 0,
+            "the devices never saw the crash",
+        )
         second = await asyncio.to_thread(
             start_listeners, args=args, ready_file=ready, env=env, log=log
         )
-        await asyncio.sleep(2.5)
+        await until(lambda: len(acked) > before_kill + LOAD, "no load after the restart")
         fleet.stop()
         await driving
         code = await asyncio.to_thread(stop_process, second)
@@ -85,7 +94,7 @@ def test_kill_9_under_load_loses_no_acknowledged_position(
 
     before_kill, code = asyncio.run(scenario())
     assert code == 0
-    assert before_kill > 100 and len(acked) > before_kill  # load before and after the crash
+    assert before_kill > LOAD and len(acked) > before_kill + LOAD  # load before and after the crash
     assert fleet.stats.reconnects + fleet.stats.errors > 0  # the devices saw the crash
 
     db = Database(settings.sqlalchemy_url)

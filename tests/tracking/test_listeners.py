@@ -14,9 +14,10 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.tracking.protocols import get_protocol
 from smartcustoms.tracking.simulator.encoders import ENCODERS
 from smartcustoms.tracking.tables import DeviceRow, PositionRow
+from tests.waiting import wait_for
 
 from .helpers import position
-from .listening import Harness, connect, receive, receive_until, wait_for
+from .listening import Harness, connect, receive, receive_until
 from .vectorfiles import load
 
 SPECS = (

@@ -18,8 +18,9 @@ from smartcustoms.tracking.listeners.mqtt import MqttConfig
 from smartcustoms.tracking.mqtt_scheme import frames_topic, positions_topic
 from smartcustoms.tracking.tables import PositionRow
 from tests.services import reachable, unavailable
+from tests.waiting import wait_for
 
-from .listening import Harness, wait_for
+from .listening import Harness
 from .vectorfiles import load
 
 BROKER = ("127.0.0.1", 1883)

@@ -26,6 +26,7 @@ from smartcustoms.tracking.tables import (
     TransitLiveRow,
 )
 from smartcustoms.tracking.transits import arm_transit, discharge_transit
+from tests.waiting import wait_for
 
 from .helpers import (
     MALABA_KE,
@@ -71,17 +72,6 @@ def alerts(ctx: AppContext) -> list[AlertRow]:
 def positions_stored(ctx: AppContext) -> int:
     with ctx.db.session() as session:
         return int(session.scalar(select(func.count()).select_from(PositionRow)) or 0)
-
-
-def wait_for(predicate: object, timeout: float = 5.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 def test_an_opening_raises_one_alert_and_repeats_count(

@@ -4,7 +4,7 @@ Declarations that come with a past inspection result (the KCS labels) are histor
 stored and no lane is given. The others are assessed like declarations lodged through the API.
 
 A file of any size is imported in bounded memory: it is read, checked, stored and assessed a
-chunk at a time (:func:`~smartcustoms.declarations.intake.import_stream`) in one transaction,
+chunk at a time (:func:`~smartcustoms.risk.lodging.lodge_stream`) in one transaction,
 and the rejects are written to the rejects file as they are found. Each chunk's lane decisions
 go into the ledger's outbox in that same transaction as the chunk is assessed (not held until
 the commit: a file's worth of events would be): the ledger stores them once the import
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -26,13 +25,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.core.context import AppContext
-from smartcustoms.core.events import AdminAction, Event
-from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.formats import FORMATS
-from smartcustoms.declarations.intake import ImportReport, Rejection, StoredChunk, import_stream
-from smartcustoms.risk.assess import assess
-from smartcustoms.risk.inspections import record_history
+from smartcustoms.declarations.intake import Rejection
+from smartcustoms.risk.lodging import lodge_stream
 
 app = typer.Typer(help="Import goods declarations (JSON, flat CSV, or the KCS columns).")
 
@@ -41,18 +36,6 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     kcs = "kcs"
-
-
-def _record_now(app_ctx: AppContext, unit: Unit, events: list[Event]) -> None:
-    """Record a chunk's events in the ledger's outbox now, in the import's open transaction,
-    rather than holding every event of the file until the commit. (A bus without an outbox
-    recorder gets them the usual way, at the end of the unit.)"""
-    record = getattr(app_ctx.bus, "record", None)
-    if record is None:
-        for event in events:
-            unit.emit(event)
-        return
-    record(unit.session.connection(), events)
 
 
 def _count_rows(path: Path, fmt: Format) -> int | None:
@@ -126,8 +109,6 @@ def import_(
     reader = FORMATS[format.value]
     source = f"import:{format.value}"
     target = rejects or file.with_name(file.name + ".rejects.csv")
-    history = 0
-    lanes: Counter[str] = Counter()
     with open_context(ctx) as app_ctx:
         columns = (
             TextColumn("[progress.description]{task.description}"),
@@ -141,48 +122,30 @@ def import_(
         ):
             task = progress.add_task(f"importing {file.name}", total=total)
             with app_ctx.unit() as unit:
-
-                def stored(chunk: StoredChunk) -> None:
-                    # In the import's transaction, as each chunk is stored: past results are
-                    # history, the others are assessed (and the lanes counted) like lodgings.
-                    nonlocal history
-                    history += record_history(
-                        unit.session, chunk.outcomes, source=source, actor=actor()
-                    )
-                    with_outcome = {declaration_id for declaration_id, _ in chunk.outcomes}
-                    fresh = [s for s in chunk.stored if s.id not in with_outcome]
-                    made = Unit(unit.session)  # this chunk's events, recorded just below
-                    lanes.update(d.lane for d in assess(app_ctx, made, fresh, actor=actor()))
-                    _record_now(app_ctx, unit, made.events)
-
-                report: ImportReport = import_stream(
-                    unit.session,
+                lodging = lodge_stream(
+                    app_ctx,
+                    unit,
                     reader(file),
                     source=source,
                     submitted_by=actor(),
+                    actor=actor(),
                     skip_invalid=skip_invalid,
                     progress=lambda n: progress.advance(task, n),
                     on_rejected=rejected.write,
-                    on_stored=stored,
+                    file_name=file.name,
                 )
-                unit.emit(
-                    AdminAction(
-                        actor=actor(),
-                        action="declarations_import",
-                        target=f"{file.name}: {report.created} new, {report.existing} known, "
-                        f"{report.rejected_count} rejected",
-                    )
-                )
+            report = lodging.report
             if report.rejected_count:
                 rejected.keep()
     console.print(
         f"{file.name}: {report.read} read, {report.created} imported, "
         f"{report.existing} already present, {report.rejected_count} rejected"
     )
-    if history:
-        console.print(f"{history} past inspection results stored as history")
-    if lanes:
-        console.print("lanes: " + ", ".join(f"{lane} {n}" for lane, n in sorted(lanes.items())))
+    if lodging.history:
+        console.print(f"{lodging.history} past inspection results stored as history")
+    if lodging.lanes:
+        lanes = sorted(lodging.lanes.items())
+        console.print("lanes: " + ", ".join(f"{lane} {n}" for lane, n in lanes))
     if report.rejected_count:
         console.print(f"reasons for each rejected declaration: {target}")
     if report.read == 0:

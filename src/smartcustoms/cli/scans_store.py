@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import select
 
 from smartcustoms.cli.common import actor, console, fail, open_context
 from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.scans.intake import Upload, receive_scan
-from smartcustoms.scans.labels import write_labels
-from smartcustoms.scans.storage import SUFFIXES, store_for
+from smartcustoms.scans.labels import export_labelled_scans
+from smartcustoms.scans.storage import store_for
 from smartcustoms.scans.tables import ScanRow
 from smartcustoms.scans.wording import CATEGORIES
 
@@ -142,27 +141,6 @@ EXPORT_HELP = "\n\n".join(
 )
 
 
-def _label_row(scan: ScanRow, name: str) -> dict[str, Any]:
-    declared = scan.report.get("declared", {})
-    gross, tare = declared.get("gross_kg"), declared.get("tare_kg")
-    exam = scan.examination
-    row: dict[str, Any] = {
-        "file": name,
-        "outcome": "irregular" if exam is not None and exam.irregular else "as_declared",
-        "goods_gross_kg": None if gross is None else round(gross - (tare or 0.0), 3),
-        "hs_code": declared.get("hs_code"),
-        "tare_kg": tare or None,
-        "declared_empty": "yes" if declared.get("empty") else "no",
-    }
-    if exam is not None:
-        row["weighed_net_kg"] = exam.weighed_net_kg
-        row["finding"] = exam.codes[0] if exam.codes else None
-        if exam.regions:
-            box = exam.regions[0]
-            row.update({k: box[k] for k in ("col0", "row0", "col1", "row1")})
-    return row
-
-
 def export_labels(
     ctx: typer.Context,
     output: Annotated[Path, typer.Argument(help="Folder to write (created if absent).")],
@@ -174,22 +152,18 @@ def export_labels(
     ] = False,
 ) -> None:
     output.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, Any]] = []
+
+    def skipped(scan: ScanRow, exc: SmartCustomsError) -> None:
+        console.print(f"[yellow]skipped scan {scan.id}:[/] {exc.message}", highlight=False)
+
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
-        store = store_for(app_ctx.settings)
-        statuses = ["examined", "cleared"] if cleared_as_declared else ["examined"]
-        scans = session.scalars(
-            select(ScanRow).where(ScanRow.status.in_(statuses)).order_by(ScanRow.id)
-        ).all()
-        for scan in scans:
-            name = f"scan-{scan.id:06d}{SUFFIXES[scan.file_format]}"
-            try:
-                store.copy_out(scan.file_sha256, scan.file_format, output / name)
-            except SmartCustomsError as exc:
-                console.print(f"[yellow]skipped scan {scan.id}:[/] {exc.message}", highlight=False)
-                continue
-            rows.append(_label_row(scan, name))
-    write_labels(output / "labels.csv", rows)
+        rows = export_labelled_scans(
+            session,
+            store_for(app_ctx.settings),
+            output,
+            cleared_as_declared=cleared_as_declared,
+            on_skipped=skipped,
+        )
     irregular = sum(r["outcome"] == "irregular" for r in rows)
     console.print(
         f"wrote {len(rows)} scans ({irregular} irregular, {len(rows) - irregular} as declared) "

@@ -8,8 +8,6 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +16,7 @@ import typer
 from smartcustoms.cli.common import fail, open_context, settings_of
 from smartcustoms.core.errors import ConfigurationError
 from smartcustoms.tracking.listeners.mqtt import MqttConfig, parse_mqtt_url
+from smartcustoms.tracking.listeners.process import run_listener_workers, watch_parent
 from smartcustoms.tracking.listeners.server import ListenConfig, run_listeners
 from smartcustoms.tracking.listeners.spec import ListenerSpec, parse_spec
 from smartcustoms.tracking.simulator import (
@@ -124,32 +123,17 @@ def _run_workers(
 ) -> None:
     if any(s.port == 0 for s in specs):
         raise ConfigurationError("--workers needs fixed ports: port 0 would differ per worker")
-    config = (ctx.find_root().obj or {}).get("config")
-    base = [sys.executable, "-m", "smartcustoms"]
-    if config:
-        base += ["--config", str(config)]
-    base += ["tracking", "listen", "--reuse-port", "--exit-with-parent"]
+    args: list[str] = []
     for item in listener or ():
-        base += ["--listener", item]
+        args += ["--listener", item]
     if host:
-        base += ["--host", host]
+        args += ["--host", host]
     if mqtt:
-        base += ["--mqtt", mqtt]
+        args += ["--mqtt", mqtt]
     if no_mqtt:
-        base.append("--no-mqtt")
-    name = socket.gethostname()
-    children = [
-        subprocess.Popen([*base, "--mqtt-client-id", f"smartcustoms-ingest-{name}-{n}"])  # noqa: S603
-        for n in range(workers)
-    ]
-
-    def forward(signum: int, frame: object) -> None:
-        for child in children:
-            child.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
+        args.append("--no-mqtt")
+    config = (ctx.find_root().obj or {}).get("config")
+    codes = run_listener_workers(workers, config=config, args=args)
     if exit_with_parent:
         os._exit(max(codes))
     if any(codes):
@@ -218,14 +202,7 @@ def simulate(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, fleet.stop)
         if exit_with_parent:
-            parent = os.getppid()
-
-            async def watch() -> None:
-                while os.getppid() == parent:
-                    await asyncio.sleep(1)
-                fleet.stop()
-
-            loop.create_task(watch())  # noqa: RUF006 - ends with the loop
+            loop.create_task(watch_parent(fleet.stop))  # noqa: RUF006 - ends with the loop
         await fleet.run(duration)
 
     asyncio.run(main())

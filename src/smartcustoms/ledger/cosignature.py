@@ -18,11 +18,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from smartcustoms.ledger import _b64
 from smartcustoms.ledger.checkpoint import parse_checkpoint
 from smartcustoms.ledger.errors import (
     InvalidArgument,
@@ -34,6 +32,7 @@ from smartcustoms.ledger.errors import (
 from smartcustoms.ledger.keys import (
     ALG_ED25519,
     Ed25519Signer,
+    Ed25519VerifierBase,
     check_key_name,
     decode_signer_key,
     decode_verifier_key,
@@ -90,33 +89,12 @@ def cosignature_timestamp(sig: NoteSignature) -> int:
     return int.from_bytes(sig.signature[:_TIMESTAMP_SIZE], "big")
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(Ed25519VerifierBase):
     """Verifies a witness's v1 cosignatures; usable wherever a note ``Verifier`` is."""
 
-    __slots__ = ("_key", "_key_id", "_name", "_public_key")
+    __slots__ = ()
 
-    def __init__(self, name: str, public_key: bytes) -> None:
-        self._name = check_key_name(name)
-        if not isinstance(public_key, bytes) or len(public_key) != _KEY_SIZE:
-            raise MalformedKey(f"an Ed25519 public key is {_KEY_SIZE} bytes")
-        self._public_key = public_key
-        try:
-            self._key = Ed25519PublicKey.from_public_bytes(public_key)
-        except ValueError:
-            raise MalformedKey("not an Ed25519 public key") from None
-        self._key_id = key_id(name, ALG_COSIGNATURE_V1, public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public_key
+    ALG = ALG_COSIGNATURE_V1
 
     def verify(self, msg: bytes, sig: bytes) -> bool:
         """Return whether ``sig`` (timestamp || signature) cosigns checkpoint body ``msg``."""
@@ -127,19 +105,7 @@ class CosignatureVerifier:
             signed = cosignature_message(msg.decode("utf-8"), timestamp)
         except (UnicodeDecodeError, MalformedCheckpoint, InvalidArgument):
             return False
-        try:
-            self._key.verify(sig[_TIMESTAMP_SIZE:], signed)
-        except InvalidSignature:
-            return False
-        return True
-
-    def key_string(self) -> str:
-        """Return the verifier key string ``name+id+base64(0x04 || key)``."""
-        data = _b64.encode(bytes([ALG_COSIGNATURE_V1]) + self._public_key)
-        return f"{self._name}+{self._key_id:08x}+{data}"
-
-    def __repr__(self) -> str:
-        return f"CosignatureVerifier({self.key_string()!r})"
+        return self._verify_ed25519(sig[_TIMESTAMP_SIZE:], signed)
 
 
 class CosignatureSigner:

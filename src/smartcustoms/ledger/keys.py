@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -28,6 +29,7 @@ __all__ = [
     "ALG_ED25519",
     "Ed25519Signer",
     "Ed25519Verifier",
+    "Ed25519VerifierBase",
     "KeyString",
     "Signer",
     "Verifier",
@@ -186,10 +188,14 @@ def decode_signer_key(skey: str) -> KeyString:
     return _decode_fields(name, hash16, key64, "signer")
 
 
-class Ed25519Verifier:
-    """Verifies plain Ed25519 note signatures (type 0x01)."""
+class Ed25519VerifierBase(ABC):
+    """An Ed25519 public key named as a note key of type ``ALG``: what the plain (0x01) and
+    the cosignature (0x04) verifiers share. Subclasses say what a signature signs
+    (:meth:`verify`), using :meth:`_verify_ed25519`."""
 
     __slots__ = ("_key", "_key_id", "_name", "_public_key")
+
+    ALG: ClassVar[int]
 
     def __init__(self, name: str, public_key: bytes) -> None:
         self._name = check_key_name(name)
@@ -200,7 +206,7 @@ class Ed25519Verifier:
             self._key = Ed25519PublicKey.from_public_bytes(public_key)
         except ValueError:
             raise MalformedKey("not an Ed25519 public key") from None
-        self._key_id = key_id(name, ALG_ED25519, public_key)
+        self._key_id = key_id(name, self.ALG, public_key)
 
     @property
     def name(self) -> str:
@@ -214,22 +220,38 @@ class Ed25519Verifier:
     def public_key(self) -> bytes:
         return self._public_key
 
+    @abstractmethod
     def verify(self, msg: bytes, sig: bytes) -> bool:
-        if len(sig) != ED25519_SIGNATURE_SIZE:
-            return False
+        """Return whether ``sig`` (without the 4-byte key ID) is a valid signature of ``msg``."""
+
+    def _verify_ed25519(self, signature: bytes, signed: bytes) -> bool:
+        """Return whether ``signature`` is this key's Ed25519 signature of ``signed``."""
         try:
-            self._key.verify(sig, msg)
+            self._key.verify(signature, signed)
         except InvalidSignature:
             return False
         return True
 
     def key_string(self) -> str:
-        """Return the verifier key string ``name+id+base64(0x01 || key)``."""
-        data = _b64.encode(bytes([ALG_ED25519]) + self._public_key)
+        """Return the verifier key string ``name+id+base64(ALG || key)``."""
+        data = _b64.encode(bytes([self.ALG]) + self._public_key)
         return f"{self._name}+{self._key_id:08x}+{data}"
 
     def __repr__(self) -> str:
-        return f"Ed25519Verifier({self.key_string()!r})"
+        return f"{type(self).__name__}({self.key_string()!r})"
+
+
+class Ed25519Verifier(Ed25519VerifierBase):
+    """Verifies plain Ed25519 note signatures (type 0x01)."""
+
+    __slots__ = ()
+
+    ALG = ALG_ED25519
+
+    def verify(self, msg: bytes, sig: bytes) -> bool:
+        if len(sig) != ED25519_SIGNATURE_SIZE:
+            return False
+        return self._verify_ed25519(sig, msg)
 
 
 class Ed25519Signer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Self
 
 import lightgbm as lgb
@@ -21,9 +22,36 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from smartcustoms.risk.calibration import CalibrationMethod, Calibrator, fit_calibrator
 
-__all__ = ["CalibratedLGBMClassifier"]
+__all__ = ["BOOSTING", "BoostingDefaults", "CalibratedLGBMClassifier"]
 
 _PARALLEL_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class BoostingDefaults:
+    """The boosting and calibration parameters' defaults, declared once for
+    :class:`CalibratedLGBMClassifier` and :class:`~smartcustoms.risk.model.RiskModel`
+    (scikit-learn reads an estimator's parameters from its ``__init__`` signature, so each
+    names them; their defaults come from here).
+
+    Chosen on the development split inside the KCS training file (January-September 2020
+    against October-December 2020, five seeds), never on the test file: 100 trees at a learning
+    rate of 0.1 rank as well as 150 at 0.08 or 400 at 0.03 (precision@5% 0.965 ± 0.003 against
+    0.965 ± 0.004) and score 1.5 to 4 times faster.
+    """
+
+    n_estimators: int = 100
+    learning_rate: float = 0.1
+    num_leaves: int = 31
+    min_child_samples: int = 20
+    subsample: float = 0.8
+    colsample_bytree: float = 0.8
+    reg_lambda: float = 0.0
+    calibration: CalibrationMethod = "sigmoid"
+    calibration_folds: int = 3
+
+
+BOOSTING = BoostingDefaults()
 
 
 class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -44,15 +72,15 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
     def __init__(
         self,
         *,
-        n_estimators: int = 100,
-        learning_rate: float = 0.1,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        reg_lambda: float = 0.0,
-        calibration: CalibrationMethod = "sigmoid",
-        calibration_folds: int = 3,
+        n_estimators: int = BOOSTING.n_estimators,
+        learning_rate: float = BOOSTING.learning_rate,
+        num_leaves: int = BOOSTING.num_leaves,
+        min_child_samples: int = BOOSTING.min_child_samples,
+        subsample: float = BOOSTING.subsample,
+        colsample_bytree: float = BOOSTING.colsample_bytree,
+        reg_lambda: float = BOOSTING.reg_lambda,
+        calibration: CalibrationMethod = BOOSTING.calibration,
+        calibration_folds: int = BOOSTING.calibration_folds,
         random_state: int | None = None,
         n_jobs: int | None = None,
     ) -> None:

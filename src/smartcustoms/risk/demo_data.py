@@ -19,9 +19,9 @@ from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.formats.kcs import kcs_row
 from smartcustoms.declarations.intake import import_records
 from smartcustoms.risk import registry
-from smartcustoms.risk.assess import assess
 from smartcustoms.risk.inspections import record_history
 from smartcustoms.risk.lanes import Lane
+from smartcustoms.risk.lodging import lodge
 from smartcustoms.risk.rulebook import propose, review
 from smartcustoms.risk.training import train_from_store
 
@@ -81,11 +81,10 @@ def seed_risk_demo(ctx: AppContext) -> None:
             reason="Timber: check the CITES permit", actor="risk-analyst",
         )  # fmt: skip
     with ctx.unit() as unit:
-        lodged = import_records(
-            unit.session, _records(new, labels=False), source="api", submitted_by="declarant",
-            skip_invalid=True,
+        lodge(
+            ctx, unit, _records(new, labels=False), source="api", submitted_by="declarant",
+            actor="declarant", skip_invalid=True,
         )  # fmt: skip
-        assess(ctx, unit, lodged.stored, actor="declarant")
     stop = threading.Event()
     feeder = threading.Thread(
         target=_feed,
@@ -112,10 +111,9 @@ def _feed(ctx: AppContext, rows: list[dict[str, Any]], stop: threading.Event) ->
         data.pop("issue_datetime", None)  # lodged now
         try:
             with ctx.unit() as unit:
-                report = import_records(
-                    unit.session, [SourceRecord("feed", data=data)], source="api",
-                    submitted_by="declarant", skip_invalid=True,
+                lodge(
+                    ctx, unit, [SourceRecord("feed", data=data)], source="api",
+                    submitted_by="declarant", actor="declarant", skip_invalid=True,
                 )  # fmt: skip
-                assess(ctx, unit, report.stored, actor="declarant")
         except Exception:  # a bad row or a closing database must not end the demo
             log.debug("demo feeder skipped a declaration", exc_info=True)

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from smartcustoms.core.errors import ValidationFailed
 from smartcustoms.risk.calibration import CalibrationMethod
-from smartcustoms.risk.classifier import CalibratedLGBMClassifier
+from smartcustoms.risk.classifier import BOOSTING, CalibratedLGBMClassifier
 from smartcustoms.risk.explain import Explanation, explain_rows
 from smartcustoms.risk.features.history import outcome_array
 from smartcustoms.risk.features.matrix import FEATURE_NAMES, feature_matrix
@@ -46,11 +46,9 @@ class RiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     Parameters: ``smoothing`` is the number of pseudo-inspections at the overall rate added to
     every history (see :func:`~smartcustoms.risk.features.matrix.smoothed_rate`); the others are
-    those of :class:`~smartcustoms.risk.classifier.CalibratedLGBMClassifier`. The defaults were
-    chosen on the development split inside the KCS training file (January-September 2020
-    against October-December 2020, five seeds), never on the test file: 100 trees at a learning
-    rate of 0.1 rank as well as 150 at 0.08 or 400 at 0.03 (precision@5% 0.965 ± 0.003 against
-    0.965 ± 0.004) and score 1.5 to 4 times faster.
+    those of :class:`~smartcustoms.risk.classifier.CalibratedLGBMClassifier`, with the same
+    defaults (:class:`~smartcustoms.risk.classifier.BoostingDefaults`, which says how they were
+    chosen).
 
     Learned attributes: ``classifier_``, ``history_`` (:class:`HistoryState`), ``classes_``
     (``[0, 1]``), ``feature_names_``, ``training_`` (rows, dates, rate, fingerprint) and
@@ -61,15 +59,15 @@ class RiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self,
         *,
         smoothing: float = 1.0,
-        n_estimators: int = 100,
-        learning_rate: float = 0.1,
-        num_leaves: int = 31,
-        min_child_samples: int = 20,
-        subsample: float = 0.8,
-        colsample_bytree: float = 0.8,
-        reg_lambda: float = 0.0,
-        calibration: CalibrationMethod = "sigmoid",
-        calibration_folds: int = 3,
+        n_estimators: int = BOOSTING.n_estimators,
+        learning_rate: float = BOOSTING.learning_rate,
+        num_leaves: int = BOOSTING.num_leaves,
+        min_child_samples: int = BOOSTING.min_child_samples,
+        subsample: float = BOOSTING.subsample,
+        colsample_bytree: float = BOOSTING.colsample_bytree,
+        reg_lambda: float = BOOSTING.reg_lambda,
+        calibration: CalibrationMethod = BOOSTING.calibration,
+        calibration_folds: int = BOOSTING.calibration_folds,
         random_state: int | None = None,
         n_jobs: int | None = None,
     ) -> None:

@@ -16,21 +16,36 @@ One row per scan; the columns (a header row names them, in any order)::
                                 detection only if one of its regions overlaps this box
 
 ``smartcustoms scans export-labels`` writes this file (with the scans) from the examination
-results recorded in the review station. A bad row is reported with its line and column and
-the others are read on.
+results recorded in the review station (:func:`export_labelled_scans`). A bad row is reported
+with its line and column and the others are read on.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from smartcustoms.core.errors import ValidationFailed
-from smartcustoms.scans.reviews import FINDING_CODES
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-__all__ = ["COLUMNS", "Label", "LabelProblem", "read_labels", "write_labels"]
+from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
+from smartcustoms.scans.reviews import FINDING_CODES
+from smartcustoms.scans.storage import SUFFIXES, ScanStore
+from smartcustoms.scans.tables import ScanRow
+
+__all__ = [
+    "COLUMNS",
+    "Label",
+    "LabelProblem",
+    "export_labelled_scans",
+    "label_row",
+    "labelled_scans",
+    "read_labels",
+    "write_labels",
+]
 
 COLUMNS = (
     "file",
@@ -189,3 +204,60 @@ def write_labels(path: Path, rows: list[dict[str, Any]]) -> None:
         for row in rows:
             writer.writerow({c: "" if row.get(c) is None else row[c] for c in COLUMNS})
     tmp.replace(path)
+
+
+def labelled_scans(session: Session, *, cleared_as_declared: bool = False) -> Sequence[ScanRow]:
+    """The scans with an examination result (and, with ``cleared_as_declared``, those cleared
+    without one), in the order they were received."""
+    statuses = ["examined", "cleared"] if cleared_as_declared else ["examined"]
+    return session.scalars(
+        select(ScanRow).where(ScanRow.status.in_(statuses)).order_by(ScanRow.id)
+    ).all()
+
+
+def label_row(scan: ScanRow, name: str) -> dict[str, Any]:
+    """A scan's row of the labels file, its file written as ``name``: the outcome, what it was
+    analysed with and, when the officer recorded them, the weighed load and the finding."""
+    declared = scan.report.get("declared", {})
+    gross, tare = declared.get("gross_kg"), declared.get("tare_kg")
+    exam = scan.examination
+    row: dict[str, Any] = {
+        "file": name,
+        "outcome": "irregular" if exam is not None and exam.irregular else "as_declared",
+        "goods_gross_kg": None if gross is None else round(gross - (tare or 0.0), 3),
+        "hs_code": declared.get("hs_code"),
+        "tare_kg": tare or None,
+        "declared_empty": "yes" if declared.get("empty") else "no",
+    }
+    if exam is not None:
+        row["weighed_net_kg"] = exam.weighed_net_kg
+        row["finding"] = exam.codes[0] if exam.codes else None
+        if exam.regions:
+            box = exam.regions[0]
+            row.update({k: box[k] for k in ("col0", "row0", "col1", "row1")})
+    return row
+
+
+def export_labelled_scans(
+    session: Session,
+    store: ScanStore,
+    output: Path,
+    *,
+    cleared_as_declared: bool = False,
+    on_skipped: Callable[[ScanRow, SmartCustomsError], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Copy the labelled scans' files into ``output`` (an existing folder) and write
+    ``output/labels.csv``; return its rows. A scan whose file cannot be copied out is left
+    out and given to ``on_skipped``."""
+    rows: list[dict[str, Any]] = []
+    for scan in labelled_scans(session, cleared_as_declared=cleared_as_declared):
+        name = f"scan-{scan.id:06d}{SUFFIXES[scan.file_format]}"
+        try:
+            store.copy_out(scan.file_sha256, scan.file_format, output / name)
+        except SmartCustomsError as exc:
+            if on_skipped is not None:
+                on_skipped(scan, exc)
+            continue
+        rows.append(label_row(scan, name))
+    write_labels(output / "labels.csv", rows)
+    return rows

@@ -291,12 +291,9 @@ def _both(frame: bytes) -> tuple[object, object]:
         return message
 
     fast = outcome()
-    original = teltonika._fast_records
-    teltonika._fast_records = lambda *args: None  # type: ignore[assignment]
-    try:
+    with pytest.MonkeyPatch.context() as patch:  # hypothesis examples share no fixture
+        patch.setattr(teltonika, "_fast_records", lambda *args: None)
         checked = outcome()
-    finally:
-        teltonika._fast_records = original  # type: ignore[assignment]
     return fast, checked
 
 

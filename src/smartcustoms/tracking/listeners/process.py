@@ -3,26 +3,40 @@
 The listeners get a process of their own: the web workers and the device sockets then use
 separate cores, a crash of one does not take the other down, and any number of web workers can
 run without fighting over device ports. The child is told to stop when its parent goes
-(``--exit-with-parent``), so it never outlives ``serve`` even after a ``kill -9``.
+(``--exit-with-parent``, watched by :func:`watch_parent`), so it never outlives ``serve`` even
+after a ``kill -9``. ``tracking listen --workers N`` starts its N listener processes here too
+(:func:`run_listener_workers`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from smartcustoms.core.errors import ServiceUnavailable
 
-__all__ = ["read_ready", "start_listeners", "start_simulator", "stop_process"]
+__all__ = [
+    "child_command",
+    "read_ready",
+    "run_listener_workers",
+    "start_listeners",
+    "start_simulator",
+    "stop_process",
+    "watch_parent",
+]
 
 
-def _command(config: str | Path | None, args: Sequence[str]) -> list[str]:
+def child_command(config: str | Path | None, args: Sequence[str]) -> list[str]:
+    """``smartcustoms [--config CONFIG] ARGS`` run by this interpreter."""
     command = [sys.executable, "-m", "smartcustoms"]
     if config:
         command += ["--config", str(config)]
@@ -39,7 +53,7 @@ def start_listeners(
     log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
     """Start ``smartcustoms tracking listen``; with ``ready_file``, wait until it listens."""
-    command = _command(config, ["tracking", "listen", "--exit-with-parent", *args])
+    command = child_command(config, ["tracking", "listen", "--exit-with-parent", *args])
     if ready_file is not None:
         ready_file.unlink(missing_ok=True)
         command += ["--ready-file", str(ready_file)]
@@ -81,7 +95,7 @@ def start_simulator(
     """Start ``smartcustoms tracking simulate`` with ``args``."""
     output = log.open("ab") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        _command(config, ["tracking", "simulate", "--exit-with-parent", *args]),
+        child_command(config, ["tracking", "simulate", "--exit-with-parent", *args]),
         env={**os.environ, **(env or {})},
         stdout=output,
         stderr=subprocess.STDOUT,
@@ -101,3 +115,41 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> int
             process.kill()
             process.wait()
     return process.returncode
+
+
+def run_listener_workers(
+    workers: int, *, config: str | Path | None = None, args: Sequence[str] = ()
+) -> list[int]:
+    """Run ``workers`` listener processes sharing the ports (``--reuse-port``) and the MQTT
+    load (each its own client ID), each stopping when this process goes; SIGTERM and SIGINT
+    here are passed on to them as SIGTERM. Returns their exit codes once they all ended."""
+    base = child_command(
+        config, ["tracking", "listen", "--reuse-port", "--exit-with-parent", *args]
+    )
+    name = socket.gethostname()
+    children = [
+        subprocess.Popen([*base, "--mqtt-client-id", f"smartcustoms-ingest-{name}-{n}"])  # noqa: S603
+        for n in range(workers)
+    ]
+
+    def forward(signum: int, frame: object) -> None:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    return [child.wait() for child in children]
+
+
+def watch_parent(gone: Callable[[], None], *, interval_s: float = 1.0) -> Coroutine[Any, Any, None]:
+    """A coroutine that calls ``gone`` once the process that started this one (the parent now,
+    when this is called) has ended, checked every ``interval_s``: a child started with
+    ``--exit-with-parent`` stops with its parent."""
+    parent = os.getppid()
+
+    async def watch() -> None:
+        while os.getppid() == parent:
+            await asyncio.sleep(interval_s)
+        gone()
+
+    return watch()

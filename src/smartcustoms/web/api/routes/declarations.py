@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
@@ -9,10 +10,9 @@ from pydantic import BaseModel, Field
 
 from smartcustoms.core.errors import NotFound
 from smartcustoms.declarations.formats.base import SourceRecord
-from smartcustoms.declarations.intake import import_records
 from smartcustoms.declarations.model import Declaration
-from smartcustoms.declarations.store import get_declaration
-from smartcustoms.risk.assess import assess
+from smartcustoms.declarations.store import Stored, get_declaration
+from smartcustoms.risk.lodging import lodge as lodge_declarations
 from smartcustoms.web.deps import ContextDep, UnitDep
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
@@ -105,32 +105,39 @@ def lodge(
     records, batch = _records(body)
     scope = DECLARATION_LODGING.scope(unit.session, principal)
     _check_declarants(scope, records)
-    report = import_records(unit.session, records, source="api", submitted_by=principal.username)
-    for record, stored in zip(records, report.stored, strict=True):
-        # What was parsed is what counts: raising here rolls the whole unit back.
-        scope.check(
-            stored.declaration.declarant.id,
-            what="lodging",
-            field=_declarant_field(record.where),
-            reveal=True,
-        )
-    decided = assess(ctx, unit, report.stored, actor=principal.username)
-    decisions = {d.declaration_id: d for d in decided}
-    receipts = []
-    for s in report.stored:
-        decision = decisions.get(s.id)
-        receipts.append(
-            DeclarationReceipt(
-                id=s.id,
-                lrn=s.declaration.lrn,
-                declarant_id=s.declaration.declarant.id,
-                created=s.created,
-                lane=decision.lane if decision else None,
-                score=decision.score if decision else None,
-                model_version=decision.model_version if decision else None,
-                reasons=decision.reasons if decision else [],
+
+    def check_parsed(lodged: Sequence[SourceRecord], stored: Sequence[Stored]) -> None:
+        for record, s in zip(lodged, stored, strict=True):
+            # What was parsed is what counts: raising here rolls the whole unit back.
+            scope.check(
+                s.declaration.declarant.id,
+                what="lodging",
+                field=_declarant_field(record.where),
+                reveal=True,
             )
+
+    lodging = lodge_declarations(
+        ctx,
+        unit,
+        records,
+        source="api",
+        submitted_by=principal.username,
+        actor=principal.username,
+        check=check_parsed,
+    )
+    receipts = [
+        DeclarationReceipt(
+            id=item.stored.id,
+            lrn=item.stored.declaration.lrn,
+            declarant_id=item.stored.declaration.declarant.id,
+            created=item.stored.created,
+            lane=item.decision.lane if item.decision else None,
+            score=item.decision.score if item.decision else None,
+            model_version=item.decision.model_version if item.decision else None,
+            reasons=item.decision.reasons if item.decision else [],
         )
+        for item in lodging.lodged
+    ]
     if any(r.created for r in receipts):
         response.status_code = status.HTTP_201_CREATED
     return receipts if batch else receipts[0]
