@@ -61,12 +61,17 @@ from smartcustoms.declarations.intake import import_records
 from smartcustoms.ledger.fsck import fsck
 from smartcustoms.ledger.service import attach_ledger
 from smartcustoms.risk.tables import LaneDecisionRow
+from smartcustoms.sandbox.scan_simulator import (
+    CargoKind,
+    ConcealmentKind,
+    SimulationSpec,
+    simulate_scan,
+)
+from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS
 from smartcustoms.scans import write_tiff
-from smartcustoms.scans.containers import ContainerType
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulationSpec, simulate_scan
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.tables import ReviewRow, ScanRow
 from smartcustoms.tracking.records import Position, SealEvent
-from smartcustoms.tracking.simulator.encoders import ENCODERS
 from smartcustoms.tracking.tables import AlertRow
 
 DECLARANT = "BRK001"

@@ -44,8 +44,8 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.schema import target_metadata, upgrade
 from smartcustoms.core.settings import load_settings
 from smartcustoms.ledger.checkpoints import SignedCheckpoint
-from smartcustoms.ledger.records import encode_record
 from smartcustoms.ledger.service import Ledger, attach_ledger
+from smartcustoms.ledger.tlog.records import encode_record
 
 
 def make_records(n: int, start: int = 0) -> list[dict[str, object]]:

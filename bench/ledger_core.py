@@ -30,11 +30,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from smartcustoms.ledger.compact import CompactRange
-from smartcustoms.ledger.memory import MemoryHashStore
-from smartcustoms.ledger.proof import HashReader, consistency_proof, inclusion_proof
-from smartcustoms.ledger.rfc6962 import hash_leaves
-from smartcustoms.ledger.tiles import TILE_HEIGHT, TILE_WIDTH, TileHashReader, TileID
+from smartcustoms.ledger.tlog.compact import CompactRange
+from smartcustoms.ledger.tlog.memory import MemoryHashStore
+from smartcustoms.ledger.tlog.proof import HashReader, consistency_proof, inclusion_proof
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
+from smartcustoms.ledger.tlog.tiles import TILE_HEIGHT, TILE_WIDTH, TileHashReader, TileID
 
 
 def make_entries(n: int, size: int, seed: int) -> list[bytes]:

@@ -36,13 +36,13 @@ from pathlib import Path
 from smartcustoms.core.db import Database
 from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import load_settings
-from smartcustoms.ledger.compact import CompactRange
-from smartcustoms.ledger.memory import MemoryHashStore
-from smartcustoms.ledger.proof import consistency_proof, inclusion_proof
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.service import Ledger
 from smartcustoms.ledger.store import StoreHashReader, TreeWriter, read_tile, read_tree_head
-from smartcustoms.ledger.tiles import TileID
+from smartcustoms.ledger.tlog.compact import CompactRange
+from smartcustoms.ledger.tlog.memory import MemoryHashStore
+from smartcustoms.ledger.tlog.proof import consistency_proof, inclusion_proof
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
+from smartcustoms.ledger.tlog.tiles import TileID
 
 CHUNK = 100_000
 

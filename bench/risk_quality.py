@@ -37,8 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from risk_common import LabelEncodedBaseline, machine
 
-from smartcustoms.risk import RiskModel, kcs_table, prepare_items, ranking_metrics
-from smartcustoms.risk.evaluate import summarise_runs
+from smartcustoms.risk import RiskModel, prepare_items, ranking_metrics
+from smartcustoms.risk.offline.datasets import kcs_table
+from smartcustoms.risk.offline.evaluation import summarise_runs
 from smartcustoms.risk.schema import from_kcs
 
 SHOWN = [

@@ -4,7 +4,7 @@
     .venv/bin/python bench/risk_simulate.py --strategy random --full-feedback   # ~17-25 min
     .venv/bin/python bench/risk_simulate.py --weeks 8 --seeds 2 --json out.json
 
-Runs :func:`smartcustoms.risk.simulate.simulate` (the code behind ``smartcustoms risk
+Runs :func:`smartcustoms.risk.offline.replay.simulate` (the code behind ``smartcustoms risk
 simulate``) on the packaged KCS data: the history is train.csv before ``--history-until``
 (default 2020-02-03, every row labelled: a month in which everything was inspected), the
 stream is the rest of train.csv then valid.csv, replayed week by week. Each week the model
@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from risk_common import machine
 
 from smartcustoms.risk.exploration import STRATEGIES
-from smartcustoms.risk.kcs_files import join_tables, packaged_kcs, split_by_date
-from smartcustoms.risk.simulate import SimulationReport, SimulationSettings, simulate
+from smartcustoms.risk.offline.kcs_files import join_tables, packaged_kcs, split_by_date
+from smartcustoms.risk.offline.replay import SimulationReport, SimulationSettings, simulate
 
 SHOWN = ("precision", "recall", "irregular_found", "exploration_hit_rate", "weekly_auc")
 

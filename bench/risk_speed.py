@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from risk_common import LabelEncodedBaseline, machine
 
-from smartcustoms.risk import RiskModel, kcs_table, parse, prepare_items
+from smartcustoms.risk import RiskModel, parse, prepare_items
 from smartcustoms.risk.features.matrix import feature_matrix
+from smartcustoms.risk.offline.datasets import kcs_table
 from smartcustoms.risk.schema import from_kcs
 
 TRAINING_TARGET_S = 60.0

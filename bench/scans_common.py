@@ -30,7 +30,10 @@ def header(title: str, settings: str) -> None:
     print(f"# {title}")
     print(f"# {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine()}")
     print(f"# {settings}")
-    print("# All figures are from SIMULATED scans (smartcustoms.scans.simulate), not real cargo.")
+    print(
+        "# All figures are from SIMULATED scans (smartcustoms.sandbox.scan_simulator),"
+        " not real cargo."
+    )
 
 
 def parallel_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> list[R]:

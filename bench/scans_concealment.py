@@ -38,6 +38,12 @@ from collections.abc import Callable
 
 from scans_common import header, parallel_map, rate
 
+from smartcustoms.sandbox.scan_simulator import (
+    CargoKind,
+    ConcealmentKind,
+    SimulationSpec,
+    simulate_scan,
+)
 from smartcustoms.scans.analyses.concealment import (
     DEFAULT_THRESHOLDS,
     METAL_ALARM_KG,
@@ -47,8 +53,7 @@ from smartcustoms.scans.analyses.goods import goods_profile
 from smartcustoms.scans.analyses.history import HeadingProfile
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.learned import default_detector
-from smartcustoms.scans.containers import ContainerType
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulationSpec, simulate_scan
+from smartcustoms.scans.container_types import ContainerType
 
 LOADS = {CargoKind.TEXTILE_BALES: "6309.00", CargoKind.TEXTILE_CARTONS: "6204.62"}
 Regions = list[tuple[str, float, bool]]  # (kind, score, overlaps the block)

@@ -18,10 +18,15 @@ import time
 import numpy as np
 from scans_common import header, parallel_map, rate
 
+from smartcustoms.sandbox.scan_simulator import (
+    CargoKind,
+    ConcealmentKind,
+    SimulationSpec,
+    simulate_scan,
+)
 from smartcustoms.scans.analyses.empty import DEFAULT_THRESHOLD_KG, verify_empty
 from smartcustoms.scans.analyses.imaging import image
-from smartcustoms.scans.containers import ContainerType
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulationSpec, simulate_scan
+from smartcustoms.scans.container_types import ContainerType
 
 TYPES = list(ContainerType)
 

@@ -23,12 +23,12 @@ import time
 import numpy as np
 from scans_common import header, parallel_map
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, SimulationSpec, simulate_scan
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.mass import estimate_mass
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.physics.calibration import Calibration, fit_calibration, geant4_references
 from smartcustoms.scans.physics.decompose import Basis, Decomposer
-from smartcustoms.scans.simulate import CargoKind, SimulationSpec, simulate_scan
 
 KINDS = [k for k in CargoKind if k is not CargoKind.EMPTY]
 

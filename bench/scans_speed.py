@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 from scans_common import header
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, SimulationSpec, simulate_scan
 from smartcustoms.scans import analyze, read_scan, write_tiff
 from smartcustoms.scans.analyses.goods import goods_profile
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.learned import default_detector
 from smartcustoms.scans.physics.decompose import Decomposer
-from smartcustoms.scans.simulate import CargoKind, SimulationSpec, simulate_scan
 
 
 def timed(fn: Callable[[], object], reps: int) -> list[float]:

@@ -41,8 +41,8 @@ from smartcustoms.core.roles import Role
 from smartcustoms.core.settings import load_settings
 from smartcustoms.core.tokens import create_token
 from smartcustoms.core.users import create_user, get_user
+from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS
 from smartcustoms.tracking.records import Position, SealEvent
-from smartcustoms.tracking.simulator.encoders import ENCODERS
 
 
 def seal(n: int) -> str:

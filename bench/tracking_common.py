@@ -26,11 +26,11 @@ from smartcustoms.core.schema import target_metadata, upgrade
 from smartcustoms.core.settings import load_settings
 from smartcustoms.declarations.model import Amount, Declaration, Item, Party
 from smartcustoms.declarations.store import store_declarations
+from smartcustoms.sandbox.traffic_simulator import packaged_routes
 from smartcustoms.tracking.corridors import import_geojson
 from smartcustoms.tracking.listeners.process import read_ready, start_listeners, stop_process
 from smartcustoms.tracking.packaged import packaged_geojson
 from smartcustoms.tracking.protocols.checksums import crc16_ibm
-from smartcustoms.tracking.simulator import packaged_routes
 from smartcustoms.tracking.transits import TransitRequest, arm_transit, create_transit
 
 __all__ = [

@@ -41,8 +41,8 @@ from tracking_common import (
     temporary_folder,
 )
 
+from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS, device_id_for
 from smartcustoms.tracking.records import Position
-from smartcustoms.tracking.simulator.encoders import ENCODERS, device_id_for
 
 SOURCES = [f"127.0.0.{n}" for n in range(1, 9)]
 

@@ -1,7 +1,9 @@
 """The one-command demo: a throwaway data directory, one user per role, the server.
 
 Later modules add their own demo data (declarations, trucks on the corridors, scans) as steps in
-:data:`DEMO_STEPS`. Nothing in the product imports this module; only the CLI runs it.
+:data:`DEMO_STEPS`. Before them, when the demo runs with its catchers (a mail catcher and a
+webhook receiver on 127.0.0.1, with their pages), the instance's notifications and webhooks are
+pointed at them. Nothing in the product imports this module; only the CLI runs it.
 """
 
 from __future__ import annotations
@@ -19,20 +21,25 @@ from rich.table import Table
 from sqlalchemy import select
 
 from smartcustoms.core.context import AppContext
-from smartcustoms.core.roles import Role
+from smartcustoms.core.roles import MACHINE_ROLES, Role
 from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import load_settings
+from smartcustoms.core.tokens import create_token
 from smartcustoms.core.traders import grant_traders
-from smartcustoms.core.users import create_user
+from smartcustoms.core.users import create_user, get_user
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.ledger.service import attach_ledger
-from smartcustoms.risk.demo_data import lodged_declarant_ids, seed_risk_demo
-from smartcustoms.scans.demo_data import seed_scans_demo
-from smartcustoms.tracking.demo_data import seed_tracking_demo
+from smartcustoms.sandbox.demo.catchers import Catchers, start_catchers
+from smartcustoms.sandbox.demo.interop import seed_interop_demo
+from smartcustoms.sandbox.demo.risk import lodged_declarant_ids, seed_risk_demo
+from smartcustoms.sandbox.demo.scans import seed_scans_demo
+from smartcustoms.sandbox.demo.tracking import seed_tracking_demo
 
 __all__ = ["DEMO_STEPS", "DemoUser", "bind_demo_declarant", "prepare_demo", "run_demo"]
 
 ACTOR = "demo"
+#: A demo runs for an afternoon; a month covers one left running.
+DEMO_TOKEN_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,9 @@ class DemoUser:
     username: str
     password: str
     role: Role
+    #: A machine account's API token (a tracking gateway's, for a Traccar server to forward
+    #: with): it logs in to no page, so the token is what it is shown with, not the password.
+    token: str | None = None
 
 
 #: Steps run after the users exist, each given the context; modules append theirs.
@@ -68,8 +78,31 @@ def bind_demo_declarant(ctx: AppContext) -> None:
         grant_traders(unit, username, ids, actor=ACTOR)
 
 
-def prepare_demo(data_dir: Path) -> tuple[AppContext, list[DemoUser]]:
-    """Create the demo's database and users in ``data_dir``."""
+def _notify_settings(catchers: Catchers | None) -> dict[str, object]:
+    """Notification settings: the demo's mail catcher, or nothing. Explicit either way, so a
+    SMARTCUSTOMS_NOTIFY_* in the environment can never make the demo mail or text real people."""
+    none: dict[str, object] = {
+        "notify_smtp_host": None,
+        "notify_smtp_user": None,
+        "notify_smtp_password": None,
+        "notify_smtp_password_file": None,
+        "notify_kannel_url": None,
+    }
+    if catchers is None:
+        return none
+    return none | {
+        "notify_smtp_host": "127.0.0.1",
+        "notify_smtp_port": catchers.mail.port,
+        "notify_smtp_starttls": False,  # a catcher on this machine; no certificate to verify
+        "notify_smtp_from": "smartcustoms-demo@demo.smartcustoms.example",
+    }
+
+
+def prepare_demo(
+    data_dir: Path, catchers: Catchers | None = None
+) -> tuple[AppContext, list[DemoUser]]:
+    """Create the demo's database and users in ``data_dir``; with ``catchers``, notifications
+    and webhooks go to them."""
     settings = load_settings(
         None,
         data_dir=data_dir,
@@ -78,6 +111,7 @@ def prepare_demo(data_dir: Path) -> tuple[AppContext, list[DemoUser]]:
         database_url=f"sqlite:///{data_dir / 'demo.db'}",
         secret_key=secrets.token_urlsafe(48),
         production=False,
+        **_notify_settings(catchers),
     )
     ctx = AppContext.from_settings(settings)
     upgrade(ctx.db)
@@ -94,7 +128,20 @@ def prepare_demo(data_dir: Path) -> tuple[AppContext, list[DemoUser]]:
                 display_name=f"Demo {role.label.lower()}",
                 actor=ACTOR,
             )
-            users.append(DemoUser(demo_username(role), password, role))
+            token = None
+            if role in MACHINE_ROLES:
+                user = get_user(unit.session, demo_username(role))
+                token = create_token(
+                    unit,
+                    user,
+                    name="demo",
+                    days=DEMO_TOKEN_DAYS,
+                    max_days=DEMO_TOKEN_DAYS,
+                    actor=ACTOR,
+                ).secret
+            users.append(DemoUser(demo_username(role), password, role, token))
+    if catchers is not None:  # first: the other steps' lane decisions and alerts go out too
+        seed_interop_demo(ctx, catchers, {u.role: u.username for u in users})
     for step in DEMO_STEPS:
         step(ctx)
     bind_demo_declarant(ctx)  # after every step: it binds what they lodged
@@ -114,13 +161,26 @@ def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="smartcustoms-demo-")) if data_dir is None else data_dir
     folder.mkdir(parents=True, exist_ok=True)
     ctx: AppContext | None = None
+    catchers: Catchers | None = None
     try:
-        ctx, users = prepare_demo(folder)
+        # Before the context: its settings name the mail catcher's port.
+        catchers = start_catchers(port + 1)
+        ctx, users = prepare_demo(folder, catchers)
         table = Table("role", "username", "password", title="Demo users (shown once)")
         for user in users:
-            table.add_row(user.role.label, user.username, user.password)
+            if user.token is None:
+                table.add_row(user.role.label, user.username, user.password)
         console.print(table)
+        for user in users:
+            if user.token is not None:
+                # Not in the table: "log in as any user above" is not true of a machine account.
+                console.print(
+                    f"{user.role.label} ({user.username}) logs in to no page; its API token, "
+                    f"for `smartcustoms tracking traccar-config --token-stdin`: {user.token}",
+                    soft_wrap=True,
+                )
         console.print(f"Demo data in {folder}" + (" (deleted on exit)" if throwaway else ""))
+        console.print(f"Mail and webhooks the demo's instance sent: {catchers.url}")
         console.print(
             f"[bold]Open http://{host}:{port} and log in as any user above.[/] Ctrl+C stops."
         )
@@ -135,6 +195,8 @@ def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
     finally:
         if ctx is not None:
             ctx.close()  # stops what the steps started (the tracking listeners, the simulator)
+        if catchers is not None:
+            catchers.stop()  # after the instance: it may still be sending to them
         if throwaway:
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -22,8 +22,8 @@ from smartcustoms.core.roles import Role
 from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import load_settings
 from smartcustoms.core.users import create_user
+from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS
 from smartcustoms.tracking.records import Position, SealEvent
-from smartcustoms.tracking.simulator.encoders import ENCODERS
 from tests.browser.conftest import BROWSER_PASSWORD, Server, free_port, username_for
 from tests.tracking.helpers import VOI, import_packaged, make_transit
 from tests.waiting import wait_for

@@ -30,10 +30,10 @@ from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.intake import import_records
 from smartcustoms.ledger.fork_guard import read_state
 from smartcustoms.ledger.fsck import fsck
-from smartcustoms.ledger.keys import parse_verifier_key
-from smartcustoms.ledger.note import open_note, parse_note
 from smartcustoms.ledger.service import Ledger, attach_ledger
 from smartcustoms.ledger.store import read_tree_head, root_from_store
+from smartcustoms.ledger.tlog.keys import parse_verifier_key
+from smartcustoms.ledger.tlog.note import open_note, parse_note
 from smartcustoms.ledger.witness import add_log
 from smartcustoms.scans.storage import store_for
 from smartcustoms.web.app import create_app

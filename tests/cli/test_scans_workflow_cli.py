@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from smartcustoms.cli import app
 from smartcustoms.core.context import AppContext
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.reviews import record_examination, review_scan
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind
 from tests.scans.helpers import simulated
 from tests.scans.stored import CLEAN, FLAGGED, case, declaration_for, lodge, write
 

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from smartcustoms.ledger.rfc6962 import EMPTY_ROOT, hash_children, hash_leaf
+from smartcustoms.ledger.tlog.rfc6962 import EMPTY_ROOT, hash_children, hash_leaf
 
 DATA = Path(__file__).parent / "data"
 

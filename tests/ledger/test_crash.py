@@ -12,8 +12,8 @@ from pathlib import Path
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.settings import Settings
 from smartcustoms.ledger.fsck import fsck
-from smartcustoms.ledger.records import parse_record
 from smartcustoms.ledger.service import attach_ledger
+from smartcustoms.ledger.tlog.records import parse_record
 
 ROOT = Path(__file__).resolve().parents[2]
 ACKED_BEFORE_KILL = 1500

@@ -1,31 +1,42 @@
 from __future__ import annotations
 
-from smartcustoms.core.errors import BadRequest, PayloadTooLarge, SmartCustomsError
+import pytest
+
+from smartcustoms.core.errors import Conflict, ServiceUnavailable, SmartCustomsError
 from smartcustoms.ledger import errors
+from smartcustoms.ledger.tlog import errors as tlog_errors
 
 
-def test_error_hierarchy_and_statuses() -> None:
-    classes = [getattr(errors, n) for n in errors.__all__]
-    for cls in classes:
+def test_stored_ledger_errors_are_both_kinds() -> None:
+    own = [
+        getattr(errors, n)
+        for n in errors.__all__
+        if n != "PRODUCT_ERRORS" and not hasattr(tlog_errors, n)
+    ]
+    assert {cls.__name__ for cls in own} == {
+        "LedgerError",
+        "SigningHeld",
+        "UnknownLog",
+        "UntrustedCheckpoint",
+        "WitnessConflict",
+    }
+    for cls in own:
         assert issubclass(cls, errors.LedgerError)
+        assert issubclass(cls, errors.TlogError)  # `except TlogError` catches every ledger error
         assert issubclass(cls, SmartCustomsError)
         assert cls.__name__ in (errors.__doc__ or ""), cls
-    assert errors.MalformedNote.status_code == 400
-    assert issubclass(errors.MalformedNote, BadRequest)
-    assert issubclass(errors.RecordTooLarge, PayloadTooLarge)
-    assert errors.RecordTooLarge.status_code == 413
-    assert errors.ProofError.status_code == 422
-    assert errors.MissingHash.status_code == 500
-    assert len({cls.code for cls in classes}) == len(classes)
+    assert issubclass(errors.SigningHeld, ServiceUnavailable)
+    assert issubclass(errors.WitnessConflict, Conflict)
+    assert errors.WitnessConflict("split view", size=7, details=[{"size": 7}]).details == [
+        {"size": 7}
+    ]
+    assert errors.SigningHeld("held", hold="behind").to_dict()["error"]["code"] == "signing_held"
 
 
-def test_errors_render_as_the_product_json_shape() -> None:
-    err = errors.ProofError("proof has 2 hashes, want 3", details=[{"got": 2, "want": 3}])
-    assert err.to_dict() == {
-        "error": {
-            "code": "invalid_proof",
-            "message": "proof has 2 hashes, want 3",
-            "details": [{"got": 2, "want": 3}],
-        }
-    }
-    assert errors.VerificationError("x", code="origin_mismatch").code == "origin_mismatch"
+def test_the_core_errors_are_re_exported_and_caught_as_product_errors() -> None:
+    for name in tlog_errors.__all__:
+        assert getattr(errors, name) is getattr(tlog_errors, name)
+    for cls in (errors.MalformedNote, errors.WitnessConflict, SmartCustomsError):
+        with pytest.raises(errors.PRODUCT_ERRORS) as caught:
+            raise cls("x")
+        assert caught.value.message == "x"

@@ -12,7 +12,6 @@ import pytest
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.settings import Settings
-from smartcustoms.ledger.compact import CompactRange
 from smartcustoms.ledger.fork_guard import (
     AHEAD,
     Fork,
@@ -27,10 +26,11 @@ from smartcustoms.ledger.fork_guard import (
     write_state,
 )
 from smartcustoms.ledger.fsck import fsck
-from smartcustoms.ledger.records import encode_record
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.service import Ledger, attach_ledger
 from smartcustoms.ledger.store import TreeWriter, read_tree_head, truncate_unsigned
+from smartcustoms.ledger.tlog.compact import CompactRange
+from smartcustoms.ledger.tlog.records import encode_record
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
 from tests.ledger.stored import fill, records
 
 

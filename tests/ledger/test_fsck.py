@@ -14,12 +14,12 @@ from sqlalchemy import update
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.db import Database
 from smartcustoms.ledger.checkpoints import add_cosignature, latest_checkpoint
-from smartcustoms.ledger.cosignature import CosignatureSigner, cosign, cosignature_timestamp
 from smartcustoms.ledger.fork_guard import Fork, read_state, write_state
 from smartcustoms.ledger.fsck import fsck
-from smartcustoms.ledger.note import parse_note
 from smartcustoms.ledger.service import Ledger
 from smartcustoms.ledger.tables import LedgerCheckpoint
+from smartcustoms.ledger.tlog.cosignature import CosignatureSigner, cosign, cosignature_timestamp
+from smartcustoms.ledger.tlog.note import parse_note
 from tests.ledger.stored import fill, flip, records, sql
 
 SIZE = 700  # two full entry bundles and a tail of 188; tiles 0/000…0/002 and 1/000.p/2

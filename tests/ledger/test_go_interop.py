@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from smartcustoms.ledger.cosignature import CosignatureSigner, cosign
-from smartcustoms.ledger.note import parse_note
 from smartcustoms.ledger.service import Ledger
+from smartcustoms.ledger.tlog.cosignature import CosignatureSigner, cosign
+from smartcustoms.ledger.tlog.note import parse_note
 from tests.ledger.stored import fill
 from tests.services import unavailable
 

@@ -13,8 +13,8 @@ from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.core.settings import Settings
 from smartcustoms.ledger.keystore import load_log_signer, register_log_key
 from smartcustoms.ledger.leader import AdvisoryLease, FileLease
-from smartcustoms.ledger.records import parse_record
 from smartcustoms.ledger.service import Ledger, attach_ledger
+from smartcustoms.ledger.tlog.records import parse_record
 from tests.ledger.stored import records, second_context
 from tests.waiting import wait_for
 

@@ -10,12 +10,12 @@ import pytest
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
-from smartcustoms.ledger.checkpoint import open_checkpoint
-from smartcustoms.ledger.keys import parse_verifier_key
 from smartcustoms.ledger.keystore import load_log_signer, load_witness_signer
-from smartcustoms.ledger.note import open_note
-from smartcustoms.ledger.offline import check_bundle
 from smartcustoms.ledger.service import Ledger
+from smartcustoms.ledger.tlog.checkpoint import open_checkpoint
+from smartcustoms.ledger.tlog.keys import parse_verifier_key
+from smartcustoms.ledger.tlog.note import open_note
+from smartcustoms.ledger.tlog.offline import check_bundle
 from tests.ledger.stored import fill
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from smartcustoms.core.errors import SmartCustomsError
-from smartcustoms.ledger.cosignature import CosignatureSigner
 from smartcustoms.ledger.errors import (
+    PRODUCT_ERRORS,
     InvalidArgument,
     MalformedBundle,
     MalformedKey,
@@ -15,10 +14,11 @@ from smartcustoms.ledger.errors import (
     SignatureError,
     UnknownKey,
 )
-from smartcustoms.ledger.keys import Ed25519Signer
-from smartcustoms.ledger.offline import check_bundle
-from smartcustoms.ledger.proof_bundle import parse_bundle
 from smartcustoms.ledger.service import Ledger
+from smartcustoms.ledger.tlog.cosignature import CosignatureSigner
+from smartcustoms.ledger.tlog.keys import Ed25519Signer
+from smartcustoms.ledger.tlog.offline import check_bundle
+from smartcustoms.ledger.tlog.proof_bundle import parse_bundle
 from tests.ledger.helpers import vectors
 from tests.ledger.stored import fill, sql
 
@@ -58,7 +58,7 @@ def test_every_changed_byte_of_a_bundle_is_refused(ledger: Ledger, bundle: str) 
         if bundle[offset] == "\n":
             continue
         changed = bundle[:offset] + ("B" if bundle[offset] == "A" else "A") + bundle[offset + 1 :]
-        with pytest.raises(SmartCustomsError) as err:
+        with pytest.raises(PRODUCT_ERRORS) as err:
             check_bundle(changed, vkey)
         kinds.add(type(err.value).__name__)
     assert {"MalformedBundle", "ProofError", "SignatureError"} <= kinds, kinds

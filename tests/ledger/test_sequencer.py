@@ -11,16 +11,17 @@ from sqlalchemy import select, text
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import ServiceUnavailable
-from smartcustoms.ledger.checkpoint import open_checkpoint
 from smartcustoms.ledger.errors import MalformedRecord, RecordTooLarge
-from smartcustoms.ledger.keys import parse_verifier_key
-from smartcustoms.ledger.records import encode_record, parse_record
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.service import Ledger, attach_ledger
 from smartcustoms.ledger.tables import LedgerCheckpoint
-from smartcustoms.ledger.verify import verify_consistency
+from smartcustoms.ledger.tlog.checkpoint import open_checkpoint
+from smartcustoms.ledger.tlog.keys import parse_verifier_key
+from smartcustoms.ledger.tlog.records import encode_record, parse_record
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
+from smartcustoms.ledger.tlog.verify import verify_consistency
 from tests.ledger.helpers import mth
 from tests.ledger.stored import FAST_MS, fill, records
+from tests.waiting import wait_for
 
 
 def test_append_returns_consecutive_indexes_of_stored_entries(ledger: Ledger) -> None:
@@ -98,7 +99,8 @@ def test_stopping_signs_what_is_not_yet_covered(ledger_settings: object, lctx: A
     try:
         ledger = attach_ledger(ctx)
         ledger.append_many(records(5))
-        time.sleep(0.1)
+        # The first entries are signed at once (no checkpoint yet); later ones wait an hour.
+        wait_for(lambda: ledger.checkpoint() is not None, message="no first checkpoint")
         cp = ledger.checkpoint()
         first_size = 0 if cp is None else cp.size
         ledger.append_many(records(3, 5))

@@ -7,11 +7,7 @@ import random
 import pytest
 
 from smartcustoms.core.db import Database
-from smartcustoms.ledger.compact import CompactRange
 from smartcustoms.ledger.errors import InvalidArgument, LedgerError, MissingHash
-from smartcustoms.ledger.memory import MemoryHashStore
-from smartcustoms.ledger.proof import consistency_proof, inclusion_proof, root_hash
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.store import (
     Fenced,
     StoreHashReader,
@@ -21,14 +17,18 @@ from smartcustoms.ledger.store import (
     read_tile,
     read_tree_head,
 )
-from smartcustoms.ledger.tiles import (
+from smartcustoms.ledger.tlog.compact import CompactRange
+from smartcustoms.ledger.tlog.memory import MemoryHashStore
+from smartcustoms.ledger.tlog.proof import consistency_proof, inclusion_proof, root_hash
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
+from smartcustoms.ledger.tlog.tiles import (
     EntryBundleID,
     TileID,
     entry_bundles_for_size,
     format_entry_bundle,
     tiles_for_size,
 )
-from smartcustoms.ledger.verify import verify_consistency, verify_inclusion
+from smartcustoms.ledger.tlog.verify import verify_consistency, verify_inclusion
 from tests.ledger.helpers import entries as make_entries
 from tests.ledger.helpers import mth
 from tests.ledger.stored import sql

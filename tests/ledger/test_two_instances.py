@@ -19,14 +19,14 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.db import Database
 from smartcustoms.core.schema import upgrade
 from smartcustoms.core.settings import Settings
-from smartcustoms.ledger.checkpoint import Checkpoint, sign_checkpoint
-from smartcustoms.ledger.cosignature import parse_witness_verifier_key, verify_cosignature_line
-from smartcustoms.ledger.keys import Ed25519Signer
 from smartcustoms.ledger.keystore import load_log_signer, load_witness_signer
-from smartcustoms.ledger.note import parse_note
-from smartcustoms.ledger.offline import check_bundle
-from smartcustoms.ledger.proof import consistency_proof_ids
 from smartcustoms.ledger.service import Ledger, attach_ledger
+from smartcustoms.ledger.tlog.checkpoint import Checkpoint, sign_checkpoint
+from smartcustoms.ledger.tlog.cosignature import parse_witness_verifier_key, verify_cosignature_line
+from smartcustoms.ledger.tlog.keys import Ed25519Signer
+from smartcustoms.ledger.tlog.note import parse_note
+from smartcustoms.ledger.tlog.offline import check_bundle
+from smartcustoms.ledger.tlog.proof import consistency_proof_ids
 from smartcustoms.ledger.witness import add_log
 from tests.ledger.stored import records, sql
 from tests.waiting import wait_for

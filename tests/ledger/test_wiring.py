@@ -18,8 +18,8 @@ from smartcustoms.core.tokens import create_token, revoke_token
 from smartcustoms.core.users import create_user, get_user, set_roles
 from smartcustoms.ledger.commitments import reveal
 from smartcustoms.ledger.errors import MalformedRecord
-from smartcustoms.ledger.records import check_commitment
 from smartcustoms.ledger.service import Ledger
+from smartcustoms.ledger.tlog.records import check_commitment
 from tests.conftest import PASSWORD
 from tests.ledger.stored import sql
 

@@ -8,11 +8,9 @@ import base64
 import pytest
 
 from smartcustoms.core.context import AppContext
-from smartcustoms.core.errors import BadRequest, SmartCustomsError
-from smartcustoms.ledger.checkpoint import Checkpoint, sign_checkpoint
-from smartcustoms.ledger.compact import CompactRange
-from smartcustoms.ledger.cosignature import verify_cosignature_line
 from smartcustoms.ledger.errors import (
+    PRODUCT_ERRORS,
+    InvalidArgument,
     MalformedError,
     MalformedKey,
     ProofError,
@@ -20,12 +18,15 @@ from smartcustoms.ledger.errors import (
     UntrustedCheckpoint,
     WitnessConflict,
 )
-from smartcustoms.ledger.keys import Ed25519Signer, parse_signer_key
-from smartcustoms.ledger.memory import MemoryHashStore
-from smartcustoms.ledger.note import parse_note
-from smartcustoms.ledger.proof import consistency_proof
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.service import Ledger
+from smartcustoms.ledger.tlog.checkpoint import Checkpoint, sign_checkpoint
+from smartcustoms.ledger.tlog.compact import CompactRange
+from smartcustoms.ledger.tlog.cosignature import verify_cosignature_line
+from smartcustoms.ledger.tlog.keys import Ed25519Signer, parse_signer_key
+from smartcustoms.ledger.tlog.memory import MemoryHashStore
+from smartcustoms.ledger.tlog.note import parse_note
+from smartcustoms.ledger.tlog.proof import consistency_proof
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
 from smartcustoms.ledger.witness import add_log, list_logs
 from tests.ledger.helpers import vectors
 
@@ -165,9 +166,10 @@ def test_malformed_requests_are_bad_requests(witness: Ledger) -> None:
 
 def test_impossible_old_sizes_are_bad_requests(witness: Ledger) -> None:
     tree = grown(0)[0]
-    with pytest.raises(BadRequest, match="above the checkpoint"):
+    with pytest.raises(InvalidArgument, match="above the checkpoint") as err:
         witness.witness_add_checkpoint(request(9, [], signed(8, tree.root())))
-    with pytest.raises(BadRequest, match="no proof"):
+    assert err.value.status_code == 400
+    with pytest.raises(InvalidArgument, match="no proof"):
         witness.witness_add_checkpoint(request(0, [b"\x00" * 32], signed(8, tree.root())))
 
 
@@ -196,7 +198,7 @@ def test_every_refusal_is_a_typed_error(witness: Ledger) -> None:
         damaged[offset] ^= 0x20
         try:
             witness.witness_add_checkpoint(bytes(damaged))
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             statuses.append(exc.status_code)
         else:
             statuses.append(200)

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from smartcustoms.reference import codelists, containers, countries, hs, unlocode
+from smartcustoms.reference import codelists, container_numbers, countries, hs, unlocode
 
 
 def test_hs2022_knows_its_subheadings() -> None:
@@ -49,9 +49,9 @@ def test_countries_currencies_containers_locations() -> None:
     assert not countries.is_country("ZZ")
     assert countries.is_currency("KES")
     assert not countries.is_currency("KSH")
-    assert containers.container_problem("CSQU3054383") is None
-    assert containers.container_problem("csqu 305438 3") is None
-    problem = containers.container_problem("CSQU3054384")
+    assert container_numbers.container_problem("CSQU3054383") is None
+    assert container_numbers.container_problem("csqu 305438 3") is None
+    problem = container_numbers.container_problem("CSQU3054384")
     assert problem is not None
     assert "check digit" in problem
     mombasa = unlocode.location("KE MBA")

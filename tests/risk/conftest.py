@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smartcustoms.risk import RiskModel, load_kcs, prepare_items
+from smartcustoms.risk import RiskModel, prepare_items
+from smartcustoms.risk.offline.datasets import load_kcs
 from smartcustoms.risk.schema import PreparedItems
 
 SMALL_MODEL = {"n_estimators": 60, "learning_rate": 0.1, "calibration_folds": 2, "n_jobs": 1}

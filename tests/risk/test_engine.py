@@ -4,7 +4,6 @@ up with what the first stored."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from smartcustoms.risk.rulebook import propose, review
 from smartcustoms.risk.tables import LaneDecisionRow, RiskModelRow
 from smartcustoms.risk.training import train_from_store
 from tests.risk.history import kcs_slice, load_history
+from tests.waiting import wait_for
 
 
 def lodge(ctx: AppContext, path: Path) -> list[LaneDecisionRow]:
@@ -126,8 +126,5 @@ def test_lodging_catches_the_model_up_in_the_background(
     assert slot.active.declarations_seen < min(d.declaration_id for d in first)
     monkeypatch.setattr(registry, "CATCH_UP_EVERY_S", 0.0)  # a catch-up is due at once
     lodge(ctx, kcs_slice(tmp_path, 1520, 20, labels=False))  # schedules it, does not wait
-    deadline = time.monotonic() + 30
-    while slot.pending and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not slot.pending
+    wait_for(lambda: not slot.pending, 30, message="the catch-up never ran")
     assert slot.active.declarations_seen >= max(d.declaration_id for d in first)

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.declarations.tables import DeclarationRow
-from smartcustoms.risk.datasets import kcs_table
 from smartcustoms.risk.items import items_frame
+from smartcustoms.risk.offline.datasets import kcs_table
 from smartcustoms.risk.schema import ITEM_FIELDS, from_kcs, prepare_items
 from tests.risk.history import load_history
 

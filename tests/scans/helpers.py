@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from functools import cache
 
-from smartcustoms.scans.containers import ContainerType
-from smartcustoms.scans.simulate import (
+from smartcustoms.sandbox.scan_simulator import (
     CargoKind,
     ConcealmentKind,
     SimulatedScan,
     SimulationSpec,
     simulate_scan,
 )
+from smartcustoms.scans.container_types import ContainerType
 
 PITCH = (11.0, 12.0)
 ROWS = 260

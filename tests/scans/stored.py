@@ -10,8 +10,8 @@ from typing import Any
 from smartcustoms.core.context import AppContext
 from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.intake import import_records
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind, SimulatedScan
 from smartcustoms.scans import write_dicos, write_tiff
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulatedScan
 from tests.scans.helpers import simulated
 
 # Scenarios whose machine decision is known (the analyses are deterministic for a seed).

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from smartcustoms.sandbox.scan_simulator.reference import reference_scan
 from smartcustoms.scans import ReferenceObject, ScanInputError, calibrate_from_reference_scan
 from smartcustoms.scans.calibrate import measure_references
 from smartcustoms.scans.physics.calibration import Calibration, geant4_calibration, model_alpha
 from smartcustoms.scans.physics.materials import material
 from smartcustoms.scans.physics.spectra import Channel
-from smartcustoms.scans.simulate.reference import reference_scan
 
 
 def test_site_calibration_reproduces_the_wedges() -> None:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind
 from smartcustoms.scans.png import encode_png
 from smartcustoms.scans.rendering import ALPHA_SCALE, data_png, display_png, view_layers
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind
 from tests.scans.helpers import simulated
 
 

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from smartcustoms.core.db import Database
 from smartcustoms.core.settings import Settings
+from smartcustoms.sandbox.traffic_simulator import Fleet, FleetConfig, make_trucks, packaged_routes
 from smartcustoms.tracking.listeners.process import read_ready, start_listeners, stop_process
 from smartcustoms.tracking.records import Position
-from smartcustoms.tracking.simulator import Fleet, FleetConfig, make_trucks, packaged_routes
 from smartcustoms.tracking.tables import PositionRow
 from tests.waiting import wait_for
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from smartcustoms.core.context import AppContext
+from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS
 from smartcustoms.tracking.protocols import get_protocol
-from smartcustoms.tracking.simulator.encoders import ENCODERS
 from smartcustoms.tracking.tables import DeviceRow, PositionRow
 from tests.waiting import wait_for
 

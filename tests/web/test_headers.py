@@ -4,7 +4,6 @@ stored by a browser or proxy cache."""
 from __future__ import annotations
 
 import re
-import time
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -16,6 +15,7 @@ from smartcustoms.ledger.service import ledger_of
 from smartcustoms.web.app import create_app
 from smartcustoms.web.policy import routes_of
 from tests.conftest import add_user, login
+from tests.waiting import wait_for
 
 
 def test_headers_on_pages_and_api(client: TestClient) -> None:
@@ -53,10 +53,10 @@ def test_authenticated_answers_are_never_stored(
     assert checked > 40
     # The checkpoint route says "no-cache" itself: for a logged-in reader it is no-store too.
     assert ledger_of(ctx).wait_covered(0, 10)
-    deadline = time.monotonic() + 10
-    while (checkpoint := client.get("/ledger/checkpoint")).status_code == 404:
-        assert time.monotonic() < deadline, "no checkpoint signed"
-        time.sleep(0.05)
+    wait_for(
+        lambda: client.get("/ledger/checkpoint").status_code != 404, message="no checkpoint signed"
+    )
+    checkpoint = client.get("/ledger/checkpoint")
     assert checkpoint.status_code == 200
     assert checkpoint.headers["cache-control"] == "no-store"
     static = client.get("/static/css/app.css")
@@ -76,10 +76,11 @@ def test_anonymous_answers_keep_a_policy_their_route_set(
         add_user(ctx, "someone", Role.AUDITOR)  # recorded: the ledger gets a checkpoint
         assert ledger_of(ctx).wait_covered(0, 10)
         with TestClient(public_app) as anonymous:
-            deadline = time.monotonic() + 10
-            while (checkpoint := anonymous.get("/ledger/checkpoint")).status_code == 404:
-                assert time.monotonic() < deadline, "no checkpoint signed"
-                time.sleep(0.05)
+            wait_for(
+                lambda: anonymous.get("/ledger/checkpoint").status_code != 404,
+                message="no checkpoint signed",
+            )
+            checkpoint = anonymous.get("/ledger/checkpoint")
             assert checkpoint.headers["cache-control"] == "no-cache"
     finally:
         ctx.close()

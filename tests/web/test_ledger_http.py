@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.roles import Role
 from smartcustoms.core.settings import Settings, load_settings
-from smartcustoms.ledger.checkpoint import open_checkpoint
-from smartcustoms.ledger.keys import parse_verifier_key
-from smartcustoms.ledger.offline import check_bundle
-from smartcustoms.ledger.proof import inclusion_proof
-from smartcustoms.ledger.rfc6962 import hash_leaf
 from smartcustoms.ledger.service import Ledger, ledger_of
-from smartcustoms.ledger.tiles import TileHashReader, parse_entry_bundle, parse_tile
-from smartcustoms.ledger.verify import verify_inclusion
+from smartcustoms.ledger.tlog.checkpoint import open_checkpoint
+from smartcustoms.ledger.tlog.keys import parse_verifier_key
+from smartcustoms.ledger.tlog.offline import check_bundle
+from smartcustoms.ledger.tlog.proof import inclusion_proof
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaf
+from smartcustoms.ledger.tlog.tiles import TileHashReader, parse_entry_bundle, parse_tile
+from smartcustoms.ledger.tlog.verify import verify_inclusion
 from smartcustoms.ledger.witness import add_log
 from tests.ledger.helpers import vectors
 from tests.web.conftest import bearer

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -219,7 +218,8 @@ def test_live_stream_delivers_an_alert(
     writer.start()
 
     def later() -> None:
-        time.sleep(0.5)
+        # No pause needed: the stream resumes after `after`, so the alert reaches it whether it
+        # is raised before the stream opens or while it is open.
         writer.submit([incoming(position("API-SEAL", VOI, events=(SealEvent.TAMPER,)))], "API-SEAL")
 
     threading.Thread(target=later).start()

@@ -57,7 +57,7 @@ from smartcustoms.core import clock
 from smartcustoms.core.db import Database
 from smartcustoms.core.errors import ServiceUnavailable
 from smartcustoms.core.settings import SECRET_KEY_FILE, Settings
-from smartcustoms.ledger.errors import LedgerError
+from smartcustoms.ledger.errors import TlogError
 from smartcustoms.ledger.fork_guard import (
     GUARD_FILE,
     GuardState,
@@ -291,7 +291,7 @@ def _restore_keys(settings: Settings, src: Path, manifest: Manifest) -> list[str
         target: GuardState | None = (
             read_state(settings.data_dir, origin) if (folder / GUARD_FILE).exists() else None
         )
-    except LedgerError:  # damaged, or another log's: keep it aside, as for a key file
+    except TlogError:  # damaged, or another log's: keep it aside, as for a key file
         kept = folder / f"{GUARD_FILE}.replaced-{_stamp()}"
         os.replace(folder / GUARD_FILE, kept)
         aside.append(kept.name)

@@ -17,12 +17,14 @@ from smartcustoms.cli import (
     db,
     declarations,
     ledger,
+    notify,
     risk,
     scans,
     serve,
     tokens,
     tracking,
     users,
+    webhooks,
 )
 from smartcustoms.cli.common import run_guarded
 
@@ -82,6 +84,8 @@ app.add_typer(declarations.app, name="declarations")
 app.add_typer(risk.app, name="risk")
 app.add_typer(tracking.app, name="tracking")
 app.add_typer(scans.app, name="scans")
+app.add_typer(notify.app, name="notify")
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

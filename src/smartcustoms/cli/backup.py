@@ -18,9 +18,10 @@ from smartcustoms.cli.common import (
     open_context,
     settings_of,
 )
-from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
+from smartcustoms.core.errors import ConfigurationError
 from smartcustoms.core.events import AdminAction
 from smartcustoms.core.schema import schema_state
+from smartcustoms.ledger.errors import PRODUCT_ERRORS
 from smartcustoms.ledger.service import ledger_of
 
 __all__ = ["backup", "restore"]
@@ -48,7 +49,7 @@ def _record(ctx: typer.Context, action: str, target: str) -> None:
                 return
             app_ctx.record(AdminAction(actor=actor(), action=action, target=target))
             ledger_of(app_ctx).flush(30.0)
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         err_console.print(f"not recorded in the ledger yet ({action}): {escape(exc.message)}")
 
 
@@ -71,7 +72,7 @@ def backup(
     _record(ctx, "backup", str(dest.resolve()))
     try:
         manifest = create_backup(settings, dest, progress=lambda m: err_console.print(m))
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         fail(exc.message, 2 if isinstance(exc, ConfigurationError) else 1)
     led = manifest.ledger
     scans = sum(1 for f in manifest.files if f.path.startswith("scans/"))
@@ -107,7 +108,7 @@ def restore(
     settings = settings_of(ctx)
     try:
         done = restore_backup(settings, src, force=force, progress=lambda m: err_console.print(m))
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         fail(exc.message, 2 if isinstance(exc, ConfigurationError) else 1)
     led = done.manifest.ledger
     console.print(

@@ -16,9 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from smartcustoms.core.context import AppContext
-from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
+from smartcustoms.core.errors import ConfigurationError
 from smartcustoms.core.schema import ensure_current
 from smartcustoms.core.settings import Settings, load_settings
+from smartcustoms.interop.webhooks.service import attach_webhooks
+from smartcustoms.ledger.errors import PRODUCT_ERRORS
 from smartcustoms.ledger.service import attach_ledger
 
 __all__ = ["actor", "console", "err_console", "fail", "open_context", "run_guarded", "settings_of"]
@@ -60,6 +62,7 @@ def open_context(ctx: typer.Context, *, migrate_empty: bool = True) -> Iterator[
         if migrate_empty:
             ensure_current(app_ctx.db)
         attach_ledger(app_ctx, start=False)
+        attach_webhooks(app_ctx, start=False)  # lodging here queues deliveries; serve sends
         yield app_ctx
     finally:
         app_ctx.close()
@@ -84,7 +87,7 @@ def run_guarded(app: typer.Typer) -> None:
     except ConfigurationError as exc:
         _report("configuration error", exc.message)
         sys.exit(2)
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         _report("error", exc.message)
         sys.exit(1)
     except RecursionError:

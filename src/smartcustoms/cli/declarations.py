@@ -1,4 +1,5 @@
-"""``smartcustoms declarations``: import goods declarations from files.
+"""``smartcustoms declarations``: import goods declarations from files (JSON, flat CSV, KCS,
+UN/EDIFACT CUSDEC, WCO DM XML), and write the answer to one (CUSRES or WCO DM XML).
 
 Declarations that come with a past inspection result (the KCS labels) are history: the result is
 stored and no lane is given. The others are assessed like declarations lodged through the API.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -27,18 +29,30 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from smartcustoms.cli.common import actor, console, fail, open_context
 from smartcustoms.declarations.formats import FORMATS
 from smartcustoms.declarations.intake import Rejection
+from smartcustoms.interop.responses import render
 from smartcustoms.risk.lodging import lodge_stream
 
-app = typer.Typer(help="Import goods declarations (JSON, flat CSV, or the KCS columns).")
+app = typer.Typer(
+    help="Import goods declarations (JSON, flat CSV, KCS, CUSDEC, WCO DM XML); write answers."
+)
 
 
 class Format(StrEnum):
     json = "json"
     csv = "csv"
     kcs = "kcs"
+    cusdec = "cusdec"
+    wcoxml = "wcoxml"
+
+
+class ResponseFormat(StrEnum):
+    cusres = "cusres"
+    wcoxml = "wcoxml"
 
 
 def _count_rows(path: Path, fmt: Format) -> int | None:
+    if fmt in (Format.cusdec, Format.wcoxml):
+        return None  # messages, not lines
     if fmt == Format.json and path.suffix.lower() not in (".jsonl", ".ndjson"):
         return None
     with path.open("rb") as fh:
@@ -85,7 +99,10 @@ def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The file to import.", exists=True, dir_okay=False)],
     format: Annotated[
-        Format, typer.Option("--format", "-f", help="json (also .jsonl), csv or kcs.")
+        Format,
+        typer.Option(
+            "--format", "-f", help="json (also .jsonl), csv, kcs, cusdec (UN/EDIFACT) or wcoxml."
+        ),
     ] = Format.json,
     skip_invalid: Annotated[
         bool,
@@ -150,3 +167,26 @@ def import_(
         console.print(f"reasons for each rejected declaration: {target}")
     if report.read == 0:
         fail("the file holds no declarations", 1)
+
+
+@app.command("response")
+def response(
+    ctx: typer.Context,
+    declaration_id: Annotated[int, typer.Argument(help="The declaration's id.", min=1)],
+    format: Annotated[
+        ResponseFormat,
+        typer.Option("--format", "-f", help="cusres (UN/EDIFACT) or wcoxml (WCO DM XML)."),
+    ] = ResponseFormat.cusres,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here (default: standard output).")
+    ] = None,
+) -> None:
+    """Write the answer to declaration DECLARATION_ID: its lane, the reasons and the control
+    instructions, as CUSRES or a WCO DM Response."""
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        _, content = render(unit.session, declaration_id, format.value)
+    if output is None:
+        sys.stdout.buffer.write(content)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(content)

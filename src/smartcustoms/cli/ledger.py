@@ -15,15 +15,16 @@ from rich.markup import escape
 
 from smartcustoms.cli import ledger_reconcile
 from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
-from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
+from smartcustoms.core.errors import ValidationFailed
 from smartcustoms.core.events import AdminAction
 from smartcustoms.core.jsontext import loads
 from smartcustoms.ledger.audit import Auditor, audit
 from smartcustoms.ledger.commitments import reveal
+from smartcustoms.ledger.errors import PRODUCT_ERRORS
 from smartcustoms.ledger.fsck import fsck
-from smartcustoms.ledger.offline import check_bundle
-from smartcustoms.ledger.records import check_commitment
 from smartcustoms.ledger.service import ledger_of
+from smartcustoms.ledger.tlog.offline import check_bundle
+from smartcustoms.ledger.tlog.records import check_commitment
 from smartcustoms.ledger.witness import add_log, list_logs
 
 app = typer.Typer(
@@ -101,7 +102,7 @@ def append(
     with open_context(ctx) as app_ctx:
         try:
             indexes = ledger_of(app_ctx).append_once(keyed)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             fail(exc.message)
     for n, index in enumerate(indexes):
         if index is None:
@@ -170,7 +171,7 @@ def prove(
                 ledger.start()  # sign the entry's checkpoint if no sequencer runs
                 ledger.wait_covered(index, wait)
             bundle = ledger.proof_bundle(index)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             fail(exc.message)
     if output is None:
         typer.echo(bundle, nl=False)
@@ -208,7 +209,7 @@ def verify(
             quorum=quorum,
             entry=entry.read_bytes() if entry else None,
         )
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         fail(f"not verified: {exc.message}")
     v = checked.verification
     witnesses = ", ".join(c.name for c in v.cosigners) or "none"
@@ -302,7 +303,7 @@ def open_command(
         with app_ctx.db.engine.connect() as conn:
             try:
                 value, salt = reveal(conn, commitment)
-            except SmartCustomsError as exc:
+            except PRODUCT_ERRORS as exc:
                 fail(exc.message)
         app_ctx.record(
             AdminAction(actor=actor(), action="ledger_commitment_opened", target=commitment)
@@ -353,7 +354,7 @@ def witness_add_log(
         try:
             with app_ctx.db.writer.begin() as conn:
                 log = add_log(conn, vkey, origin)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             fail(exc.message)
         app_ctx.record(
             AdminAction(actor=actor(), action="ledger_witness_log_added", target=log.origin)

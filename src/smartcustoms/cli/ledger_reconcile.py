@@ -14,9 +14,9 @@ from rich.markup import escape
 
 from smartcustoms.backup import ledger_export
 from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
-from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.core.schema import ensure_current
 from smartcustoms.core.settings import Settings
+from smartcustoms.ledger.errors import PRODUCT_ERRORS
 from smartcustoms.ledger.reconcile import (
     accept_fork,
     catch_up,
@@ -91,7 +91,7 @@ def export(
             else:
                 with Path(output).open("w", encoding="utf-8") as fh:
                     done = write_export(app_ctx.db, fh, origin=settings.ledger_origin, first=first)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             fail(exc.message)
     if output != "-":
         console.print(
@@ -164,5 +164,5 @@ def reconcile(
                     highlight=False,
                 )
             ledger_of(app_ctx).flush(30.0)  # store the record now; a checkpoint follows
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             fail(exc.message)

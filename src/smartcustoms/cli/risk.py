@@ -15,18 +15,18 @@ from rich.table import Table
 from smartcustoms.cli.common import actor, console, err_console, fail, open_context
 from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.risk import registry, rulebook
-from smartcustoms.risk.evaluation_report import evaluate_tables
 from smartcustoms.risk.inspections import hit_rates
-from smartcustoms.risk.kcs_files import (
+from smartcustoms.risk.lanes import Lane
+from smartcustoms.risk.offline.evaluation_report import evaluate_tables
+from smartcustoms.risk.offline.kcs_files import (
     LabelledTable,
     join_tables,
     packaged_kcs,
     read_labelled_kcs,
     split_by_date,
 )
-from smartcustoms.risk.lanes import Lane
-from smartcustoms.risk.plot import check_writable, plot_evaluation, plot_simulation
-from smartcustoms.risk.simulate import SimulationReport, SimulationSettings, simulate
+from smartcustoms.risk.offline.plot import check_writable, plot_evaluation, plot_simulation
+from smartcustoms.risk.offline.replay import SimulationReport, SimulationSettings, simulate
 from smartcustoms.risk.tables import RuleVersionRow
 from smartcustoms.risk.training import train_from_store
 

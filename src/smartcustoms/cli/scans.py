@@ -22,9 +22,8 @@ from smartcustoms.scans import (
     write_dicos,
     write_tiff,
 )
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.findings import Report
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulationSpec, simulate_scan
 
 __all__ = ["app"]
 
@@ -165,6 +164,29 @@ _SIMULATE_HELP = "\n\n".join(
 )
 
 
+#: The simulator's cargo and concealment kinds (its enums, named here so that loading the CLI does
+#: not load the sandbox; tests/sandbox/scan_simulator/test_simulator.py keeps them equal).
+CARGO_KINDS = (
+    "empty",
+    "pallets",
+    "textile-bales",
+    "textile-cartons",
+    "bulk-bags",
+    "drums",
+    "vehicles",
+    "machinery",
+)
+CONCEALMENT_KINDS = (
+    "none",
+    "dense-block",
+    "false-wall",
+    "cigarettes-in-textiles",
+    "metal-in-organics",
+    "small-organic",
+    "small-steel",
+)
+
+
 @app.command("simulate", help=_SIMULATE_HELP)
 def simulate_command(
     output: Annotated[
@@ -174,11 +196,11 @@ def simulate_command(
         ContainerType, typer.Option(help="Container type.", case_sensitive=False)
     ] = ContainerType.DRY_40,
     cargo: Annotated[
-        CargoKind, typer.Option(help="What it carries.", case_sensitive=False)
-    ] = CargoKind.PALLETS,
+        str, typer.Option(help=f"What it carries: {', '.join(CARGO_KINDS)}.")
+    ] = "pallets",
     concealment: Annotated[
-        ConcealmentKind, typer.Option(help="What is hidden in it.", case_sensitive=False)
-    ] = ConcealmentKind.NONE,
+        str, typer.Option(help=f"What is hidden in it: {', '.join(CONCEALMENT_KINDS)}.")
+    ] = "none",
     concealment_kg: Annotated[
         float | None,
         typer.Option(
@@ -208,10 +230,22 @@ def simulate_command(
         _fail(f"{output.name}: OUTPUT must end in .tif, .tiff or .dcm")
     if not output.parent.is_dir():
         _fail(f"{output.parent}: no such directory")
+    # The simulator lives in the sandbox, which the service never loads: import it only here.
+    from smartcustoms.sandbox.scan_simulator import (
+        CargoKind,
+        ConcealmentKind,
+        SimulationSpec,
+        simulate_scan,
+    )
+
+    if cargo.lower() not in CARGO_KINDS:
+        _fail(f"--cargo: one of {', '.join(CARGO_KINDS)}")
+    if concealment.lower() not in CONCEALMENT_KINDS:
+        _fail(f"--concealment: one of {', '.join(CONCEALMENT_KINDS)}")
     spec = SimulationSpec(
         container=container,
-        cargo=cargo,
-        concealment=concealment,
+        cargo=CargoKind(cargo.lower()),
+        concealment=ConcealmentKind(concealment.lower()),
         concealment_kg=concealment_kg,
         seed=seed,
         declared_gross_kg=declared_gross_kg,

@@ -19,13 +19,6 @@ from smartcustoms.tracking.listeners.mqtt import MqttConfig, parse_mqtt_url
 from smartcustoms.tracking.listeners.process import run_listener_workers, watch_parent
 from smartcustoms.tracking.listeners.server import ListenConfig, run_listeners
 from smartcustoms.tracking.listeners.spec import ListenerSpec, parse_spec
-from smartcustoms.tracking.simulator import (
-    Fleet,
-    FleetConfig,
-    make_trucks,
-    packaged_routes,
-)
-from smartcustoms.tracking.simulator.encoders import ENCODERS
 
 __all__ = ["LISTEN_HELP", "listen", "simulate"]
 
@@ -103,6 +96,7 @@ def listen(
         host=host or settings.tracking_host,
         mqtt=mqtt_config,
         idle_timeout_s=settings.tracking_idle_timeout_s,
+        options=dict(o.split("=", 1) for o in settings.tracking_protocol_options),
         reuse_port=reuse_port,
         ready_file=ready_file,
         exit_with_parent=exit_with_parent,
@@ -140,10 +134,15 @@ def _run_workers(
         raise typer.Exit(max(codes))
 
 
+#: The protocols the simulator's encoders speak (named here so that loading the CLI does not load
+#: the sandbox; tests/sandbox/test_traffic_simulator.py keeps them equal to its encoders).
+SIMULATED_PROTOCOLS = ("teltonika", "jt808", "gt06", "eseal", "osmand", "mqtt")
+
+
 def simulate(
     devices: Annotated[int, typer.Option("--devices", "-n", min=1, max=200_000, help="Trucks.")],
     protocol: Annotated[
-        str, typer.Option("--protocol", "-p", help=f"One of: {', '.join(ENCODERS)}.")
+        str, typer.Option("--protocol", "-p", help=f"One of: {', '.join(SIMULATED_PROTOCOLS)}.")
     ],
     target: Annotated[str, typer.Option(help="The listener (or MQTT broker), HOST:PORT.")],
     incidents: Annotated[
@@ -174,8 +173,16 @@ def simulate(
     Real sockets, a real device protocol; some trucks misbehave (--incidents). Prints the
     counters as JSON when it stops (after --duration, SIGTERM or Ctrl+C).
     """
-    if protocol not in ENCODERS:
-        fail(f"--protocol: one of {', '.join(ENCODERS)}", code=2)
+    # The simulator lives in the sandbox, which the service never loads: import it only here.
+    from smartcustoms.sandbox.traffic_simulator import (
+        Fleet,
+        FleetConfig,
+        make_trucks,
+        packaged_routes,
+    )
+
+    if protocol not in SIMULATED_PROTOCOLS:
+        fail(f"--protocol: one of {', '.join(SIMULATED_PROTOCOLS)}", code=2)
     host, _, port_text = target.rpartition(":")
     if not host or not port_text.isdigit():
         fail("--target: HOST:PORT", code=2)

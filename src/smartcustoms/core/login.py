@@ -17,6 +17,7 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import RateLimited, Unauthenticated
 from smartcustoms.core.events import LoginFailed, LoginRateLimited, UserLoggedIn
 from smartcustoms.core.passwords import hash_password, needs_rehash, verify_password
+from smartcustoms.core.roles import ALL_ROLES
 from smartcustoms.core.tables import LoginFailure, User
 from smartcustoms.core.unit import Unit
 
@@ -61,8 +62,13 @@ def authenticate(ctx: AppContext, username: str, password: str, address: str | N
         if refusal is None:
             user = unit.session.scalar(select(User).where(User.username == name))
             valid = verify_password(user.password_hash if user else None, password)
-            if user is None or not valid or user.disabled:
-                reason = "disabled" if user is not None and valid else "bad_credentials"
+            # A machine account (only machine roles: a Traccar server's) calls its API with a
+            # token and never opens a session, even with a leaked password.
+            machine = user is not None and not (user.roles & {r.value for r in ALL_ROLES})
+            if user is None or not valid or user.disabled or machine:
+                reason = "bad_credentials"
+                if user is not None and valid:
+                    reason = "machine_account" if machine and not user.disabled else "disabled"
                 unit.session.add(LoginFailure(username=name, address=addr, at=clock.now()))
                 unit.emit(LoginFailed(actor=name or "-", address=address, reason=reason))
                 refusal = Unauthenticated("wrong username or password", code="login_failed")

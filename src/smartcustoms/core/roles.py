@@ -1,18 +1,20 @@
-"""The roles people hold in smartcustoms. A user may hold several.
+"""The roles people and machine accounts hold in smartcustoms. A user may hold several.
 
-Labels are marked for translation with ``N_`` and translated where they are shown.
+A machine role (:data:`MACHINE_ROLES`) is for a server that calls one narrow API — a Traccar
+server forwarding positions — and opens nothing else: it is left out of :data:`ALL_ROLES`, so a
+route or page open to "any role" stays closed to it, and only a route that names it admits it.
+
+Labels are marked for translation with ``N_`` (:mod:`smartcustoms.core.i18n`) and translated
+where they are shown.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ALL_ROLES", "N_", "Role"]
+from smartcustoms.core.i18n import N_
 
-
-def N_(message: str) -> str:
-    """Mark a string for extraction into the catalogue without translating it now."""
-    return message
+__all__ = ["ALL_ROLES", "MACHINE_ROLES", "Role"]
 
 
 class Role(StrEnum):
@@ -25,6 +27,7 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     PARTNER_ADMINISTRATION = "partner_administration"
     ADMINISTRATOR = "administrator"
+    TRACKING_GATEWAY = "tracking_gateway"
 
     @property
     def label(self) -> str:
@@ -45,6 +48,7 @@ _LABELS = {
     Role.AUDITOR: N_("Auditor"),
     Role.PARTNER_ADMINISTRATION: N_("Partner administration"),
     Role.ADMINISTRATOR: N_("Administrator"),
+    Role.TRACKING_GATEWAY: N_("Tracking gateway"),
 }
 
 _SUMMARIES = {
@@ -59,6 +63,16 @@ _SUMMARIES = {
     Role.AUDITOR: N_("Reads everything, verifies the ledger, changes nothing."),
     Role.PARTNER_ADMINISTRATION: N_("Witnesses ledger checkpoints, verifies transit hand-overs."),
     Role.ADMINISTRATOR: N_("Manages users, roles, devices, corridors, offices and keys."),
+    Role.TRACKING_GATEWAY: N_(
+        "A tracking server's account: forwards positions and events, opens nothing else."
+    ),
 }
 
-ALL_ROLES: frozenset[Role] = frozenset(Role)
+#: Roles of machine accounts. Each may call only the routes that name it: no page, no route
+#: open to any role, no traders' data (``smartcustoms.web.scopes`` grants it none).
+MACHINE_ROLES: frozenset[Role] = frozenset({Role.TRACKING_GATEWAY})
+
+#: Every role a person holds: what "any role" means for routes, pages and the menu. Machine
+#: roles are left out on purpose (closed by default): a route admits a machine account only
+#: when it names its role. Iterate :class:`Role` for every role there is.
+ALL_ROLES: frozenset[Role] = frozenset(Role) - MACHINE_ROLES

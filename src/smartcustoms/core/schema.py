@@ -31,6 +31,8 @@ TABLE_MODULES = (
     "smartcustoms.tracking.tables",
     "smartcustoms.risk.tables",
     "smartcustoms.scans.tables",
+    "smartcustoms.interop.webhooks.tables",
+    "smartcustoms.interop.notify.tables",
 )
 
 

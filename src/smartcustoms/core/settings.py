@@ -168,6 +168,33 @@ class Settings(BaseSettings):
         description="Name of this instance's witness key, when it witnesses partners' ledgers. "
         "Default: the ledger origin followed by /witness.",
     )
+    webhook_retry_base_ms: int = Field(
+        2000,
+        ge=1,
+        le=3_600_000,
+        description="First webhook retry delay in milliseconds; each further try waits twice "
+        "as long (with jitter), up to webhook_retry_max_ms.",
+    )
+    webhook_retry_max_ms: int = Field(
+        300_000, ge=1, le=86_400_000, description="Longest wait between two webhook tries (ms)."
+    )
+    webhook_max_attempts: int = Field(
+        12,
+        ge=1,
+        le=100,
+        description="Tries before a webhook delivery goes to the dead letter (the defaults "
+        "span about 20 minutes).",
+    )
+    webhook_timeout_ms: int = Field(
+        10_000, ge=100, le=120_000, description="Time a webhook receiver has to answer (ms)."
+    )
+    webhook_concurrency: int = Field(
+        16,
+        ge=1,
+        le=256,
+        description="Webhook requests in flight at once (across subjects; one subject's "
+        "deliveries are always sent one after another, in order).",
+    )
     tracking_listen: bool = Field(
         False,
         description="`serve` also runs the device listeners (`smartcustoms tracking listen`) "
@@ -188,6 +215,12 @@ class Settings(BaseSettings):
             "eseal:tcp:5169",
         ],
         description="Device listeners, each 'protocol:transport:port' (traccar's default ports).",
+    )
+    tracking_protocol_options: list[str] = Field(
+        default_factory=list,
+        description="Options for the device protocols, each 'protocol.option=value', e.g. "
+        "'jt808.bad_check=flag' to keep (flagged, never changing a seal's state) JT/T 808 "
+        "frames whose check code is wrong instead of refusing them.",
     )
     tracking_mqtt_url: str | None = Field(
         None,
@@ -258,6 +291,63 @@ class Settings(BaseSettings):
         description="Largest decoded size of a scan file's pages together, in bytes, checked "
         "from the header (and for every compressed strip) before decoding.",
     )
+    # -- notifications (interop.notify): no secret has a default -------------------------------
+    notify_smtp_host: str | None = Field(
+        None, description="SMTP server notifications are sent through. Default: no e-mail."
+    )
+    notify_smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    notify_smtp_starttls: bool = Field(
+        True,
+        description="Upgrade the SMTP connection with STARTTLS and verify the server's "
+        "certificate (false only for a mail catcher on this machine).",
+    )
+    notify_smtp_ca_file: Path | None = Field(
+        None,
+        description="CA certificates (PEM) the SMTP server's certificate is verified against. "
+        "Default: the system's.",
+    )
+    notify_smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
+    notify_smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    notify_smtp_password_file: Path | None = Field(
+        None, description="File holding the SMTP password (instead of notify_smtp_password)."
+    )
+    notify_smtp_from: str | None = Field(
+        None, description="Sender address of notification e-mails, e.g. alerts@customs.example."
+    )
+    notify_kannel_url: str | None = Field(
+        None,
+        description="Kannel's sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms. "
+        "Default: no SMS.",
+    )
+    notify_kannel_user: str | None = Field(None, description="Kannel sendsms-user username.")
+    notify_kannel_password: SecretStr | None = Field(
+        None, description="Kannel sendsms-user password."
+    )
+    notify_kannel_password_file: Path | None = Field(
+        None, description="File holding the Kannel password (instead of notify_kannel_password)."
+    )
+    notify_kannel_from: str | None = Field(
+        None, max_length=16, description="Sender number or name of notification SMS."
+    )
+    notify_poll_ms: int = Field(
+        1000, ge=50, le=60_000, description="How often the notifier reads the ledger and sends."
+    )
+    notify_dedup_minutes: int = Field(
+        15,
+        ge=0,
+        le=1440,
+        description="The same matter for the same reason within this many minutes is told once.",
+    )
+    notify_max_tries: int = Field(
+        8, ge=1, le=50, description="Tries before a notification is given up (dead)."
+    )
+    notify_retry_base_s: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="First retry delay in seconds; each further try waits twice as long "
+        "(at most an hour).",
+    )
 
     @field_validator("ledger_witnesses")
     @classmethod
@@ -267,6 +357,16 @@ class Settings(BaseSettings):
             parts = item.split()
             if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
                 raise ValueError(f"{item!r}: want 'URL VKEY' with an http(s) URL")
+        return value
+
+    @field_validator("tracking_protocol_options")
+    @classmethod
+    def _protocol_options(cls, value: list[str]) -> list[str]:
+        for item in value:
+            key, equals, option = item.partition("=")
+            name, dot, _ = key.partition(".")
+            if not (equals and dot and name and option):
+                raise ValueError(f"{item!r}: want 'protocol.option=value'")
         return value
 
     @field_validator("tracking_mqtt_url", "tracking_mqtt_share_group", mode="before")

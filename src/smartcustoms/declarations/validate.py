@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from smartcustoms.core.errors import ValidationFailed
 from smartcustoms.declarations.model import Declaration
-from smartcustoms.reference.containers import container_problem
+from smartcustoms.reference.container_numbers import container_problem
 from smartcustoms.reference.countries import is_country, is_currency
 from smartcustoms.reference.hs import HsEdition, edition_for
 

@@ -37,7 +37,7 @@ from smartcustoms.core.db import Database
 from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.ledger.store import BLOCK, read_entries, read_tree_head
 from smartcustoms.ledger.tables import LedgerEntryBundle, LedgerPending, LedgerTailEntry
-from smartcustoms.ledger.tiles import parse_entry_bundle
+from smartcustoms.ledger.tlog.tiles import parse_entry_bundle
 
 __all__ = [
     "Audit",

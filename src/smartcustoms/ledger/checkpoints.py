@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, func, insert, select, update
 
 from smartcustoms.core import clock
-from smartcustoms.ledger.checkpoint import Checkpoint, format_checkpoint
-from smartcustoms.ledger.cosignature import CosignatureVerifier
-from smartcustoms.ledger.keys import Signer
 from smartcustoms.ledger.keystore import key_label
-from smartcustoms.ledger.note import sign_note
 from smartcustoms.ledger.tables import LedgerCheckpoint, LedgerCosignature
+from smartcustoms.ledger.tlog.checkpoint import Checkpoint, format_checkpoint
+from smartcustoms.ledger.tlog.cosignature import CosignatureVerifier
+from smartcustoms.ledger.tlog.keys import Signer
+from smartcustoms.ledger.tlog.note import sign_note
 
 __all__ = [
     "Cosigned",

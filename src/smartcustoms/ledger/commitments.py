@@ -1,9 +1,9 @@
 """Confidential values in ledger records: salted commitments whose openings stay with us.
 
-A record carries only ``sha256:<hex>`` (see :func:`smartcustoms.ledger.records.commit`); the
+A record carries only ``sha256:<hex>`` (see :func:`smartcustoms.ledger.tlog.records.commit`); the
 value and its 32-byte salt are kept in ``ledger_commitments``. :func:`reveal` hands both to an
 administrator who may show them to someone entitled to the value; that person checks them
-against the record with :func:`smartcustoms.ledger.records.check_commitment` (or
+against the record with :func:`smartcustoms.ledger.tlog.records.check_commitment` (or
 ``smartcustoms ledger check-commitment``), trusting nothing we say.
 """
 
@@ -16,9 +16,9 @@ from sqlalchemy import Connection, insert, select
 
 from smartcustoms.core import clock
 from smartcustoms.core.errors import NotFound
-from smartcustoms.ledger.errors import LedgerError
-from smartcustoms.ledger.records import canonical_json, commit, open_commitment
+from smartcustoms.ledger.errors import LedgerError, TlogError
 from smartcustoms.ledger.tables import LedgerCommitment
+from smartcustoms.ledger.tlog.records import canonical_json, commit, open_commitment
 
 __all__ = ["commit_and_keep", "reveal"]
 
@@ -55,7 +55,7 @@ def reveal(conn: Connection, commitment: str) -> tuple[Any, bytes]:
     salt = bytes(row.salt)
     try:
         open_commitment(commitment, value, salt)
-    except LedgerError as exc:
+    except TlogError as exc:
         raise LedgerError(
             f"the kept opening of {commitment} does not match it: {exc.message}",
             code="commitment_damaged",

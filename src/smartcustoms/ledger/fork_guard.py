@@ -54,11 +54,11 @@ from smartcustoms.core import clock
 from smartcustoms.core.db import Database
 from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.ledger.checkpoints import SignedCheckpoint, sign_and_store
-from smartcustoms.ledger.errors import LedgerError, SigningHeld
-from smartcustoms.ledger.keys import Signer
+from smartcustoms.ledger.errors import LedgerError, SigningHeld, TlogError
 from smartcustoms.ledger.keystore import current_log_key, key_dir, key_label
 from smartcustoms.ledger.store import read_tree_head, root_from_store
 from smartcustoms.ledger.tables import LedgerCheckpoint
+from smartcustoms.ledger.tlog.keys import Signer
 
 __all__ = [
     "GUARD_FILE",
@@ -463,7 +463,7 @@ def hold_in(
     head = read_tree_head(conn)
     try:
         state = read_state(data_dir, origin)
-    except LedgerError as exc:
+    except TlogError as exc:
         return Hold("guard_file_damaged", exc.message, head.size, 0)
     current = current_log_key(conn)
     return evaluate(
@@ -523,7 +523,7 @@ class ForkGuard:
             self._probe_until = time.monotonic() + PROBE_WAIT_S
         try:
             state = read_state(self.data_dir, self.origin)
-        except LedgerError as exc:
+        except TlogError as exc:
             self._note(Hold("guard_file_damaged", exc.message, size, 0))
             return self._hold
         current = current_log_key(conn)
@@ -560,7 +560,7 @@ class ForkGuard:
         checkpoint_size = latest_checkpoint_size(conn)
         try:
             state = read_state(self.data_dir, self.origin)
-        except LedgerError as exc:
+        except TlogError as exc:
             self._note(Hold("guard_file_damaged", exc.message, size, 0))
             raise SigningHeld(f"not signing: {exc.message}", hold=self._hold) from None
         hold = evaluate(
@@ -617,7 +617,7 @@ class ForkGuard:
 
         try:
             update_state(self.data_dir, self.origin, note)
-        except (LedgerError, OSError) as exc:
+        except (TlogError, OSError) as exc:
             log.error("cannot note where the ledger's hold began: %s", exc)
 
     def _note(self, hold: Hold | None) -> None:
@@ -679,5 +679,5 @@ class ForkGuard:
         """Whether a restore waits for witnesses to confirm it."""
         try:
             return self.state().restored is not None
-        except LedgerError:
+        except TlogError:
             return False

@@ -26,13 +26,9 @@ from sqlalchemy import Connection, func, select
 
 from smartcustoms.core import clock
 from smartcustoms.core.db import Database
-from smartcustoms.core.errors import ConfigurationError, SmartCustomsError
-from smartcustoms.ledger.checkpoint import parse_checkpoint
-from smartcustoms.ledger.compact import CompactRange, HashRun
-from smartcustoms.ledger.cosignature import parse_witness_verifier_key, verify_cosignature_line
-from smartcustoms.ledger.errors import LedgerError
+from smartcustoms.core.errors import ConfigurationError
+from smartcustoms.ledger.errors import PRODUCT_ERRORS, TlogError
 from smartcustoms.ledger.fork_guard import hold_in, read_state
-from smartcustoms.ledger.keys import Ed25519Verifier
 from smartcustoms.ledger.keystore import (
     LOG_KEY_FILE,
     current_log_key,
@@ -41,8 +37,6 @@ from smartcustoms.ledger.keystore import (
     load_log_signer,
     log_verifiers,
 )
-from smartcustoms.ledger.note import open_note
-from smartcustoms.ledger.rfc6962 import HASH_SIZE, hash_children, hash_leaves
 from smartcustoms.ledger.store import (
     BLOCK,
     read_entries,
@@ -57,7 +51,13 @@ from smartcustoms.ledger.tables import (
     LedgerHashBlock,
     LedgerTailEntry,
 )
-from smartcustoms.ledger.tiles import TILE_HEIGHT, TileID, parse_entry_bundle
+from smartcustoms.ledger.tlog.checkpoint import parse_checkpoint
+from smartcustoms.ledger.tlog.compact import CompactRange, HashRun
+from smartcustoms.ledger.tlog.cosignature import parse_witness_verifier_key, verify_cosignature_line
+from smartcustoms.ledger.tlog.keys import Ed25519Verifier
+from smartcustoms.ledger.tlog.note import open_note
+from smartcustoms.ledger.tlog.rfc6962 import HASH_SIZE, hash_children, hash_leaves
+from smartcustoms.ledger.tlog.tiles import TILE_HEIGHT, TileID, parse_entry_bundle
 
 __all__ = ["FsckReport", "Problem", "fsck"]
 
@@ -159,7 +159,7 @@ def _entries(conn: Connection, size: int, report: FsckReport) -> Iterator[tuple[
             raise _TreeBroken
         try:
             entries = parse_entry_bundle(bytes(data), BLOCK)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             report.add(
                 "entry",
                 f"entry bundle {bundle} (entries {bundle * BLOCK}.."
@@ -308,7 +308,7 @@ def _parent_agrees(
         return False
     try:
         (parent,) = read_nodes(conn, [(1, node >> 1)])
-    except SmartCustomsError:
+    except PRODUCT_ERRORS:
         return False
     pair = (stored, leaves[sibling - first]) if node % 2 == 0 else (leaves[sibling - first], stored)
     return hash_children(*pair) == parent
@@ -342,7 +342,7 @@ def _check_no_extra_hashes(conn: Connection, size: int, report: FsckReport) -> N
 def _log_keys(conn: Connection, report: FsckReport) -> list[Ed25519Verifier]:
     try:
         return log_verifiers(conn)
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         report.add("key", exc.message)
         return []
 
@@ -367,7 +367,7 @@ def _check_checkpoints(
         try:
             opened = open_note(note, verifiers)
             cp = parse_checkpoint(opened.text)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             report.add("checkpoint", f"{where}: {exc.message}")
             continue
         if cp.origin != origin or cp.size != cp_size or cp.root_hash != root:
@@ -406,8 +406,8 @@ def _check_cosignatures(conn: Connection, report: FsckReport) -> None:
                 raise ConfigurationError(f"its key is {key_label(verifier.name, verifier.key_id)}")
             body = note[: note.rindex("\n\n") + 1]
             verify_cosignature_line(body, line, verifier)
-        except (SmartCustomsError, ValueError) as exc:
-            message = exc.message if isinstance(exc, SmartCustomsError) else str(exc)
+        except (*PRODUCT_ERRORS, ValueError) as exc:
+            message = exc.message if isinstance(exc, PRODUCT_ERRORS) else str(exc)
             report.add(
                 "cosignature", f"cosignature by {witness} on checkpoint {cp_size}: {message}"
             )
@@ -485,7 +485,7 @@ def _check_checkpoint_history(
     if data_dir is not None:
         try:
             state = read_state(data_dir, origin)
-        except LedgerError:
+        except TlogError:
             return  # a damaged guard file is reported as the hold on signing
         mark = state.mark
         # After an accepted fork the mark is where the new key starts, not a signed size.
@@ -512,7 +512,7 @@ def _check_unsigned_tail(
     limit = max(UNSIGNED_GRACE, timedelta(seconds=UNSIGNED_INTERVALS * interval_s))
     try:
         entries = read_entries(conn, signed, min(BLOCK, size - signed), size)
-    except SmartCustomsError:
+    except PRODUCT_ERRORS:
         return  # missing entries are reported with the tree
     for n, entry in enumerate(entries):
         try:
@@ -538,7 +538,7 @@ def _check_key_file(conn: Connection, data_dir: Path, origin: str, report: FsckR
         return  # a replica that never sequences has no key: nothing to compare
     try:
         signer = load_log_signer(data_dir, origin, create=False)
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         report.add("key", exc.message)
         return
     current = current_log_key(conn)

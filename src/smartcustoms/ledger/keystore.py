@@ -25,15 +25,15 @@ from sqlalchemy import Connection, insert, select, update
 
 from smartcustoms.core import clock
 from smartcustoms.core.errors import ConfigurationError
-from smartcustoms.ledger.cosignature import CosignatureSigner, parse_witness_signer_key
 from smartcustoms.ledger.errors import LedgerError, MalformedKey
-from smartcustoms.ledger.keys import (
+from smartcustoms.ledger.tables import LedgerKey
+from smartcustoms.ledger.tlog.cosignature import CosignatureSigner, parse_witness_signer_key
+from smartcustoms.ledger.tlog.keys import (
     Ed25519Signer,
     Ed25519Verifier,
     parse_signer_key,
     parse_verifier_key,
 )
-from smartcustoms.ledger.tables import LedgerKey
 
 __all__ = [
     "LOG_KEY_FILE",

@@ -25,8 +25,8 @@ from smartcustoms.core import clock
 from smartcustoms.core.events import Event
 from smartcustoms.ledger.commitments import commit_and_keep
 from smartcustoms.ledger.handoff import queue_entries
-from smartcustoms.ledger.records import encode_record
 from smartcustoms.ledger.tables import LedgerRecordKey
+from smartcustoms.ledger.tlog.records import encode_record
 
 __all__ = ["CONFIDENTIAL_FIELDS", "event_records", "queue_once", "record_events"]
 

@@ -40,13 +40,10 @@ from sqlalchemy import Connection, func, insert, select, update
 from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.db import Database
-from smartcustoms.core.errors import BadRequest, Conflict, ServiceUnavailable, SmartCustomsError
+from smartcustoms.core.errors import BadRequest, Conflict, ServiceUnavailable
 from smartcustoms.core.events import AdminAction
-from smartcustoms.ledger.checkpoint import parse_checkpoint
 from smartcustoms.ledger.checkpoints import SignedCheckpoint, latest_checkpoint
-from smartcustoms.ledger.compact import CompactRange
-from smartcustoms.ledger.cosignature import parse_witness_verifier_key, verify_cosignature_line
-from smartcustoms.ledger.errors import LedgerError, MalformedError
+from smartcustoms.ledger.errors import PRODUCT_ERRORS, LedgerError, MalformedError, TlogError
 from smartcustoms.ledger.fork_guard import (
     GUARD_FILE,
     Fork,
@@ -61,7 +58,6 @@ from smartcustoms.ledger.fork_guard import (
     update_state,
     write_state,
 )
-from smartcustoms.ledger.keys import Ed25519Signer, Ed25519Verifier, parse_signer_key
 from smartcustoms.ledger.keystore import (
     LOG_KEY_FILE,
     current_log_key,
@@ -73,8 +69,6 @@ from smartcustoms.ledger.keystore import (
     write_new_log_key,
 )
 from smartcustoms.ledger.leader import lease_for
-from smartcustoms.ledger.note import open_note
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.store import (
     BLOCK,
     StoreHashReader,
@@ -89,6 +83,12 @@ from smartcustoms.ledger.tables import (
     LedgerKey,
     LedgerPending,
 )
+from smartcustoms.ledger.tlog.checkpoint import parse_checkpoint
+from smartcustoms.ledger.tlog.compact import CompactRange
+from smartcustoms.ledger.tlog.cosignature import parse_witness_verifier_key, verify_cosignature_line
+from smartcustoms.ledger.tlog.keys import Ed25519Signer, Ed25519Verifier, parse_signer_key
+from smartcustoms.ledger.tlog.note import open_note
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -260,8 +260,8 @@ class Export:
                         export.cosignatures.append(dict(item["cosignature"]))
                     else:
                         raise ValueError("unknown line")
-                except (ValueError, KeyError, TypeError, SmartCustomsError) as exc:
-                    why = exc.message if isinstance(exc, SmartCustomsError) else str(exc)
+                except (ValueError, KeyError, TypeError, *PRODUCT_ERRORS) as exc:
+                    why = exc.message if isinstance(exc, PRODUCT_ERRORS) else str(exc)
                     raise MalformedError(
                         f"{path}: line {n}: {why}", details=[{"line": n}]
                     ) from None
@@ -337,7 +337,7 @@ def _local_signers(data_dir: Path, origin: str) -> dict[str, tuple[Path, Ed25519
             continue
         try:
             signer = parse_signer_key(path.read_text(encoding="ascii").strip())
-        except (SmartCustomsError, OSError, UnicodeDecodeError):
+        except (*PRODUCT_ERRORS, OSError, UnicodeDecodeError):
             continue
         if signer.name == origin:
             found.setdefault(key_label(signer.name, signer.key_id), (path, signer))
@@ -493,7 +493,7 @@ def _plan(
         try:
             opened = open_note(cp.note, trusted.values())
             parsed = parse_checkpoint(opened.text)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             raise ReconcileError(
                 f"{source.label}: checkpoint {cp.size} is not signed by a key of this log that "
                 f"this instance holds ({exc.message})"
@@ -607,7 +607,7 @@ def _store_published(conn: Connection, source: Export, trusted: dict[str, Ed2551
             verifier = parse_witness_verifier_key(cosig["vkey"])
             body = cp_.note[: cp_.note.index("\n\n") + 1]
             timestamp = verify_cosignature_line(body, cosig["line"], verifier)
-        except (SmartCustomsError, ValueError, KeyError):
+        except (*PRODUCT_ERRORS, ValueError, KeyError):
             continue  # a cosignature that does not verify is not kept
         conn.execute(
             insert(LedgerCosignature).values(
@@ -718,7 +718,7 @@ def accept_fork(ctx: AppContext, *, reason: str, actor: str) -> AcceptedFork:
             )
         try:
             state = read_state(data_dir, origin)
-        except LedgerError:  # damaged: keep it aside, start a new record from the fork
+        except TlogError:  # damaged: keep it aside, start a new record from the fork
             damaged = guard_path(data_dir)
             os.replace(damaged, damaged.with_name(f"{GUARD_FILE}.damaged-{_stamp()}"))
             state = GuardState(origin)
@@ -794,7 +794,7 @@ def ledger_status(db: Database, data_dir: Path, origin: str) -> LedgerStatus:
     try:
         state: GuardState | None = read_state(data_dir, origin)
         error = None
-    except LedgerError as exc:
+    except TlogError as exc:
         state, error = None, exc.message
     return LedgerStatus(
         head.size, cp, None if current is None else current.key, state, error, hold, queued

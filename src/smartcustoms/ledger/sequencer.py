@@ -39,7 +39,6 @@ from smartcustoms.ledger.checkpoints import SignedCheckpoint, latest_checkpoint
 from smartcustoms.ledger.errors import LedgerError, SigningHeld
 from smartcustoms.ledger.fork_guard import ForkGuard, Hold
 from smartcustoms.ledger.handoff import assign, hand_off, purge_stale, take_pending
-from smartcustoms.ledger.keys import Ed25519Signer, Signer
 from smartcustoms.ledger.keystore import (
     current_log_key,
     key_label,
@@ -47,9 +46,10 @@ from smartcustoms.ledger.keystore import (
     register_log_key,
 )
 from smartcustoms.ledger.leader import Lease, lease_for
-from smartcustoms.ledger.rfc6962 import hash_leaves
 from smartcustoms.ledger.store import Fenced, TreeWriter
 from smartcustoms.ledger.tables import LedgerCheckpoint
+from smartcustoms.ledger.tlog.keys import Ed25519Signer, Signer
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaves
 
 __all__ = ["Sequencer", "SequencerConfig"]
 

@@ -27,7 +27,7 @@ from smartcustoms.core.errors import NotFound, ServiceUnavailable
 from smartcustoms.core.events import Event
 from smartcustoms.core.settings import Settings
 from smartcustoms.ledger.checkpoints import SignedCheckpoint, for_proof, latest_checkpoint
-from smartcustoms.ledger.cosignature import CosignatureSigner
+from smartcustoms.ledger.cosigning import WitnessClient, parse_witness_peers
 from smartcustoms.ledger.errors import InvalidArgument, RecordTooLarge
 from smartcustoms.ledger.fork_guard import ForkGuard
 from smartcustoms.ledger.handoff import wait_stored
@@ -40,9 +40,6 @@ from smartcustoms.ledger.keystore import (
     write_new_log_key,
 )
 from smartcustoms.ledger.outbox import CONFIDENTIAL_FIELDS, event_records, queue_once, record_events
-from smartcustoms.ledger.proof import consistency_proof, inclusion_proof
-from smartcustoms.ledger.proof_bundle import ProofBundle, format_bundle
-from smartcustoms.ledger.records import MAX_RECORD_SIZE, encode_record, parse_record
 from smartcustoms.ledger.sequencer import Sequencer, SequencerConfig
 from smartcustoms.ledger.store import (
     StoreHashReader,
@@ -52,9 +49,12 @@ from smartcustoms.ledger.store import (
     read_tree_head,
 )
 from smartcustoms.ledger.tables import LedgerKey, LedgerPending
-from smartcustoms.ledger.tiles import EntryBundleID, TileID, parse_tile_path
+from smartcustoms.ledger.tlog.cosignature import CosignatureSigner
+from smartcustoms.ledger.tlog.proof import consistency_proof, inclusion_proof
+from smartcustoms.ledger.tlog.proof_bundle import ProofBundle, format_bundle
+from smartcustoms.ledger.tlog.records import MAX_RECORD_SIZE, encode_record, parse_record
+from smartcustoms.ledger.tlog.tiles import EntryBundleID, TileID, parse_tile_path
 from smartcustoms.ledger.witness import add_checkpoint
-from smartcustoms.ledger.witness_client import WitnessClient, parse_witness_peers
 
 __all__ = [
     "CONFIDENTIAL_FIELDS",

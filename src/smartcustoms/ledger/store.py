@@ -25,17 +25,17 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, up
 from sqlalchemy.exc import IntegrityError
 
 from smartcustoms.core import clock
-from smartcustoms.ledger.compact import CompactRange, HashRun
 from smartcustoms.ledger.errors import InvalidArgument, LedgerError, MissingHash
-from smartcustoms.ledger.proof import NodeID, root_hash
-from smartcustoms.ledger.rfc6962 import EMPTY_ROOT, HASH_SIZE
 from smartcustoms.ledger.tables import (
     LedgerEntryBundle,
     LedgerHashBlock,
     LedgerTailEntry,
     LedgerTree,
 )
-from smartcustoms.ledger.tiles import (
+from smartcustoms.ledger.tlog.compact import CompactRange, HashRun
+from smartcustoms.ledger.tlog.proof import NodeID, root_hash
+from smartcustoms.ledger.tlog.rfc6962 import EMPTY_ROOT, HASH_SIZE
+from smartcustoms.ledger.tlog.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
     EntryBundleID,
@@ -121,7 +121,7 @@ def read_nodes(conn: Connection, ids: Sequence[NodeID]) -> list[bytes]:
 
 
 class StoreHashReader:
-    """A :class:`~smartcustoms.ledger.proof.HashReader` over one open connection."""
+    """A :class:`~smartcustoms.ledger.tlog.proof.HashReader` over one open connection."""
 
     __slots__ = ("_conn",)
 

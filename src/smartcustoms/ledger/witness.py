@@ -29,9 +29,6 @@ from sqlalchemy import Connection, insert, select, update
 
 from smartcustoms.core import clock
 from smartcustoms.core.db import Database
-from smartcustoms.ledger import _b64
-from smartcustoms.ledger.checkpoint import Checkpoint, parse_checkpoint, parse_decimal
-from smartcustoms.ledger.cosignature import CosignatureSigner, cosign
 from smartcustoms.ledger.errors import (
     InvalidArgument,
     MalformedCheckpoint,
@@ -45,11 +42,14 @@ from smartcustoms.ledger.errors import (
     UntrustedCheckpoint,
     WitnessConflict,
 )
-from smartcustoms.ledger.keys import parse_verifier_key
-from smartcustoms.ledger.note import MAX_NOTE_SIZE, open_note, parse_note
-from smartcustoms.ledger.rfc6962 import HASH_SIZE
 from smartcustoms.ledger.tables import LedgerWitnessedLog
-from smartcustoms.ledger.verify import verify_consistency
+from smartcustoms.ledger.tlog import _b64
+from smartcustoms.ledger.tlog.checkpoint import Checkpoint, parse_checkpoint, parse_decimal
+from smartcustoms.ledger.tlog.cosignature import CosignatureSigner, cosign
+from smartcustoms.ledger.tlog.keys import parse_verifier_key
+from smartcustoms.ledger.tlog.note import MAX_NOTE_SIZE, open_note, parse_note
+from smartcustoms.ledger.tlog.rfc6962 import HASH_SIZE
+from smartcustoms.ledger.tlog.verify import verify_consistency
 
 __all__ = [
     "MAX_PROOF_LINES",

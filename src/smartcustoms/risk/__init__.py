@@ -4,13 +4,14 @@ Storage-free: everything here works on pandas tables and bytes; the declarations
 them. What the selectivity and web layers call:
 
 * items: :func:`prepare_items` checks and types a table with the :data:`ITEM_FIELDS` columns
-  (:func:`from_kcs` maps the KCS columns; :func:`load_kcs` reads the packaged KCS data);
+  (:func:`from_kcs` maps the KCS columns);
 * model: :class:`RiskModel` (``fit``, ``predict_proba``, ``decision_function``, ``explain``,
   ``observe``/``record`` to keep its :class:`HistoryState` current); :func:`save_model` /
   :func:`load_model` with its :class:`ModelCard`;
 * reasons: :class:`Explanation` of :class:`Reason` (message id + parameters), rendered with
   :func:`render_message` in English or French (:data:`MESSAGES` for translators);
-* evaluation: :func:`ranking_metrics`, :func:`evaluate_seeds`, :func:`top_share`;
+* measures: :func:`ranking_metrics`, :func:`top_share` (offline evaluation, the packaged KCS
+  data and the deployment replay are in :mod:`smartcustoms.risk.offline`);
 * rules: :func:`parse` a targeting rule into an :class:`Expression` (``evaluate`` a batch,
   ``matches`` one declaration); errors are :class:`RuleSyntaxError` with the column.
 """
@@ -18,10 +19,13 @@ them. What the selectivity and web layers call:
 from smartcustoms.risk.calibration import Calibrator
 from smartcustoms.risk.card import MODEL_FORMAT, ModelCard, load_model, save_model
 from smartcustoms.risk.classifier import CalibratedLGBMClassifier
-from smartcustoms.risk.datasets import kcs_table, load_kcs
-from smartcustoms.risk.evaluate import (
+from smartcustoms.risk.explain import Explanation, Reason
+from smartcustoms.risk.features.history import HistoryState
+from smartcustoms.risk.features.matrix import FEATURE_NAMES
+from smartcustoms.risk.fingerprint import TrainingSummary
+from smartcustoms.risk.messages import LANGUAGES, MESSAGES, render_message, render_template
+from smartcustoms.risk.metrics import (
     RATES,
-    evaluate_seeds,
     inspection_curve,
     precision_at,
     ranking_metrics,
@@ -29,11 +33,6 @@ from smartcustoms.risk.evaluate import (
     revenue_at,
     top_share,
 )
-from smartcustoms.risk.explain import Explanation, Reason
-from smartcustoms.risk.features.history import HistoryState
-from smartcustoms.risk.features.matrix import FEATURE_NAMES
-from smartcustoms.risk.fingerprint import TrainingSummary
-from smartcustoms.risk.messages import LANGUAGES, MESSAGES, render_message, render_template
 from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.rules import Expression, RuleInputError, RuleSyntaxError, parse
 from smartcustoms.risk.schema import (
@@ -66,11 +65,8 @@ __all__ = [
     "RuleInputError",
     "RuleSyntaxError",
     "TrainingSummary",
-    "evaluate_seeds",
     "from_kcs",
     "inspection_curve",
-    "kcs_table",
-    "load_kcs",
     "load_model",
     "parse",
     "precision_at",

@@ -129,8 +129,9 @@ def save_model(
     """The fitted ``model`` as archive bytes, and its card.
 
     ``version`` defaults to the creation time and the first 8 hex digits of the trees' hash.
-    ``evaluation`` is stored as given (e.g. :func:`~smartcustoms.risk.evaluate.evaluate_seeds`),
-    with the model's out-of-fold figures under ``out_of_fold`` unless it has that key already.
+    ``evaluation`` is stored as given (e.g.
+    :func:`~smartcustoms.risk.offline.evaluation.evaluate_seeds`), with the model's out-of-fold
+    figures under ``out_of_fold`` unless it has that key already.
     """
     if not hasattr(model, "classifier_"):
         raise ValidationFailed(

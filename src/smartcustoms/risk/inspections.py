@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, NotFound, ValidationFailed
-from smartcustoms.core.roles import N_
+from smartcustoms.core.i18n import N_
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.risk.events import InspectionRecorded

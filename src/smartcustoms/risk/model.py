@@ -159,7 +159,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def predict(self, X: Items) -> np.ndarray:
         """1 where an irregularity is more likely than not. Selectivity ranks by probability
-        against the day's capacity instead; see :mod:`smartcustoms.risk.evaluate`."""
+        against the day's capacity instead; see :mod:`smartcustoms.risk.offline.evaluation`."""
         return (self.decision_function(X) > 0).astype(int)
 
     def explain(self, X: Items, *, top: int = 3, min_weight: float = 0.0) -> list[Explanation]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from smartcustoms.core.roles import N_
+from smartcustoms.core.i18n import N_
 from smartcustoms.core.unit import Unit
 from smartcustoms.scans.events import ScanExamined, ScanRechecked, ScanReviewed
 from smartcustoms.scans.profiles import forget_load, remember_load

@@ -3,7 +3,7 @@ the review station shows these labels in the analyst's language beside the machi
 
 from __future__ import annotations
 
-from smartcustoms.core.roles import N_
+from smartcustoms.core.i18n import N_
 
 __all__ = [
     "CATEGORIES",

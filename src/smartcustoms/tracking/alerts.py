@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, NotFound, ValidationFailed
-from smartcustoms.core.roles import N_, Role
+from smartcustoms.core.i18n import N_
+from smartcustoms.core.roles import Role
 from smartcustoms.core.unit import Unit
 from smartcustoms.core.users import get_user
 from smartcustoms.tracking.events import (

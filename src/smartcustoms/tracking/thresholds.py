@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from smartcustoms.core.errors import ValidationFailed
-from smartcustoms.core.roles import N_
+from smartcustoms.core.i18n import N_
 
 __all__ = [
     "ALERT_LABELS",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from smartcustoms.core.roles import N_
+from smartcustoms.core.i18n import N_
 
 __all__ = ["MONITORED", "STATUS_LABELS", "TransitStatus"]
 

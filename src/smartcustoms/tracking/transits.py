@@ -20,7 +20,7 @@ from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, NotFound, ValidationFailed
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.store import get_declaration
-from smartcustoms.reference.containers import container_problem, normalise_container
+from smartcustoms.reference.container_numbers import container_problem, normalise_container
 from smartcustoms.tracking.events import (
     TransitArmed,
     TransitCancelled,

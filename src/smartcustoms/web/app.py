@@ -18,6 +18,8 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import ServiceUnavailable
 from smartcustoms.core.schema import schema_state
 from smartcustoms.core.settings import Settings, load_settings
+from smartcustoms.interop.notify import attach_notifier
+from smartcustoms.interop.webhooks.service import attach_webhooks
 from smartcustoms.ledger.service import attach_ledger
 from smartcustoms.web.api.routes import (
     declarations,
@@ -27,12 +29,15 @@ from smartcustoms.web.api.routes import (
     system,
     tlog,
     tokens,
+    traccar,
     tracking_alerts,
     tracking_live,
     transits,
     users,
 )
 from smartcustoms.web.api.routes import ledger as ledger_api
+from smartcustoms.web.api.routes import notifications as notifications_api
+from smartcustoms.web.api.routes import webhooks as webhooks_api
 from smartcustoms.web.errors import install_error_handlers
 from smartcustoms.web.metrics import Metrics, MetricsMiddleware
 from smartcustoms.web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -41,9 +46,11 @@ from smartcustoms.web.policy import authorize, check_policies, routes_of
 from smartcustoms.web.ui.routes import admin_users, auth, command_centre, home, transit_pages
 from smartcustoms.web.ui.routes import declarations as declaration_pages
 from smartcustoms.web.ui.routes import ledger as ledger_pages
+from smartcustoms.web.ui.routes import notifications as notification_pages
 from smartcustoms.web.ui.routes import risk as risk_pages
 from smartcustoms.web.ui.routes import scans as scan_pages
 from smartcustoms.web.ui.routes import tokens as token_pages
+from smartcustoms.web.ui.routes import webhooks as webhook_pages
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -68,10 +75,15 @@ ROUTERS = (
     transits.router,
     tracking_alerts.router,
     tracking_live.router,
+    traccar.router,
     command_centre.router,
     transit_pages.router,
     scans.router,
     scan_pages.router,
+    webhooks_api.router,
+    webhook_pages.router,
+    notifications_api.router,
+    notification_pages.router,
 )
 
 
@@ -101,6 +113,8 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
     )
     app.state.ctx = ctx
     app.state.metrics = Metrics()
+    attach_webhooks(ctx).expose(app.state.metrics.registry)  # deliverer joined at ctx close
+    attach_notifier(ctx)  # e-mail and SMS to the people on duty; joined at ctx close
     for router in ROUTERS:
         app.include_router(router)
     static = resources.files("smartcustoms.web.ui") / "static"

@@ -21,6 +21,7 @@ from smartcustoms.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from smartcustoms.ledger.errors import PRODUCT_ERRORS, TlogError
 
 __all__ = ["install_error_handlers", "wants_html"]
 
@@ -62,7 +63,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return "".join(parts) or str(loc[0] if loc else "?")
 
 
-def _respond(request: Request, error: SmartCustomsError) -> Response:
+def _respond(request: Request, error: SmartCustomsError | TlogError) -> Response:
     if wants_html(request):
         if isinstance(error, Unauthenticated) and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -83,7 +84,7 @@ def _respond(request: Request, error: SmartCustomsError) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, SmartCustomsError)
+        assert isinstance(exc, PRODUCT_ERRORS)
         if exc.status_code >= 500:
             log.error("%s: %s", exc.code, exc.message)
         return _respond(request, exc)
@@ -114,6 +115,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return _respond(request, SmartCustomsError("internal error; it has been logged"))
 
     app.add_exception_handler(SmartCustomsError, domain_error)
+    # The transparency-log core's errors do not derive from ours (it imports nothing of the
+    # product) but carry the same status, code and details.
+    app.add_exception_handler(TlogError, domain_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

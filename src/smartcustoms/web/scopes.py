@@ -15,7 +15,7 @@ Each :class:`DataAccess` is one such table; routes declare its roles with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -105,14 +105,19 @@ class DataAccess:
     def granted(self, roles: frozenset[Role]) -> frozenset[Grant]:
         return frozenset(self.grants[r] for r in roles if r in self.grants)
 
-    def scope(self, session: Session, principal: Principal) -> Scope:
+    def scope(
+        self, session: Session, principal: Principal, *, among: Collection[str] | None = None
+    ) -> Scope:
         """The union of what ``principal``'s roles grant. Trader identities are read from the
-        database only when no role grants everything."""
+        database only when no role grants everything, and only those ``among`` the given ones
+        when the caller knows which it will check (lodging a batch): the scope then allows
+        nothing outside them."""
         granted = self.granted(principal.roles)
         if Grant.ALL in granted:
             return EVERYTHING
         if Grant.OWN_TRADERS in granted:
-            return Scope(everything=False, traders=trader_ids(session, principal.user_id))
+            traders = trader_ids(session, principal.user_id, among)
+            return Scope(everything=False, traders=traders)
         return NOTHING
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from smartcustoms.risk import load_kcs, prepare_items
+from smartcustoms.risk import prepare_items
+from smartcustoms.risk.offline.datasets import load_kcs
 from smartcustoms.risk.rules import RuleInputError, parse
 from tests.risk.conftest import item, items_frame
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind, SimulatedScan
 from smartcustoms.scans.analyses.concealment import find_concealments
 from smartcustoms.scans.analyses.goods import goods_profile, normalise_hs_code
 from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
 from smartcustoms.scans.analyses.imaging import image
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.errors import ScanInputError
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, SimulatedScan
 from tests.scans.helpers import simulated, simulated_full
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind, simulate_scan
 from smartcustoms.scans.analyses.empty import verify_empty
 from smartcustoms.scans.analyses.imaging import image
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.physics.materials import MaterialClass
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind, simulate_scan
 from tests.scans.helpers import simulated, simulated_full, spec
 
 

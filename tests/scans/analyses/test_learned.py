@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind
+from smartcustoms.sandbox.scan_simulator.training import tile_labels
 from smartcustoms.scans import analyze
 from smartcustoms.scans.analyses.goods import goods_profile
 from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
@@ -20,10 +22,8 @@ from smartcustoms.scans.analyses.learned import (
     default_detector,
 )
 from smartcustoms.scans.analyses.learned_features import FEATURE_NAMES, tile_features
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.errors import DetectorModelError
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind
-from smartcustoms.scans.training import tile_labels
 from tests.scans.helpers import simulated, simulated_full
 
 NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)

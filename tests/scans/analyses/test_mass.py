@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.mass import estimate_mass
-from smartcustoms.scans.containers import ContainerType
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind
+from smartcustoms.scans.container_types import ContainerType
 from tests.scans.helpers import simulated
 
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind
 from smartcustoms.scans import ScanInputError, analyze
-from smartcustoms.scans.containers import ContainerType
+from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.findings import FINDINGS_FORMAT
-from smartcustoms.scans.simulate import CargoKind, ConcealmentKind
 from tests.scans.helpers import simulated
 
 NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ def _bad_utf8_offset(path: Path) -> int:
     return read
 
 
-def text_lines(path: Path) -> Iterator[str]:
+def text_lines(path: Path) -> Generator[str, None, None]:
     """The file's lines (``newline=""``, as :mod:`csv` wants them), decoded as UTF-8 (a BOM is
     skipped) a block at a time: never the whole file in memory. Text that is not UTF-8 raises
     ValidationFailed naming the byte offset."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +122,14 @@ def _header(cells: list[str], plan: Plan) -> dict[str, Any]:
 
 
 def read_csv(path: Path) -> Iterator[SourceRecord]:
-    reader = csv.reader(text_lines(path), strict=True)
+    # Closed on every way out (a refused header raises while the file is open): left to the
+    # garbage collector, the file may be finalised before the generator that would close it.
+    with closing(text_lines(path)) as lines:
+        yield from _read_csv(path, lines)
+
+
+def _read_csv(path: Path, lines: Iterator[str]) -> Iterator[SourceRecord]:
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, [])
     except csv.Error as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import closing
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,14 @@ def kcs_row(row: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any] | None]
 
 def read_kcs(path: Path) -> Iterator[SourceRecord]:
     """One record per row, read a block at a time (never the whole file in memory)."""
-    reader = csv.DictReader(text_lines(path), strict=True)
+    # Closed on every way out (a refused header raises while the file is open): left to the
+    # garbage collector, the file may be finalised before the generator that would close it.
+    with closing(text_lines(path)) as lines:
+        yield from _read_kcs(path, lines)
+
+
+def _read_kcs(path: Path, lines: Iterator[str]) -> Iterator[SourceRecord]:
+    reader = csv.DictReader(lines, strict=True)
     try:
         fieldnames = reader.fieldnames or []
     except csv.Error as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from smartcustoms.scans.containers import ContainerSpec, spec_for_iso_code, spec_for_length
+from smartcustoms.scans.container_types import ContainerSpec, spec_for_iso_code, spec_for_length
 from smartcustoms.scans.errors import ScanInputError
 
 __all__ = ["ContainerGeometry", "locate_container"]

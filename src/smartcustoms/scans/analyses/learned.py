@@ -9,10 +9,10 @@ model's default threshold or, once the heading has history, at its past cleared 
 for the wanted false-alarm rate – never below the model's minimum.
 
 The model is a LightGBM text file shipped in ``scans/data/detector/`` with a JSON file beside it
-(the features it expects, how it was trained, its default alarm threshold); ``python -m
-smartcustoms.scans.training`` makes both again from fixed seeds. It runs only where it was
-trained to: dual-energy scans of textiles (HS chapters 50–63) at a pitch of about 5.5 × 6 mm.
-Elsewhere the classical analysis (:mod:`.concealment`) stands alone.
+(the features it expects, how it was trained, its default alarm threshold);
+``python -m smartcustoms.sandbox.scan_simulator.training`` makes both again from fixed seeds.
+It runs only where it was trained to: dual-energy scans of textiles (HS chapters 50–63) at a
+pitch of about 5.5 × 6 mm. Elsewhere the classical analysis (:mod:`.concealment`) stands alone.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """TCP listeners (one per protocol and port), and HTTP for OsmAnd on the same machinery.
 
-Each connection keeps its unframed bytes, the identity its device logged in with, and a queue
-of acknowledgements in the order their frames arrived. A frame with records gets its place in
-the queue and is handed to the writer; its acknowledgement leaves only when the writer has
-committed it *and* everything before it on this connection has been answered, so a device
-never sees an answer out of order. Frames without records (logins, heartbeats) are answered as
-soon as nothing is waiting ahead of them.
+Each connection keeps a :class:`~smartcustoms.tracking.protocols.Link` (its unframed bytes, the
+identity and clock offset its device logged in with: the same state and loop ``tracking decode``
+replays a log with) and a queue of acknowledgements in the order their frames arrived. A frame
+with records gets its place in the queue and is handed to the writer; its acknowledgement
+leaves only when the writer has committed it *and* everything before it on this connection has
+been answered, so a device never sees an answer out of order. Frames without records (logins,
+heartbeats) are answered as soon as nothing is waiting ahead of them.
 
 If the writer cannot commit, the connection is closed without acknowledging: the device will
 reconnect and send again (and the retransmission is not stored twice).
@@ -20,23 +21,17 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Final, cast
+from typing import cast
 
 from smartcustoms.core import clock
 from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.ingest import Ingestor
 from smartcustoms.tracking.listeners.spec import ListenerSpec, ListenerStats
-from smartcustoms.tracking.protocols import MessageKind, Protocol, get_protocol
-from smartcustoms.tracking.protocols.base import Context
-from smartcustoms.tracking.protocols.osmand import encode_response
-from smartcustoms.tracking.protocols.teltonika import encode_login_reply
+from smartcustoms.tracking.protocols import Bad, Decoded, Link, Protocol, get_protocol
 
 __all__ = ["StreamConnection", "StreamListener"]
 
 log = logging.getLogger("smartcustoms.tracking.listeners")
-
-_BAD_REQUEST: Final = encode_response(400)
-_UNAVAILABLE: Final = encode_response(503)
 
 
 class _Pending:
@@ -62,6 +57,11 @@ class StreamListener:
         self.spec = spec
         self.protocol: Protocol = get_protocol(spec.protocol)
         self.http = spec.transport == "http"
+        if self.http:
+            # The registry promises a reply to every protocol it serves over HTTP.
+            assert self.protocol.reply is not None
+            self.bad_request: bytes = self.protocol.reply(400)
+            self.unavailable: bytes = self.protocol.reply(503)
         self.ingestor = ingestor
         self.idle_timeout_s = idle_timeout_s
         self.options = options or {}
@@ -124,15 +124,15 @@ class StreamConnection(asyncio.Protocol):
     def __init__(self, listener: StreamListener) -> None:
         self.listener = listener
         self.protocol = listener.protocol
-        self.buffer = bytearray()
-        self.consumed = 0  # bytes of the stream before the buffer's first byte
-        self.device_id: str | None = None
-        self.context = Context(options=listener.options)
+        self.link = Link(
+            listener.protocol, options=listener.options, accepts=listener.ingestor.allows
+        )
         self.pending: deque[_Pending] = deque()
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
         self.last_active = 0.0
         self.closing = False
+        self.unreadable = False  # an HTTP stream that lost its framing: answered, hanging up
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -159,20 +159,22 @@ class StreamConnection(asyncio.Protocol):
         listener = self.listener
         assert listener.loop is not None
         self.last_active = listener.loop.time()
-        self.buffer += data
-        framing = self.protocol.frame(self.buffer)
-        for error in framing.errors:
-            self._bad(error.shifted(self.consumed), "framing")
-            if self.http:
-                self._answer_now(_BAD_REQUEST, close_after=True)
-                return
-        for frame in framing.frames:
-            self._frame(frame.data, self.consumed + frame.offset)
+        if self.unreadable:
+            return
+        for step in self.link.receive(data):
+            if isinstance(step, Bad):
+                self._bad(step.error, step.stage)
+                if self.http:
+                    # An unreadable request leaves the stream unframeable: answer and hang up.
+                    framing = step.stage == "framing"
+                    self._answer_now(listener.bad_request, close_after=framing)
+                    if framing:
+                        self.unreadable = True
+                        return
+                continue
+            self._frame(step)
             if self.closing:
                 return
-        if framing.consumed:
-            del self.buffer[: framing.consumed]
-            self.consumed += framing.consumed
         if listener.ingestor.overloaded and self.transport is not None:
             self.transport.pause_reading()
             listener.paused.add(self)
@@ -183,29 +185,21 @@ class StreamConnection(asyncio.Protocol):
     def http(self) -> bool:
         return self.listener.http
 
-    def _frame(self, data: bytes, offset: int) -> None:
+    @property
+    def device_id(self) -> str | None:
+        return self.link.device_id
+
+    def _frame(self, step: Decoded) -> None:
         listener = self.listener
-        context = self.context
-        try:
-            message = self.protocol.decode(data, context)
-        except FrameError as error:
-            self._bad(error.shifted(offset), "decoding")
-            if self.http:
-                self._answer_now(_BAD_REQUEST)
-            return
+        message = step.message
         listener.stats.frames += 1
-        close_after = self.http and _wants_close(data)
-        if message.kind is MessageKind.LOGIN and message.device_id:
-            if not listener.ingestor.allows(message.device_id):
-                self._refuse(message.device_id)
-                return
-            self.device_id = message.device_id
-            self.context = Context(
-                device_id=message.device_id,
-                utc_offset=message.utc_offset or context.utc_offset,
-                options=listener.options,
-            )
-        device_id = message.device_id or self.device_id
+        close_after = self.http and _wants_close(step.data)
+        if step.refused:
+            assert message.device_id is not None  # only a login that named its device is refused
+            self._refuse(message.device_id)
+            return
+        link = self.link
+        device_id = link.device_for(message)
         if not message.records:
             if message.ack is not None:
                 self._answer_now(message.ack, close_after=close_after)
@@ -222,7 +216,7 @@ class StreamConnection(asyncio.Protocol):
         if not listener.ingestor.allows(device_id):
             self._refuse(device_id)
             return
-        self.device_id = self.device_id or device_id
+        link.adopt(device_id)
         records = message.records
         entry = _Pending(message.ack, False, close_after)
         self.pending.append(entry)
@@ -236,7 +230,7 @@ class StreamConnection(asyncio.Protocol):
             if not stored:
                 self.listener.stats.store_failures += 1
                 if self.http and entry.ack is not None:
-                    entry.ack = _UNAVAILABLE
+                    entry.ack = self.listener.unavailable
                 else:
                     self.close()
                     return
@@ -280,8 +274,9 @@ class StreamConnection(asyncio.Protocol):
         log.warning(
             "%s: unknown device %s from %s refused", self.listener.name, device_id, self.peer
         )
-        if self.protocol.name == "teltonika" and self.transport is not None:
-            self.transport.write(encode_login_reply(False))
+        refusal = self.protocol.refusal
+        if refusal is not None and self.transport is not None:
+            self.transport.write(refusal)
         self.close()
 
     def resume(self) -> None:

@@ -20,6 +20,7 @@ from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.plausibility import check_coordinates, implausible
 from smartcustoms.tracking.protocols.base import Context, Frame, Framing, Message, MessageKind
 from smartcustoms.tracking.protocols.datetimes import from_fields
+from smartcustoms.tracking.protocols.framing import garbage
 from smartcustoms.tracking.protocols.textfields import Fields
 from smartcustoms.tracking.records import AttrValue, Position, SealEvent
 
@@ -91,8 +92,7 @@ def _partial_start(buf: bytes, pos: int) -> int:
 
 
 def _garbage(buf: bytes, start: int, end: int) -> FrameError:
-    found = f"{end - start} bytes of garbage ({buf[start : min(end, start + 8)].hex()}…)"
-    return FrameError(start, "##S, opening an e-seal sentence", found)
+    return garbage(buf, start, end, "##S, opening an e-seal sentence")
 
 
 # --- decoding ----------------------------------------------------------------------------------

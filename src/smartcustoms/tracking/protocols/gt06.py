@@ -17,9 +17,10 @@ from typing import Final
 
 from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.plausibility import check_coordinates, implausible
-from smartcustoms.tracking.protocols.base import Context, Frame, Framing, Message, MessageKind
+from smartcustoms.tracking.protocols.base import Context, Framing, Message, MessageKind
 from smartcustoms.tracking.protocols.checksums import crc16_x25
 from smartcustoms.tracking.protocols.datetimes import from_fields
+from smartcustoms.tracking.protocols.framing import cut_sized
 from smartcustoms.tracking.protocols.reader import Reader
 from smartcustoms.tracking.records import AttrValue, Position, SealEvent, events
 
@@ -86,29 +87,7 @@ def encode_reply(
 
 def frame(buffer: bytes | bytearray | memoryview) -> Framing:
     """Cut 0x7878/0x7979 packets from a TCP byte stream, resynchronising on the start bits."""
-    buf = bytes(buffer)
-    n = len(buf)
-    pos = 0
-    frames: list[Frame] = []
-    errors: list[FrameError] = []
-    garbage_at = -1
-    while pos < n:
-        size = _frame_size(buf, pos)
-        if size < 0:
-            if garbage_at < 0:
-                garbage_at = pos
-            pos = _next_start(buf, pos + 1)
-            continue
-        if garbage_at >= 0:
-            errors.append(_garbage(buf, garbage_at, pos))
-            garbage_at = -1
-        if size == 0 or pos + size > n:
-            break
-        frames.append(Frame(buf[pos : pos + size], pos))
-        pos += size
-    if garbage_at >= 0:
-        errors.append(_garbage(buf, garbage_at, pos))
-    return Framing(tuple(frames), pos, tuple(errors))
+    return cut_sized(buffer, _frame_size, _next_start, _EXPECTED)
 
 
 def _frame_size(buf: bytes, pos: int) -> int:
@@ -148,12 +127,7 @@ def _next_start(buf: bytes, at: int) -> int:
     return len(buf) - 1 if buf[-1:] in (b"\x78", b"\x79") and len(buf) - 1 >= at else len(buf)
 
 
-def _garbage(buf: bytes, start: int, end: int) -> FrameError:
-    return FrameError(
-        start,
-        "a GT06 packet (start bits 7878 or 7979, length, …, stop bits 0d0a)",
-        f"{end - start} bytes of garbage ({buf[start : min(end, start + 8)].hex()}…)",
-    )
+_EXPECTED: Final = "a GT06 packet (start bits 7878 or 7979, length, …, stop bits 0d0a)"
 
 
 # --- decoding ----------------------------------------------------------------------------------

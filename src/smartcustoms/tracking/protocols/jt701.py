@@ -4,10 +4,19 @@ Two forms share one TCP stream. Binary frames start with ``$``: terminal ID (5 B
 [protocol version, long format only], data type/version, length, records, index. Text frames
 sit in parentheses, ``(ID,P45,…)``, and are read in ``jt701_text``.
 
-The long (e-lock) binary format carries a 16-bit lock status word, decoded per Jointech's
-JT701D field list: bit 3 steel cable cut, bit 6 cable inserted, bit 7 motor locked, bit 8
-unlocking alarm, bit 13 back cap closed… When bit 5 ("needs confirmation") is set, the server
-must answer ``(P35)`` (protocol version below 0x19) or ``(P69,0,<index>)``.
+The long (e-lock) binary format carries, per position, the 17-byte location block and the 17
+bytes every version sends (odometer, satellites, vehicle ID, lock status, battery, cell, GSM
+signal), then a tail as long as the frame's length leaves: nothing (protocol versions 0x01 and
+0x16 as traccar's captures show them), or a geofence ID and 3 reserved bytes, then lock-specific
+fields (traccar expects this tail from versions 0x17 and 0x19; other firmware, version 0x01
+included, sends it too). The tail is read as far as it goes and the rest kept as ``extra``; a
+remainder that is a whole number of 34-byte blocks is read as further positions instead, as
+traccar reads the versions it expects no tail from.
+
+The lock status word is decoded per Jointech's JT701D field list: bit 3 steel cable cut, bit 6
+cable inserted, bit 7 motor locked, bit 8 unlocking alarm, bit 13 back cap closed… When bit 5
+("needs confirmation") is set, the server must answer ``(P35)`` (protocol version below 0x19)
+or ``(P69,0,<index>)``.
 
 Speeds: the binary speed byte is read as knots and P45/U0x speeds as mph, as traccar does;
 Jointech's documents were not at hand to confirm (see the report).
@@ -20,6 +29,7 @@ from typing import Final
 from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.protocols import jt701_text
 from smartcustoms.tracking.protocols.base import Context, Frame, Framing, Message, MessageKind
+from smartcustoms.tracking.protocols.framing import garbage
 from smartcustoms.tracking.protocols.jointech_location import read_fix
 from smartcustoms.tracking.protocols.reader import Reader
 from smartcustoms.tracking.records import AttrValue, Position, SealEvent
@@ -28,6 +38,8 @@ __all__ = ["MAX_FRAME", "decode", "encode_confirmation", "frame"]
 
 MAX_FRAME: Final = 0xFFFF + 10
 _MAX_TEXT: Final = 1024
+_LONG_RECORD: Final = 17 + 17  # location block + the e-lock fields every version sends
+_TAIL_VERSIONS: Final = frozenset({0x17, 0x19})  # versions whose tail traccar always expects
 _DEFAULT_CONTEXT: Final = Context()
 
 # Lock status word (long format), per the JT701D field list; traccar agrees on the positions.
@@ -87,13 +99,7 @@ def frame(buffer: bytes | bytearray | memoryview) -> Framing:
             pos = end + 1
         else:
             nxt = min((i for i in (buf.find(b"$", pos), buf.find(b"(", pos)) if i >= 0), default=n)
-            errors.append(
-                FrameError(
-                    pos,
-                    "'$' or '(' opening a JT701 frame",
-                    f"{nxt - pos} bytes of garbage ({buf[pos : min(nxt, pos + 8)].hex()}…)",
-                )
-            )
+            errors.append(garbage(buf, pos, nxt, "'$' or '(' opening a JT701 frame"))
             pos = nxt
     return Framing(tuple(frames), pos, tuple(errors))
 
@@ -141,6 +147,10 @@ def decode(frame: bytes, context: Context = _DEFAULT_CONTEXT) -> Message:
         satellites: int | None
         if long_format:
             status, satellites = _long_record(body, protocol_version, attributes, found)
+            if body.remaining and (
+                protocol_version in _TAIL_VERSIONS or body.remaining % _LONG_RECORD
+            ):
+                _long_tail(body, attributes)
             confirm = confirm or bool(status & 0x20)
         else:
             satellites = _short_record(body, data_version, attributes, found)
@@ -178,12 +188,17 @@ def _long_record(
     else:
         attributes["battery_level"] = battery
     found.extend(event for bit, event in _STATUS_EVENTS if status >> bit & 1)
-    if protocol_version in (0x17, 0x19):
+    return status, satellites
+
+
+def _long_tail(r: Reader, attributes: dict[str, AttrValue]) -> None:
+    """What follows the fixed e-lock fields, to the end of the frame: a geofence ID, 3 reserved
+    bytes, then lock-specific fields kept as hex (a shorter tail is kept whole as hex)."""
+    if r.remaining >= 4:
         attributes["geofence_id"] = r.u8()  # geofence ID
         r.take(3)  # reserved
-        if r.remaining:
-            attributes["extra"] = r.take(r.remaining).hex()  # lock-specific fields
-    return status, satellites
+    if r.remaining:
+        attributes["extra"] = r.take(r.remaining).hex()  # lock-specific fields
 
 
 def _short_record(

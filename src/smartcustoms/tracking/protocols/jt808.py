@@ -8,6 +8,11 @@ phone number is the device's identity in every frame.
 
 The platform answers with the general response 0x8001 (the terminal's serial and message ID, a
 result byte), or 0x8100 to a registration. Location bodies are decoded in ``jt808_location``.
+
+A wrong check code or a 7D not followed by 01 or 02 is refused by default (``CHECK_POLICY``).
+A listener may choose ``jt808.bad_check=flag`` (see ``integrity``): such a frame is then read
+as traccar reads it — the lone 7D taken as the byte it is, the check code not enforced — and
+its records are kept flagged, their seal state set aside.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Final
 from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.protocols.base import Context, Frame, Framing, Message, MessageKind
 from smartcustoms.tracking.protocols.checksums import xor8
+from smartcustoms.tracking.protocols.framing import garbage
+from smartcustoms.tracking.protocols.integrity import CheckPolicy, chosen_policy, set_aside
 from smartcustoms.tracking.protocols.jt808_jointech import (
     JOINTECH_BLIND,
     JOINTECH_LOCATION,
@@ -70,6 +77,10 @@ def escape(content: bytes) -> bytes:
     return content.replace(b"\x7d", b"\x7d\x01").replace(b"\x7e", b"\x7d\x02")
 
 
+CHECK_POLICY: Final = CheckPolicy.REFUSE
+BAD_CHECK_OPTION: Final = "jt808.bad_check"  # a listener's choice of policy, if it makes one
+
+
 def unescape(raw: bytes, offset: int = 0) -> bytes:
     """Undo :func:`escape`; ``offset`` is where ``raw`` begins, for the error on a bad escape."""
     if b"\x7d" not in raw:
@@ -81,6 +92,24 @@ def unescape(raw: bytes, offset: int = 0) -> bytes:
             raise FrameError(offset + at, "escape 7d01 or 7d02", found)
         at = raw.find(b"\x7d", at + 2)
     return raw.replace(b"\x7d\x02", b"\x7e").replace(b"\x7d\x01", b"\x7d")
+
+
+def _unescape_leniently(raw: bytes, offset: int) -> tuple[bytes, FrameError | None]:
+    """Undo :func:`escape`, taking a 7D that starts no escape as the byte it is (a device that
+    forgot to escape it); the first such place comes back as an error for the flag."""
+    try:
+        return unescape(raw, offset), None
+    except FrameError as error:
+        first = error
+    out = bytearray()
+    at = 0
+    while (escape_at := raw.find(b"\x7d", at)) >= 0:
+        out += raw[at:escape_at]
+        code = raw[escape_at + 1 : escape_at + 2]
+        out.append(0x7E if code == b"\x02" else 0x7D)
+        at = escape_at + (2 if code in (b"\x01", b"\x02") else 1)
+    out += raw[at:]
+    return bytes(out), first
 
 
 def encode_frame(
@@ -181,11 +210,7 @@ def frame(buffer: bytes | bytearray | memoryview) -> Framing:
 
 
 def _garbage(buf: bytes, start: int, end: int) -> FrameError:
-    return FrameError(
-        start,
-        "a 7e flag opening a JT/T 808 frame",
-        f"{end - start} bytes of garbage ({buf[start : min(end, start + 8)].hex()}…)",
-    )
+    return garbage(buf, start, end, "a 7e flag opening a JT/T 808 frame")
 
 
 # --- decoding ----------------------------------------------------------------------------------
@@ -196,18 +221,38 @@ def decode(frame: bytes, context: Context = _DEFAULT_CONTEXT) -> Message:
     n = len(frame)
     if n < _MIN_FRAME or frame[0] != 0x7E or frame[-1] != 0x7E:
         raise FrameError(0, "a frame between 7e flags, at least 15 bytes", frame[:4].hex() + "…")
-    content = unescape(frame[1:-1], 1)
+    flag = chosen_policy(context, BAD_CHECK_OPTION, CHECK_POLICY) is CheckPolicy.FLAG
+    problems: list[FrameError] = []
+    if flag:
+        content, escape_error = _unescape_leniently(frame[1:-1], 1)
+        if escape_error is not None:
+            problems.append(escape_error)
+    else:
+        content = unescape(frame[1:-1], 1)
     try:
-        return _decode_content(content, context)
+        check = xor8(content[:-1])
+        if content[-1] != check:
+            wrong = FrameError(
+                len(content) - 1, f"check code 0x{check:02x}", f"0x{content[-1]:02x}"
+            )
+            if not flag:
+                raise wrong
+            problems.append(_in_frame(frame, wrong))
+        message = _decode_content(content, context)
     except FrameError as error:
-        # Offsets so far count unescaped content; report them in the frame as received.
-        raise FrameError(_raw_offset(frame, error.offset), error.expected, error.found) from None
+        raise _in_frame(frame, error) from None
+    if not problems or not message.records:
+        return message
+    records = tuple(set_aside(record, problems) for record in message.records)
+    return Message(message.kind, message.device_id, records, message.ack, message.utc_offset)
+
+
+def _in_frame(frame: bytes, error: FrameError) -> FrameError:
+    # Offsets so far count unescaped content; report them in the frame as received.
+    return FrameError(_raw_offset(frame, error.offset), error.expected, error.found)
 
 
 def _decode_content(content: bytes, context: Context) -> Message:
-    check = xor8(content[:-1])
-    if content[-1] != check:
-        raise FrameError(len(content) - 1, f"check code 0x{check:02x}", f"0x{content[-1]:02x}")
     r = Reader(content, 0, len(content) - 1)
     message_id = r.u16()  # message ID
     attributes = r.u16()  # body attributes
@@ -301,7 +346,8 @@ def _raw_offset(frame: bytes, content_offset: int) -> int:
     """Where unescaped content byte ``content_offset`` sits in the escaped frame."""
     raw = 1
     for _ in range(content_offset):
-        raw += 2 if frame[raw] == 0x7D else 1
+        # A 7D that starts no escape stands for itself (read so under the flag policy only).
+        raw += 2 if frame[raw] == 0x7D and frame[raw + 1] in (0x01, 0x02) else 1
         if raw >= len(frame):
             return len(frame) - 1
     return raw

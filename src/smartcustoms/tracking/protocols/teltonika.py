@@ -25,9 +25,10 @@ from smartcustoms.tracking.plausibility import (
     check_coordinates,
     implausible,
 )
-from smartcustoms.tracking.protocols.base import Context, Frame, Framing, Message, MessageKind
+from smartcustoms.tracking.protocols.base import Context, Framing, Message, MessageKind
 from smartcustoms.tracking.protocols.checksums import crc16_ibm
 from smartcustoms.tracking.protocols.datetimes import from_epoch_ms
+from smartcustoms.tracking.protocols.framing import cut_sized
 from smartcustoms.tracking.protocols.reader import Reader
 from smartcustoms.tracking.records import (
     AttrValue,
@@ -38,6 +39,7 @@ from smartcustoms.tracking.records import (
 )
 
 __all__ = [
+    "LOGIN_REFUSAL",
     "MAX_FRAME",
     "decode",
     "encode_login_reply",
@@ -62,6 +64,9 @@ def encode_login_reply(accepted: bool) -> bytes:
     return b"\x01" if accepted else b"\x00"
 
 
+LOGIN_REFUSAL: Final = encode_login_reply(False)  # then the server hangs up
+
+
 def encode_tcp_ack(count: int) -> bytes:
     """TCP acknowledgement: the number of records accepted, 4 bytes big-endian."""
     return count.to_bytes(4, "big")
@@ -77,31 +82,13 @@ def encode_udp_ack(packet_id: int, avl_packet_id: int, count: int) -> bytes:
 
 def frame(buffer: bytes | bytearray | memoryview) -> Framing:
     """Cut IMEI logins and AVL packets from a TCP byte stream."""
-    buf = bytes(buffer)
-    n = len(buf)
-    pos = 0
-    frames: list[Frame] = []
-    errors: list[FrameError] = []
-    garbage_at = -1
-    while pos < n:
-        size = _frame_size(buf, pos)
-        if size < 0:
-            if garbage_at < 0:
-                garbage_at = pos
-            # Every Teltonika frame starts with a zero byte: resume at the next one.
-            nxt = buf.find(b"\x00", pos + 1)
-            pos = n if nxt < 0 else nxt
-            continue
-        if garbage_at >= 0:
-            errors.append(_garbage(buf, garbage_at, pos))
-            garbage_at = -1
-        if size == 0 or pos + size > n:
-            break  # a frame starts here; wait for the rest of it
-        frames.append(Frame(buf[pos : pos + size], pos))
-        pos += size
-    if garbage_at >= 0:
-        errors.append(_garbage(buf, garbage_at, pos))
-    return Framing(tuple(frames), pos, tuple(errors))
+    return cut_sized(buffer, _frame_size, _next_zero, _EXPECTED)
+
+
+def _next_zero(buf: bytes, at: int) -> int:
+    # Every Teltonika frame starts with a zero byte: resume at the next one.
+    nxt = buf.find(b"\x00", at)
+    return len(buf) if nxt < 0 else nxt
 
 
 def _frame_size(buf: bytes, pos: int) -> int:
@@ -129,12 +116,7 @@ def _frame_size(buf: bytes, pos: int) -> int:
     return -1
 
 
-def _garbage(buf: bytes, start: int, end: int) -> FrameError:
-    return FrameError(
-        start,
-        "a Teltonika frame (IMEI login 000F… or AVL preamble 00000000)",
-        f"{end - start} bytes of garbage ({buf[start : min(end, start + 8)].hex()}…)",
-    )
+_EXPECTED: Final = "a Teltonika frame (IMEI login 000F… or AVL preamble 00000000)"
 
 
 # --- decoding ----------------------------------------------------------------------------------

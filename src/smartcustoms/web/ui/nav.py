@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from smartcustoms.core.i18n import N_
 from smartcustoms.core.principal import Principal
-from smartcustoms.core.roles import ALL_ROLES, N_, Role
+from smartcustoms.core.roles import ALL_ROLES, Role
 
 __all__ = ["NAV", "NavItem", "nav_for"]
 
@@ -27,6 +28,11 @@ NAV: tuple[NavItem, ...] = (
         N_("Declarations"),
         "/declarations",
         frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Import declarations"),
+        "/declarations/import",
+        frozenset({Role.DECLARANT, Role.ADMINISTRATOR}),  # web.scopes.DECLARATION_LODGING
     ),
     NavItem(
         N_("Targeting rules"),
@@ -76,6 +82,12 @@ NAV: tuple[NavItem, ...] = (
         N_("Scans"),
         "/scans",
         frozenset({Role.IMAGE_ANALYST, Role.SUPERVISOR, Role.EXAMINING_OFFICER, Role.AUDITOR}),
+    ),
+    NavItem(N_("Webhooks"), "/webhooks", frozenset({Role.ADMINISTRATOR})),
+    NavItem(
+        N_("Notifications"),
+        "/notifications",
+        ALL_ROLES - {Role.DECLARANT, Role.PARTNER_ADMINISTRATION},
     ),
     NavItem(N_("API tokens"), "/tokens", ALL_ROLES),
     NavItem(N_("API documentation"), "/api/docs", ALL_ROLES),

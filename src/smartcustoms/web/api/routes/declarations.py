@@ -1,27 +1,48 @@
-"""Declarations in: one or a batch, checked and stored in one round trip."""
+"""Declarations in: one or a batch, checked and stored in one round trip — as JSON, UN/EDIFACT
+CUSDEC (``application/edifact``) or WCO Data Model XML (``application/xml``) — and the answer
+out in the same families (``/{id}/response``: CUSRES or a WCO DM ``Response``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from smartcustoms.core.errors import NotFound
+from smartcustoms.core.errors import BadRequest, NotFound
+from smartcustoms.declarations.formats import ADAPTERS, adapter_for
 from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.model import Declaration
-from smartcustoms.declarations.store import Stored, get_declaration
-from smartcustoms.risk.lodging import lodge as lodge_declarations
+from smartcustoms.declarations.store import get_declaration
+from smartcustoms.interop.responses import RESPONSE_FORMATS, render
 from smartcustoms.web.deps import ContextDep, UnitDep
+from smartcustoms.web.lodging import lodge_as
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
-from smartcustoms.web.scopes import DECLARATION_LODGING, DECLARATION_READING, Scope
+from smartcustoms.web.scopes import DECLARATION_LODGING, DECLARATION_READING
 
 router = APIRouter(prefix="/api/declarations", tags=["declarations"])
 
 LODGERS = DECLARATION_LODGING.roles
 READERS = DECLARATION_READING.roles
+
+#: The message formats a body may come in besides JSON, for the OpenAPI description.
+_MESSAGE_BODIES = {
+    media: {"schema": {"type": "string", "description": adapter.description}}
+    for adapter in ADAPTERS
+    for media in adapter.media_types[:1]
+}
+
+
+class UnsupportedMediaType(BadRequest):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class ResponseFormat(StrEnum):
+    cusres = "cusres"
+    wcoxml = "wcoxml"
 
 
 class DeclarationReceipt(BaseModel):
@@ -45,6 +66,20 @@ class DeclarationPublic(BaseModel):
     declaration: dict[str, Any]
 
 
+def _message_records(body: bytes, content_type: str) -> tuple[list[SourceRecord], bool]:
+    """The declarations of a CUSDEC interchange (a batch: a list of receipts) or a WCO DM XML
+    document (one), read by the format's adapter; a malformed message raises ValidationFailed
+    naming the line and segment or XPath, before anything is stored."""
+    adapter = adapter_for(content_type)
+    if adapter is None:
+        accepted = ["application/json"] + [m for a in ADAPTERS for m in a.media_types]
+        raise UnsupportedMediaType(
+            f"content type {content_type.split(';')[0]!r} is not one of {', '.join(accepted)}",
+            details=[{"field": "content-type", "problem": "unsupported"}],
+        )
+    return list(adapter.parse(body, "body")), adapter.name == "cusdec"
+
+
 def _records(body: Any) -> tuple[list[SourceRecord], bool]:
     if isinstance(body, dict) and "declarations" in body and len(body) == 1:
         entries = body["declarations"]
@@ -60,28 +95,11 @@ def _records(body: Any) -> tuple[list[SourceRecord], bool]:
     return [SourceRecord("", problems=[{"field": "", "problem": "expected a JSON object"}])], False
 
 
-def _declarant_field(where: str) -> str:
-    return f"{where}.declarant.id" if where else "declarant.id"
-
-
-def _check_declarants(scope: Scope, records: list[SourceRecord]) -> None:
-    """Refuse, before anything is checked or stored, a declaration naming a declarant the
-    caller does not act for (as far as the raw document says: see the second check below)."""
-    if scope.everything:
-        return
-    for record in records:
-        declarant = record.data.get("declarant") if record.data else None
-        raw = declarant.get("id") if isinstance(declarant, dict) else None
-        if isinstance(raw, str):
-            scope.check(
-                raw.strip(), what="lodging", field=_declarant_field(record.where), reveal=True
-            )
-
-
 @router.post(
     "",
     summary="Lodge one declaration, or a batch as {'declarations': [...]}",
     responses={200: {"description": "already lodged (same declarant and LRN)"}},
+    openapi_extra={"requestBody": {"content": _MESSAGE_BODIES}},
 )
 @requires(LODGERS)
 def lodge(
@@ -89,9 +107,12 @@ def lodge(
         Any,
         Body(
             description="A declaration (see the Declaration schema) or {'declarations': [...]}. "
-            "A batch is all or nothing."
+            "A batch is all or nothing. Also a UN/EDIFACT CUSDEC interchange "
+            "(application/edifact: a list of receipts, one per message) or a WCO DM XML "
+            "declaration (application/xml)."
         ),
     ],
+    request: Request,
     unit: UnitDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
@@ -102,29 +123,12 @@ def lodge(
     A declarant lodges only under the trader identities bound to it (403 otherwise, nothing
     stored); the same holds for an idempotent replay, so nobody reads another trader's lane by
     replaying its (declarant, LRN)."""
-    records, batch = _records(body)
-    scope = DECLARATION_LODGING.scope(unit.session, principal)
-    _check_declarants(scope, records)
-
-    def check_parsed(lodged: Sequence[SourceRecord], stored: Sequence[Stored]) -> None:
-        for record, s in zip(lodged, stored, strict=True):
-            # What was parsed is what counts: raising here rolls the whole unit back.
-            scope.check(
-                s.declaration.declarant.id,
-                what="lodging",
-                field=_declarant_field(record.where),
-                reveal=True,
-            )
-
-    lodging = lodge_declarations(
-        ctx,
-        unit,
-        records,
-        source="api",
-        submitted_by=principal.username,
-        actor=principal.username,
-        check=check_parsed,
-    )
+    content_type = request.headers.get("content-type")
+    if isinstance(body, bytes) and content_type:  # not JSON: FastAPI hands it over as it came
+        records, batch = _message_records(body, content_type)
+    else:
+        records, batch = _records(body)
+    lodging = lodge_as(ctx, unit, principal, records, source="api")
     receipts = [
         DeclarationReceipt(
             id=item.stored.id,
@@ -166,3 +170,45 @@ def read(declaration_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> D
         hs_edition=row.hs_edition,
         declaration=row.document,
     )
+
+
+@router.get(
+    "/{declaration_id}/response",
+    summary="The answer to a declaration: its lane, reasons and control instructions, as "
+    "UN/EDIFACT CUSRES or WCO DM XML",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "CUSRES (application/edifact) or a WCO DM Response (application/xml)",
+            "content": {
+                media: {"schema": {"type": "string"}} for media, _ in RESPONSE_FORMATS.values()
+            },
+        }
+    },
+)
+@requires(READERS)
+def answer(
+    declaration_id: RowId,
+    unit: UnitDep,
+    principal: CurrentPrincipal,
+    request: Request,
+    format: Annotated[
+        ResponseFormat | None,
+        Query(
+            description="cusres or wcoxml; without it, the Accept header chooses (XML or "
+            "else CUSRES)"
+        ),
+    ] = None,
+) -> Response:
+    row = get_declaration(unit.session, declaration_id)
+    if row is None:
+        raise NotFound(f"no declaration {declaration_id}")
+    # As for the declaration itself: a declarant reads the answers of its own traders only.
+    DECLARATION_READING.scope(unit.session, principal).check(
+        row.declarant_id, what=f"declaration {declaration_id}"
+    )
+    if format is None:
+        wants_xml = "xml" in request.headers.get("accept", "")
+        format = ResponseFormat.wcoxml if wants_xml else ResponseFormat.cusres
+    media_type, content = render(unit.session, declaration_id, format.value)
+    return Response(content, media_type=media_type)

@@ -17,11 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from smartcustoms.core.errors import NotFound
 from smartcustoms.core.roles import ALL_ROLES
 from smartcustoms.ledger.checkpoints import SignedCheckpoint
-from smartcustoms.ledger.errors import LedgerError
-from smartcustoms.ledger.offline import CheckedBundle, check_bundle
-from smartcustoms.ledger.records import parse_record
-from smartcustoms.ledger.rfc6962 import hash_leaf
+from smartcustoms.ledger.errors import TlogError
 from smartcustoms.ledger.service import ledger_of
+from smartcustoms.ledger.tlog.offline import CheckedBundle, check_bundle
+from smartcustoms.ledger.tlog.records import parse_record
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaf
 from smartcustoms.web.api.routes.tlog import LEDGER_READERS
 from smartcustoms.web.deps import ContextDep
 from smartcustoms.web.policy import requires
@@ -111,7 +111,7 @@ def entry(ctx: ContextDep, index: Annotated[int, Path(ge=0, le=(1 << 63) - 1)]) 
     data = ledger.entry(index)
     try:
         record: dict[str, Any] | None = parse_record(data)
-    except LedgerError:
+    except TlogError:
         record = None
     return EntryPublic(
         index=index,

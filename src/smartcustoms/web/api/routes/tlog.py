@@ -28,7 +28,7 @@ from smartcustoms.core.errors import NotFound
 from smartcustoms.core.roles import Role
 from smartcustoms.ledger.errors import WitnessConflict
 from smartcustoms.ledger.service import ledger_of
-from smartcustoms.ledger.tiles import EntryBundleID
+from smartcustoms.ledger.tlog.tiles import EntryBundleID
 from smartcustoms.web.deps import ContextDep
 from smartcustoms.web.policy import requires
 

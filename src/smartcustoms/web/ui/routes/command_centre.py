@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from smartcustoms.core.errors import NotFound, SmartCustomsError
-from smartcustoms.core.roles import N_, Role
+from smartcustoms.core.i18n import N_
+from smartcustoms.core.roles import Role
 from smartcustoms.core.tables import User, UserRole
 from smartcustoms.tracking import queries
 from smartcustoms.tracking.alerts import (

@@ -1,24 +1,35 @@
-"""The officer's queue, a declaration with its lane and reasons, and the examination result."""
+"""The officer's queue, a declaration with its lane and reasons (and its answer to the customs
+management system as CUSRES or WCO DM XML), the examination result, and importing a file of
+declarations (JSON, CSV, CUSDEC, WCO DM XML) from the page."""
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
+from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import NotFound, SmartCustomsError, ValidationFailed
+from smartcustoms.core.principal import Principal
 from smartcustoms.core.roles import Role
+from smartcustoms.declarations.formats import FORMATS
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.reference.hs import edition_named
 from smartcustoms.risk.inspections import IRREGULARITIES, record_inspection
 from smartcustoms.risk.lanes import LANE_LABELS, Lane
 from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow
 from smartcustoms.web.auth import context
+from smartcustoms.web.lodging import lodge_as
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
+from smartcustoms.web.scopes import DECLARATION_LODGING
 from smartcustoms.web.ui.render import language_of, render
 
 router = APIRouter(prefix="/declarations", include_in_schema=False)
@@ -83,6 +94,90 @@ def _page(
         reason_language=language_of(request),
         error=error,
     )
+
+
+#: The formats a file may be imported in from the page, in the order the form offers them.
+IMPORT_FORMATS = ("json", "csv", "cusdec", "wcoxml")
+LODGERS = tuple(sorted(DECLARATION_LODGING.roles))
+
+
+def _import_page(
+    request: Request,
+    *,
+    receipts: list[Receipt] | None = None,
+    error: SmartCustomsError | None = None,
+    chosen: str = "json",
+) -> HTMLResponse:
+    return render(
+        request,
+        "declarations_import.html",
+        status_code=error.status_code if error else 200,
+        formats=IMPORT_FORMATS,
+        chosen=chosen,
+        receipts=receipts,
+        lane_labels=LANE_LABELS,
+        error=error,
+        max_mb=context(request).settings.max_upload_bytes // (1024 * 1024),
+    )
+
+
+@router.get("/import", response_class=HTMLResponse)
+@requires(*LODGERS)
+def import_form(request: Request) -> HTMLResponse:
+    return _import_page(request)
+
+
+@router.post("/import", response_class=HTMLResponse)
+@requires(*LODGERS)
+async def import_file(
+    request: Request,
+    principal: CurrentPrincipal,
+    file: Annotated[UploadFile, File()],
+    format: Annotated[str, Form(max_length=16)] = "json",
+) -> HTMLResponse:
+    """Lodge a file from the page: the same use case and trader checks as the API, all or
+    nothing; the answer lists each declaration with its lane."""
+    if format not in IMPORT_FORMATS:
+        error = ValidationFailed(
+            f"format: one of {', '.join(IMPORT_FORMATS)}", details=[{"field": "format"}]
+        )
+        return _import_page(request, error=error)
+    data = await file.read()  # bounded by the request body limit (max_upload_bytes)
+    ctx = context(request)
+    try:
+        receipts = await run_in_threadpool(_lodge_file, ctx, principal, data, format)
+    except SmartCustomsError as exc:
+        return _import_page(request, error=exc, chosen=format)
+    return _import_page(request, receipts=receipts, chosen=format)
+
+
+def _lodge_file(ctx: AppContext, principal: Principal, data: bytes, format: str) -> list[Receipt]:
+    with tempfile.TemporaryDirectory(prefix="sc-import-") as folder:
+        path = Path(folder) / f"upload.{format}"
+        path.write_bytes(data)
+        records = list(FORMATS[format](path))  # read while the file exists; bounded above
+    with ctx.unit() as unit:
+        lodged = lodge_as(ctx, unit, principal, records, source="page").lodged
+        # Read inside the unit: its rows are not to be touched once it has committed.
+        return [
+            Receipt(
+                id=item.stored.id,
+                lrn=item.stored.declaration.lrn,
+                declarant_id=item.stored.declaration.declarant.id,
+                created=item.stored.created,
+                lane=item.decision.lane if item.decision else None,
+            )
+            for item in lodged
+        ]
+
+
+@dataclass(frozen=True)
+class Receipt:
+    id: int
+    lrn: str
+    declarant_id: str
+    created: bool
+    lane: str | None
 
 
 @router.get("/{declaration_id}", response_class=HTMLResponse)

@@ -15,13 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 
-from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.core.roles import Role
-from smartcustoms.ledger.errors import LedgerError
-from smartcustoms.ledger.offline import CheckedBundle, check_bundle
-from smartcustoms.ledger.records import parse_record
-from smartcustoms.ledger.rfc6962 import hash_leaf
+from smartcustoms.ledger.errors import PRODUCT_ERRORS, TlogError
 from smartcustoms.ledger.service import Ledger, ledger_of
+from smartcustoms.ledger.tlog.offline import CheckedBundle, check_bundle
+from smartcustoms.ledger.tlog.records import parse_record
+from smartcustoms.ledger.tlog.rfc6962 import hash_leaf
 from smartcustoms.web.api.routes.tlog import LEDGER_READERS
 from smartcustoms.web.auth import context
 from smartcustoms.web.policy import CurrentPrincipal, requires
@@ -39,7 +38,7 @@ def _entry(ledger: Ledger, index: int) -> dict[str, Any]:
     data = ledger.entry(index)
     try:
         shown = json.dumps(parse_record(data), indent=2, ensure_ascii=False, sort_keys=True)
-    except LedgerError:
+    except TlogError:
         shown = data.decode("utf-8", "replace")
     return {"index": index, "leaf_hash": hash_leaf(data).hex(), "text": shown}
 
@@ -60,7 +59,7 @@ def _page(
     if index is not None and reader:
         try:
             entry = _entry(ledger, index)
-        except SmartCustomsError as exc:
+        except PRODUCT_ERRORS as exc:
             lookup_error, status_code = exc.message, exc.status_code
     vkey = ledger.vkey()
     witness_keys = "\n".join(p.verifier.key_string() for p in ledger.witnesses.peers)
@@ -119,6 +118,6 @@ def verify(
     keys = witness_vkeys.replace("\r\n", "\n").split("\n")
     try:
         checked = check_bundle(text, vkey.strip(), keys)
-    except SmartCustomsError as exc:
+    except PRODUCT_ERRORS as exc:
         return _page(request, reader, form=form, error=exc.message, status_code=422)
     return _page(request, reader, form=form, checked=checked)

@@ -1,0 +1,173 @@
+"""``smartcustoms notify``: who is told of what (rules, contacts), what was sent, a test."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from smartcustoms.cli.common import actor, console, fail, open_context
+from smartcustoms.interop.notify.contacts import set_contact
+from smartcustoms.interop.notify.delivery import deliver_one, senders_from
+from smartcustoms.interop.notify.journal import list_notifications, queue_test
+from smartcustoms.interop.notify.rules import add_rule, list_rules, remove_rule
+from smartcustoms.interop.notify.tables import NotificationRow
+from smartcustoms.interop.notify.triggers import TRIGGERS
+
+app = typer.Typer(
+    help="E-mail and SMS notifications to the people on duty: rules, contacts, what was sent.",
+    no_args_is_help=True,
+)
+rules_app = typer.Typer(
+    help="Notification rules: which role or person is told of what, on which channels, and "
+    "after how many minutes (0: at once; N: an escalation step).",
+)
+app.add_typer(rules_app, name="rules")
+
+
+def _t(value: object) -> Text:
+    """A cell as plain text: names and addresses are data, never Rich markup."""
+    return Text("-" if value is None else str(value))
+
+
+@rules_app.callback(invoke_without_command=True)
+def rules(ctx: typer.Context) -> None:
+    """List the rules (or add and remove them: see the sub-commands)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
+        table = Table("id", "trigger", "who", "office", "channels", "after (min)")
+        for rule in list_rules(session):
+            who = f"role {rule.role}" if rule.role else f"user {rule.username}"
+            table.add_row(
+                str(rule.id),
+                rule.trigger,
+                _t(who),
+                _t(rule.office or "any"),
+                rule.channels,
+                str(rule.after_minutes),
+            )
+        console.print(table)
+
+
+@rules_app.command("add")
+def rules_add(
+    ctx: typer.Context,
+    trigger: Annotated[str, typer.Argument(help=f"One of: {', '.join(TRIGGERS)}.")],
+    role: Annotated[str | None, typer.Option(help="Tell every holder of this role.")] = None,
+    user: Annotated[str | None, typer.Option(help="Tell this one person.")] = None,
+    channel: Annotated[
+        list[str], typer.Option("--channel", "-C", help="email and/or sms (repeat).")
+    ] = ["email"],  # noqa: B006 - Typer reads the default, never mutates it
+    office: Annotated[
+        str | None, typer.Option(help="Only matters at this office (default: every office).")
+    ] = None,
+    after: Annotated[
+        int, typer.Option(help="Minutes the matter must still wait (an escalation step).")
+    ] = 0,
+) -> None:
+    """Add a rule."""
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        row = add_rule(
+            unit,
+            trigger=trigger,
+            role=role,
+            username=user,
+            channels=channel,
+            office=office,
+            after_minutes=after,
+            actor=actor(),
+        )
+        console.print(Text(f"rule {row.id} added: {trigger} → {role or user} ({row.channels})"))
+
+
+@rules_app.command("remove")
+def rules_remove(
+    ctx: typer.Context, rule_id: Annotated[int, typer.Argument(help="The rule's id.")]
+) -> None:
+    """Remove a rule."""
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        remove_rule(unit, rule_id, actor=actor())
+    console.print(f"rule {rule_id} removed")
+
+
+@app.command("contact")
+def contact(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The person.")],
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone, international (+254…).")] = None,
+    office: Annotated[str | None, typer.Option(help="The office they work at.")] = None,
+    quiet: Annotated[
+        str | None, typer.Option(help="Quiet hours, local time, e.g. 22:00-06:00.")
+    ] = None,
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. Africa/Nairobi.")] = "UTC",
+) -> None:
+    """Set a person's contact details and quiet hours (what is not given is cleared)."""
+    start = end = None
+    if quiet:
+        start, sep, end = quiet.partition("-")
+        if not sep:
+            fail("--quiet: a period such as 22:00-06:00", 2)
+    with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
+        set_contact(
+            unit,
+            username,
+            email=email,
+            phone=phone,
+            office=office,
+            quiet_start=start,
+            quiet_end=end,
+            timezone=timezone,
+            actor=actor(),
+        )
+    console.print(Text(f"contact of {username} saved"))
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Only this person's.")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="Only in this state (queued, sent, failed, dead …).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many.")] = 50,
+) -> None:
+    """The latest notifications with their delivery state, newest first."""
+    with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
+        table = Table("id", "when", "user", "channel", "trigger", "state", "tries", "title / error")
+        for row in list_notifications(session, username=user, state=state, limit=limit):
+            table.add_row(
+                str(row.id),
+                f"{row.created_at:%Y-%m-%d %H:%M}",
+                _t(row.username),
+                row.channel,
+                row.trigger + (f" +{row.step}m" if row.step else ""),
+                row.state,
+                str(row.tries),
+                _t(row.title + (f"\n{row.last_error}" if row.last_error else "")),
+            )
+        console.print(table)
+
+
+@app.command("test")
+def send_test(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Who receives it.")],
+    channel: Annotated[str, typer.Option("--channel", "-C", help="email or sms.")] = "email",
+) -> None:
+    """Send a test message now through the configured SMTP server or Kannel, and say
+    whether it went out (it is recorded like any notification)."""
+    with open_context(ctx) as app_ctx:
+        with app_ctx.unit() as unit:
+            row = queue_test(unit, app_ctx.settings, username, channel, actor=actor())
+        settings = app_ctx.settings
+        state = deliver_one(app_ctx.db, settings, row.id, senders_from(settings))
+        with app_ctx.db.session() as session:
+            latest = session.get(NotificationRow, row.id)
+            assert latest is not None
+    if state != "sent":
+        fail(f"notification {row.id} {state}: {latest.last_error}")
+    console.print(Text(f"notification {row.id} sent to {latest.address} by {channel}"))

@@ -1,0 +1,228 @@
+"""The simulated scanner: a container, its cargo and any concealment, scanned into a ``Scan``.
+
+``simulate_scan(SimulationSpec(...))`` is deterministic for a given spec (the seed included) and
+returns the scan as a reader would produce it from the scanner's files, plus the ground truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from stdnum import iso6346
+
+from smartcustoms.sandbox.scan_simulator.cargo import CargoKind, Interior, generate_cargo
+from smartcustoms.sandbox.scan_simulator.concealment import (
+    ConcealmentKind,
+    Placed,
+    add_clutter,
+    cigarettes_among_textiles,
+    dense_block,
+    false_wall,
+    metal_among_organics,
+    small_object,
+)
+from smartcustoms.sandbox.scan_simulator.detector import DetectorModel, expose
+from smartcustoms.sandbox.scan_simulator.reference import simulated_site_calibration
+from smartcustoms.sandbox.scan_simulator.scene import Grid, Scene, rasterize
+from smartcustoms.sandbox.scan_simulator.site import SCANNER_ID, truth_calibration
+from smartcustoms.sandbox.scan_simulator.structures import (
+    CONTAINERS,
+    ContainerType,
+    build_container,
+)
+from smartcustoms.scans.model import BeamGeometry, EnergyChannel, Scan, ScanMetadata
+from smartcustoms.scans.physics.calibration import Calibration
+
+__all__ = [
+    "SCANNER_ID",
+    "SimulatedScan",
+    "SimulationSpec",
+    "Truth",
+    "TruthObject",
+    "simulate_scan",
+    "site_calibration",
+    "truth_calibration",
+]
+
+_EPOCH = datetime(2025, 1, 6, 6, 0, tzinfo=UTC)
+_OWNERS = ("MSCU", "MAEU", "CMAU", "HLBU", "ONEU", "EGHU", "PONU")
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    """What to simulate. Distances in metres, masses in kilograms."""
+
+    container: ContainerType = ContainerType.DRY_40
+    cargo: CargoKind = CargoKind.PALLETS
+    concealment: ConcealmentKind = ConcealmentKind.NONE
+    concealment_kg: float | None = (
+        None  # default per kind: 200 (cigarettes), 2 (organic), 1 (steel)…
+    )
+    seed: int = 0
+    pitch_x_mm: float = 5.5
+    pitch_y_mm: float = 6.0
+    rows: int = 520
+    cols: int | None = None  # default: the container plus 0.5 m of air at each end
+    clutter: bool = True
+    detector: DetectorModel = field(default_factory=DetectorModel)
+    declared_gross_kg: float | None = None  # default: the true gross mass, rounded to 10 kg
+
+
+@dataclass(frozen=True)
+class TruthObject:
+    """Something the simulator put in the container, located in the image."""
+
+    kind: str
+    material: str
+    mass_kg: float
+    bbox_px: tuple[int, int, int, int]  # (col0, row0, col1, row1), end-exclusive
+    description: str
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Ground truth of a simulated scan."""
+
+    container: ContainerType
+    tare_kg: float  # the container as built (nominal ±2 %)
+    nominal_tare_kg: float
+    cargo: CargoKind
+    hs_code: str | None
+    cargo_description: str
+    cargo_kg: float  # declared goods actually loaded (excluding concealments)
+    concealed: tuple[TruthObject, ...]
+    clutter: tuple[TruthObject, ...]
+    container_bbox_px: tuple[int, int, int, int]
+
+    @property
+    def net_kg(self) -> float:
+        """Everything inside the container: goods, concealments and clutter."""
+        return (
+            self.cargo_kg
+            + sum(o.mass_kg for o in self.concealed)
+            + sum(o.mass_kg for o in self.clutter)
+        )
+
+    @property
+    def gross_kg(self) -> float:
+        return self.tare_kg + self.net_kg
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedScan:
+    scan: Scan
+    truth: Truth
+
+
+def _container_number(rng: np.random.Generator) -> str:
+    owner = _OWNERS[int(rng.integers(len(_OWNERS)))]
+    serial = f"{int(rng.integers(0, 1_000_000)):06d}"
+    return owner + serial + iso6346.calc_check_digit(owner + serial)
+
+
+def _to_px(grid: Grid, bounds: tuple[float, ...]) -> tuple[int, int, int, int]:
+    x0, x1, y0, y1 = bounds[:4]
+    c0, c1 = grid.col_range(x0, x1)
+    r0, r1 = grid.row_range(y0, y1)
+    return (c0, r0, c1, r1)
+
+
+def _conceal(
+    spec: SimulationSpec, scene: Scene, inside: Interior, rng: np.random.Generator
+) -> list[Placed]:
+    kind = spec.concealment
+    kg = spec.concealment_kg
+    if kind is ConcealmentKind.NONE:
+        return []
+    if kind is ConcealmentKind.CIGARETTES_IN_TEXTILES:
+        return [cigarettes_among_textiles(scene, inside, rng, kg or 200.0)]
+    if kind is ConcealmentKind.DENSE_BLOCK:
+        return [dense_block(scene, inside, rng, material="steel", mass_kg=kg or 200.0)]
+    if kind is ConcealmentKind.METAL_IN_ORGANICS:
+        return [metal_among_organics(scene, inside, rng, kg or 150.0)]
+    if kind is ConcealmentKind.FALSE_WALL:
+        return [false_wall(scene, inside, rng, mass_kg=kg or 400.0)]
+    if kind is ConcealmentKind.SMALL_ORGANIC:
+        return [
+            small_object(scene, inside, rng, material="cocaine hydrochloride", mass_kg=kg or 2.0)
+        ]
+    return [small_object(scene, inside, rng, material="steel", mass_kg=kg or 1.0)]
+
+
+def simulate_scan(spec: SimulationSpec) -> SimulatedScan:
+    """Scan one simulated container; the same spec always gives the same counts."""
+    rng = np.random.default_rng(spec.seed)
+    box = CONTAINERS[spec.container]
+    pitch_x, pitch_y = spec.pitch_x_mm / 1000, spec.pitch_y_mm / 1000
+    cols = spec.cols or round((box.length + 1.0) / pitch_x)
+    grid = Grid(spec.rows, cols, pitch_x, pitch_y)
+    x_origin = (grid.width_m - box.length) / 2
+    y_origin = 0.12
+    if y_origin + box.height > grid.height_m - 0.05:
+        raise ValueError(f"{spec.rows} rows of {spec.pitch_y_mm} mm do not fit a {box.kind.value}")
+    scene, tare = build_container(box, x_origin, y_origin, rng)
+    end = (box.length - box.inner_length) / 2
+    inside = Interior(
+        x_origin + end,
+        x_origin + end + box.inner_length,
+        y_origin + box.floor_height,
+        y_origin + box.floor_height + box.inner_height,
+        box.inner_width,
+    )
+    load = generate_cargo(spec.cargo, inside, rng, max_kg=box.max_gross_kg - box.tare_kg - 500)
+    scene.add(*load.scene.solids)
+    concealed = _conceal(spec, scene, inside, rng)
+    clutter = add_clutter(scene, inside, rng) if spec.clutter else []
+    cargo_kg = scene.mass_kg("cargo")
+
+    source_height = y_origin + 0.4
+    beam = BeamGeometry(source_row=grid.rows - source_height / pitch_y, source_distance_mm=6000.0)
+    angles = beam.row_angles_deg(grid.rows, spec.pitch_y_mm)
+    maps = rasterize(scene, grid)
+    high, low = expose(maps, angles, truth_calibration(), spec.detector, rng)
+
+    truth = Truth(
+        container=spec.container,
+        tare_kg=tare,
+        nominal_tare_kg=box.tare_kg,
+        cargo=spec.cargo,
+        hs_code=load.hs_code,
+        cargo_description=load.description,
+        cargo_kg=cargo_kg,
+        concealed=tuple(
+            TruthObject(p.kind, p.material, p.mass_kg, _to_px(grid, p.bounds), p.description)
+            for p in concealed
+        ),
+        clutter=tuple(
+            TruthObject(p.kind, p.material, p.mass_kg, _to_px(grid, p.bounds), p.description)
+            for p in clutter
+        ),
+        container_bbox_px=_to_px(
+            grid, (x_origin, x_origin + box.length, y_origin, y_origin + box.height)
+        ),
+    )
+    declared = spec.declared_gross_kg
+    if declared is None:
+        declared = round((box.tare_kg + cargo_kg) / 10) * 10
+    metadata = ScanMetadata(
+        scanner_id=SCANNER_ID,
+        container_number=_container_number(rng),
+        container_type=box.iso_code,
+        declaration_ref=f"SIM{spec.seed:08d}",
+        acquired_at=_EPOCH + timedelta(minutes=spec.seed),
+        calibration=site_calibration(),
+        extra={"declared_gross_kg": declared, "hs_code": load.hs_code, "simulated": True},
+    )
+    channels = tuple(
+        EnergyChannel(e.channel, nominal, e.counts, e.air, e.dark)
+        for e, nominal in ((high, 9.0), (low, 6.0))
+    )
+    scan = Scan(channels, spec.pitch_x_mm, spec.pitch_y_mm, metadata, beam)
+    return SimulatedScan(scan, truth)
+
+
+def site_calibration() -> Calibration:
+    """The calibration the simulated site fitted on its reference scan (see :mod:`.reference`)."""
+    return simulated_site_calibration()
