@@ -57,7 +57,10 @@ _SUMMARIES = {
     Role.RISK_ANALYST: N_(
         "Trains and validates models, writes targeting rules, watches hit rates."
     ),
-    Role.SUPERVISOR: N_("Approves rules and lane overrides written by someone else."),
+    Role.SUPERVISOR: N_(
+        "Approves targeting rules written by someone else and settles image analysts' scan "
+        "decisions."
+    ),
     Role.COMMAND_CENTRE_OPERATOR: N_("Watches sealed trucks live, handles alerts."),
     Role.IMAGE_ANALYST: N_("Reviews X-ray scans beside the declaration, records a decision."),
     Role.AUDITOR: N_("Reads everything, verifies the ledger, changes nothing."),

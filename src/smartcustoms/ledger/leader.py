@@ -26,11 +26,23 @@ from sqlalchemy.exc import DBAPIError
 
 from smartcustoms.core.db import Database
 
-__all__ = ["AdvisoryLease", "FileLease", "Lease", "lease_for"]
+__all__ = [
+    "AdvisoryLease",
+    "FileLease",
+    "Lease",
+    "advisory_key",
+    "lease_for",
+]
 
-# pg_advisory_lock takes a signed 64-bit key; derive a fixed one from a name nobody else uses.
-_PG_KEY = int.from_bytes(hashlib.sha256(b"smartcustoms/ledger/sequencer").digest()[:8], "big")
-_PG_KEY -= (1 << 64) if _PG_KEY >= 1 << 63 else 0
+
+def advisory_key(name: str) -> int:
+    """A PostgreSQL advisory-lock key (a signed 64-bit integer) fixed by a name nobody else
+    uses: each lease of the product (the sequencer, the webhook deliverer …) has its own."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+_PG_KEY = advisory_key("smartcustoms/ledger/sequencer")
 
 
 class Lease(Protocol):
@@ -85,8 +97,9 @@ class AdvisoryLease:
     lease nor leaves it open, orphaned, in the discarded pool.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, key: int = _PG_KEY) -> None:
         self._db = db
+        self._key = key  # the sequencer's unless another lease names its own
         self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:
@@ -95,7 +108,7 @@ class AdvisoryLease:
         conn = self._db.engine.connect()
         try:
             got = bool(
-                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _PG_KEY}).scalar()
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar()
             )
             conn.commit()  # a session lock outlives the transaction; don't sit idle in one
         except DBAPIError:
@@ -122,7 +135,7 @@ class AdvisoryLease:
     def release(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_KEY})
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
                 self._conn.commit()
             except DBAPIError:
                 pass  # the connection is gone, and the lock with it
