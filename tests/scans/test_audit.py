@@ -50,6 +50,7 @@ def checked(ctx: AppContext) -> AuditReport:
 
 def entry_of(ctx: AppContext, kind: str, scan_id: int) -> int:
     ledger = ledger_of(ctx)
+    ledger.flush()
     return max(
         i
         for i in range(ledger.size())

@@ -351,6 +351,7 @@ def test_review_recheck_examination_and_ledger(
     assert examined["codes"] == ["concealment"] and examined["found_kg"] == "212.500"
     # Every step is in the ledger, notes only as hashes.
     ledger = ledger_of(ctx)
+    ledger.flush()  # committed with each step (the outbox); stored in the tree by the sequencer
     stored = [ledger.record(i) for i in range(ledger.size())]
     types = [r["type"] for r in stored if r["type"].startswith("scans.")]
     assert types == kinds
