@@ -158,7 +158,7 @@ def scan_files(folder: Path, count: int, seed: int) -> tuple[list[tuple[str, str
         container = meta.container_number
         assert container is not None
         files.append((container, reference, path.read_bytes()))
-    gross = float(base.scan.metadata.extra["declared_gross_kg"]) - base.truth.nominal_tare_kg
+    gross = float(base.scan.metadata.extra["declared_gross_kg"])  # the goods, without the container
     return files, round(gross)
 
 

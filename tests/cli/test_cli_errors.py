@@ -94,7 +94,7 @@ def test_bad_input_is_one_typed_line(
     monkeypatch.chdir(files)
     code, _, err = run(*args)
     line = one_line(err)
-    assert code == 1 and line.startswith("error: ") and message in line, line
+    assert code == 1 and line.startswith("smartcustoms: error: ") and message in line, line
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_values_from_the_command_line_are_parsed_the_same_way(run: Run) -> None:
 def test_what_is_quoted_back_is_text_not_markup(run: Run) -> None:
     code, _, err = run("ledger", "open", "[/x][bold]")
     assert code == 1
-    assert one_line(err) == "error: no opening is kept for commitment '[/x][bold]'"
+    assert one_line(err) == "smartcustoms: error: no opening is kept for commitment '[/x][bold]'"
 
 
 def test_an_unexpected_failure_is_one_line_and_its_trace_is_logged(
@@ -136,11 +136,13 @@ def test_an_unexpected_failure_is_one_line_and_its_trace_is_logged(
     def broken(*_: object) -> None:
         raise RuntimeError("disk on fire\n[/red] second line")
 
-    monkeypatch.setattr("smartcustoms.cli.db.schema_state", broken)
+    monkeypatch.setattr("smartcustoms.core.schema.schema_state", broken)
     with caplog.at_level(logging.DEBUG, logger="smartcustoms.cli"):
         code, _, err = run("db", "status")
     assert code == 1
-    assert one_line(err) == "error: unexpected RuntimeError: disk on fire [/red] second line"
+    assert one_line(err) == (
+        "smartcustoms: error: unexpected RuntimeError: disk on fire [/red] second line"
+    )
     (record,) = [r for r in caplog.records if r.name == "smartcustoms.cli"]
     assert record.levelno == logging.DEBUG and record.exc_info is not None
 
@@ -155,4 +157,4 @@ def test_the_installed_command_prints_no_traceback(files: Path) -> None:
         )  # fmt: skip
         assert done.returncode == 1, done.stderr
         assert "Traceback" not in done.stdout + done.stderr
-        assert one_line(done.stderr).startswith("error: ")
+        assert one_line(done.stderr).startswith("smartcustoms: error: ")

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -197,3 +198,38 @@ def test_b_refuses_a_proof_built_from_tampered_storage(log_a: Ledger, partner: P
     lines = "".join(base64.b64encode(h).decode() + "\n" for h in proof)
     status, _, text = post(url + "/add-checkpoint", f"old {old.size}\n{lines}\n{new.note}".encode())
     assert status == 422 and "not consistent" in text, text
+
+
+def test_a_witness_on_a_thin_link_is_asked_once_per_interval(
+    ledger_settings: Settings, partner: Partner, request: pytest.FixtureRequest
+) -> None:
+    interval = 1.5
+    tag = abs(hash(request.node.nodeid)) % 10**8
+    settings = ledger_settings.model_copy(
+        update={
+            "ledger_origin": f"customs.thin-{tag}.example/ledger",
+            "ledger_witnesses": [f"{partner.url} {partner.vkey} interval={interval}"],
+            "ledger_witness_quorum": 1,
+        }
+    )
+    ctx = AppContext.from_settings(settings)
+    try:
+        ledger = attach_ledger(ctx, start=False)
+        with partner.db.writer.begin() as conn:
+            add_log(conn, ledger.vkey())
+        ledger.start()
+        start, n = time.monotonic(), 0
+        while time.monotonic() - start < 3 * interval:
+            ledger.append_many(records(5, n))
+            n += 5
+            assert ledger.wait_covered(n - 1, 10)
+        elapsed = time.monotonic() - start
+        signed = sql(ledger.db, "SELECT count(*) FROM ledger_checkpoints")[0][0]
+        asked = sql(ledger.db, "SELECT checkpoint_size FROM ledger_cosignatures")
+        assert signed >= 10, signed
+        # The start-up probe, then at most one request per interval: not one per checkpoint.
+        assert 2 <= len(asked) <= elapsed / interval + 2, (len(asked), signed)
+        # The latest checkpoint is cosigned when the witness's interval comes round.
+        wait_for(lambda: cosigned(ledger, n), 10.0, interval=0.05)
+    finally:
+        ctx.close()

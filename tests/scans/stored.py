@@ -48,7 +48,7 @@ def case(scenario: tuple[CargoKind, ConcealmentKind, int], *, under_kg: float = 
     """A simulated scan and the mass its declaration gives (``under_kg`` less than true)."""
     cargo, concealment, seed = scenario
     sim = simulated(cargo, concealment, seed=seed)
-    declared = float(sim.scan.metadata.extra["declared_gross_kg"]) - sim.truth.nominal_tare_kg
+    declared = float(sim.scan.metadata.extra["declared_gross_kg"])  # the goods' own
     return Case(sim, round(declared - under_kg))
 
 

@@ -50,6 +50,7 @@ def test_public_routes_are_exactly_the_listed_ones(app: FastAPI) -> None:
         ("GET", "/login"),
         ("POST", "/login"),
         ("POST", "/ledger/witness/add-checkpoint"),  # the checkpoint's signature authenticates
+        ("POST", "/federation/v1/messages"),  # a partner's RFC 9421 signature authenticates
     } == PUBLIC_ROUTES
 
 

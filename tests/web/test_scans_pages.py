@@ -3,9 +3,11 @@ forms each role sees, decisions through the forms, and the pages in French."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -160,3 +162,42 @@ def test_readers_only(ctx: AppContext, client: TestClient, tmp_path: Path) -> No
     assert client.get("/scans", headers={"accept": "text/html"}).status_code == 403
     assert client.get(f"/scans/{flagged_id}").status_code == 403
     assert client.get(f"/api/scans/{flagged_id}/image.png").status_code == 403
+
+
+def test_station_draws_the_container_frame_and_says_when_unsure(
+    ctx: AppContext, client: TestClient, tmp_path: Path
+) -> None:
+    _, clear_id = receive(ctx, tmp_path)
+    add_user(ctx, "ana", Role.IMAGE_ANALYST)
+    csrf = login(client, "ana")
+
+    def shown() -> tuple[str, dict[str, Any]]:
+        page = html.unescape(client.get(f"/scans/{clear_id}").text)
+        found = re.search(r'id="scan-data">(.*?)</script>', page, re.S)
+        assert found is not None
+        return page, json.loads(found.group(1))
+
+    page, data = shown()
+    roof, floor, left, right = data["frame"]["lines"]  # drawn over the image by the viewer
+    assert len(roof) == len(floor) == 9 and len(left) == len(right) == 2
+    assert all(r[1] < f[1] for r, f in zip(roof, floor, strict=True))  # the roof above the floor
+    assert data["frame"]["unsure"] is False
+    assert "Container frame found: tilt" in page and "unsure where the container" not in page
+
+    # A frame the analysis was unsure of is said so, in the analyst's language.
+    with ctx.db.session() as session:
+        row = session.get(ScanRow, clear_id)
+        assert row is not None
+        report = dict(row.report)
+        report["scan"] = {**report["scan"], "frame": {**report["scan"]["frame"], "unsure": True}}
+        row.report = report
+        session.commit()
+    client.post("/lang", data={"language": "fr", "next": "/", "csrf_token": csrf})
+    page, data = shown()
+    assert data["frame"]["unsure"] is True
+    fr = translations("fr").gettext
+    unsure = fr(
+        "The analysis was unsure where the container is in this image (confidence "
+        "%(confidence)s): check its frame lines before trusting the empty and mass checks."
+    )
+    assert unsure.startswith("L'analyse") and unsure.split("(")[0] in page

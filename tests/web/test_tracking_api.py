@@ -68,16 +68,22 @@ def test_transit_lifecycle_through_the_api(
     transit = create_transit(client, ctx, world[OFFICER])
     assert transit["status"] == "created" and transit["containers"] == CONTAINERS
     tid = transit["id"]
-    # Roles: an operator may not arm; the officer may. A partner hands over at the border.
+    # Roles: an operator may not arm; the officer may. Our officer hands over at the border (a
+    # partner's account hands over onward only what was handed to its administration).
     assert (
         client.post(f"/api/tracking/transits/{tid}/arm", headers=world[OPERATOR]).status_code == 403
     )
     armed = client.post(f"/api/tracking/transits/{tid}/arm", headers=world[OFFICER])
     assert armed.json()["status"] == "armed"
-    handed = client.post(
+    hand_over = {"border": "UGMAL", "to_administration": "Uganda Revenue Authority"}
+    refused = client.post(
         f"/api/tracking/transits/{tid}/hand-over",
-        json={"border": "UGMAL", "to_administration": "Uganda Revenue Authority"},
+        json=hand_over,
         headers=world[Role.PARTNER_ADMINISTRATION],
+    )
+    assert refused.status_code == 403
+    handed = client.post(
+        f"/api/tracking/transits/{tid}/hand-over", json=hand_over, headers=world[OFFICER]
     )
     assert handed.json()["responsible"] == "Uganda Revenue Authority"
     detail = client.get(f"/api/tracking/transits/{tid}", headers=world[Role.AUDITOR]).json()

@@ -1,37 +1,111 @@
 """The ``smartcustoms`` command.
 
 Each group of commands lives in its own module (``db``, ``users``, ``tokens`` …) as a Typer
-sub-application registered below; ``common`` holds what they share.
+sub-application; ``common`` holds what they share. They are registered below by name, module
+and one-line help, and a module is imported only when one of its commands runs (``lazy``): the
+groups between them load the whole product, which ``--version`` and ``--help`` must not wait
+for. ``tests/cli/test_cli_startup.py`` checks that each help line here is the module's own.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
 
 from smartcustoms import __version__
-from smartcustoms.cli import (
-    backup,
-    db,
-    declarations,
-    ledger,
-    notify,
-    risk,
-    scans,
-    serve,
-    tokens,
-    tracking,
-    users,
-    webhooks,
-)
-from smartcustoms.cli.common import run_guarded
+from smartcustoms.cli.lazy import LazyEntry, LazyGroup
 
-__all__ = ["app", "main"]
+__all__ = ["COMMANDS", "PIPED_HELP_WIDTH", "app", "main"]
+
+#: Every sub-command, in the order ``smartcustoms --help`` lists them.
+COMMANDS: tuple[LazyEntry, ...] = (
+    LazyEntry("serve", "smartcustoms.cli.serve:serve", "Run the web interface and API.", "command"),
+    LazyEntry(
+        "demo",
+        "smartcustoms.cli.serve:demo",
+        "Try smartcustoms: a throwaway database, one demo user per role, the web interface.",
+        "command",
+    ),
+    LazyEntry(
+        "backup",
+        "smartcustoms.cli.backup:backup",
+        "Back up the database, the ledger key directory and the scan store into DEST.",
+        "command",
+    ),
+    LazyEntry(
+        "restore",
+        "smartcustoms.cli.backup:restore",
+        "Restore a backup made by `smartcustoms backup` into this instance (stop it first).",
+        "command",
+    ),
+    LazyEntry(
+        "db",
+        "smartcustoms.cli.db:app",
+        "Create or upgrade the database schema. Back up the database before an upgrade.",
+    ),
+    LazyEntry(
+        "users",
+        "smartcustoms.cli.users:app",
+        "Manage the people who log in: add them, give them roles, disable them.",
+    ),
+    LazyEntry(
+        "tokens",
+        "smartcustoms.cli.tokens:app",
+        "Create, list and revoke API tokens. A token acts with the roles of its user.",
+    ),
+    LazyEntry(
+        "ledger",
+        "smartcustoms.cli.ledger:app",
+        "The verifiable ledger: an append-only Merkle log (RFC 9162) with signed checkpoints "
+        "(C2SP), witnessed by partner administrations.",
+    ),
+    LazyEntry(
+        "declarations",
+        "smartcustoms.cli.declarations:app",
+        "Import goods declarations (JSON, flat CSV, KCS, CUSDEC, WCO DM XML); write answers.",
+    ),
+    LazyEntry(
+        "risk",
+        "smartcustoms.cli.risk:app",
+        "The risk engine: models trained on your inspection history, and targeting rules.",
+    ),
+    LazyEntry(
+        "tracking",
+        "smartcustoms.cli.tracking:app",
+        "Electronic cargo tracking: the e-seals, e-locks and trackers on transit trucks.",
+    ),
+    LazyEntry(
+        "scans",
+        "smartcustoms.cli.scans:app",
+        "Container X-ray scans: the machine's first look before an image analyst's.",
+    ),
+    LazyEntry(
+        "notify",
+        "smartcustoms.cli.notify:app",
+        "E-mail and SMS notifications to the people on duty: rules, contacts, what was sent.",
+    ),
+    LazyEntry(
+        "webhooks",
+        "smartcustoms.cli.webhooks:app",
+        "Webhook subscriptions (Standard Webhooks, signed) and their deliveries.",
+    ),
+    LazyEntry(
+        "partners",
+        "smartcustoms.cli.partners:app",
+        "Partner administrations: exchange signed partner cards, list partners.",
+    ),
+)
+
+
+class _Root(LazyGroup):
+    entries: ClassVar[dict[str, LazyEntry]] = {entry.name: entry for entry in COMMANDS}
+
 
 app = typer.Typer(
     name="smartcustoms",
+    cls=_Root,
     help=(
         "smartcustoms: risk lanes, sealed-truck tracking, X-ray scan analysis and a verifiable "
         "ledger, run beside your customs management system.\n\n"
@@ -72,21 +146,17 @@ def root(
     ctx.obj = {"config": config}
 
 
-app.command("serve")(serve.serve)
-app.command("demo")(serve.demo)
-app.command("backup")(backup.backup)
-app.command("restore")(backup.restore)
-app.add_typer(db.app, name="db")
-app.add_typer(users.app, name="users")
-app.add_typer(tokens.app, name="tokens")
-app.add_typer(ledger.app, name="ledger")
-app.add_typer(declarations.app, name="declarations")
-app.add_typer(risk.app, name="risk")
-app.add_typer(tracking.app, name="tracking")
-app.add_typer(scans.app, name="scans")
-app.add_typer(notify.app, name="notify")
-app.add_typer(webhooks.app, name="webhooks")
+#: Help's width when it goes to a file or a pipe, not a terminal: wide enough that no option
+#: or example line is cut at 80 columns, narrow enough for its boxes to stay readable.
+PIPED_HELP_WIDTH = 160
 
 
 def main() -> None:
+    import os
+    import sys
+
+    from smartcustoms.cli.common import run_guarded
+
+    if not sys.stdout.isatty() and not ({"COLUMNS", "TERMINAL_WIDTH"} & os.environ.keys()):
+        os.environ["TERMINAL_WIDTH"] = str(PIPED_HELP_WIDTH)  # read by Typer's Rich help
     run_guarded(app)

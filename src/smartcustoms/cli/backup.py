@@ -4,12 +4,11 @@ ledger key directory, scan store) into a folder with a manifest of SHA-256s, and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from smartcustoms.backup import create_backup, restore_backup
 from smartcustoms.cli.common import (
     actor,
     console,
@@ -18,11 +17,20 @@ from smartcustoms.cli.common import (
     open_context,
     settings_of,
 )
+from smartcustoms.cli.lazy import lazy_module
 from smartcustoms.core.errors import ConfigurationError
-from smartcustoms.core.events import AdminAction
-from smartcustoms.core.schema import schema_state
-from smartcustoms.ledger.errors import PRODUCT_ERRORS
-from smartcustoms.ledger.service import ledger_of
+
+if TYPE_CHECKING:
+    from smartcustoms import backup as archive
+    from smartcustoms.core import events, schema
+    from smartcustoms.ledger import errors as ledger_errors
+    from smartcustoms.ledger import service as ledger_service
+else:  # loaded when a command runs, not for `--help`
+    archive = lazy_module("smartcustoms.backup")
+    events = lazy_module("smartcustoms.core.events")
+    schema = lazy_module("smartcustoms.core.schema")
+    ledger_errors = lazy_module("smartcustoms.ledger.errors")
+    ledger_service = lazy_module("smartcustoms.ledger.service")
 
 __all__ = ["backup", "restore"]
 
@@ -40,16 +48,16 @@ def _record(ctx: typer.Context, action: str, target: str) -> None:
     """Record the action in the ledger when the schema allows (it may need `db upgrade`)."""
     try:
         with open_context(ctx, migrate_empty=False) as app_ctx:
-            if not schema_state(app_ctx.db).up_to_date:
+            if not schema.schema_state(app_ctx.db).up_to_date:
                 err_console.print(
                     f"not recorded in the ledger ({action}): the database schema is not this "
                     "version's; run `smartcustoms db upgrade`",
                     highlight=False,
                 )
                 return
-            app_ctx.record(AdminAction(actor=actor(), action=action, target=target))
-            ledger_of(app_ctx).flush(30.0)
-    except PRODUCT_ERRORS as exc:
+            app_ctx.record(events.AdminAction(actor=actor(), action=action, target=target))
+            ledger_service.ledger_of(app_ctx).flush(30.0)
+    except ledger_errors.PRODUCT_ERRORS as exc:
         err_console.print(f"not recorded in the ledger yet ({action}): {escape(exc.message)}")
 
 
@@ -71,8 +79,8 @@ def backup(
     # after the snapshot would leave every backup behind what the log published.
     _record(ctx, "backup", str(dest.resolve()))
     try:
-        manifest = create_backup(settings, dest, progress=lambda m: err_console.print(m))
-    except PRODUCT_ERRORS as exc:
+        manifest = archive.create_backup(settings, dest, progress=lambda m: err_console.print(m))
+    except ledger_errors.PRODUCT_ERRORS as exc:
         fail(exc.message, 2 if isinstance(exc, ConfigurationError) else 1)
     led = manifest.ledger
     scans = sum(1 for f in manifest.files if f.path.startswith("scans/"))
@@ -107,8 +115,10 @@ def restore(
     """
     settings = settings_of(ctx)
     try:
-        done = restore_backup(settings, src, force=force, progress=lambda m: err_console.print(m))
-    except PRODUCT_ERRORS as exc:
+        done = archive.restore_backup(
+            settings, src, force=force, progress=lambda m: err_console.print(m)
+        )
+    except ledger_errors.PRODUCT_ERRORS as exc:
         fail(exc.message, 2 if isinstance(exc, ConfigurationError) else 1)
     led = done.manifest.ledger
     console.print(

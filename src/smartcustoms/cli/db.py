@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from smartcustoms.cli.common import actor, console, open_context
-from smartcustoms.core.events import AdminAction
-from smartcustoms.core.schema import schema_state, upgrade
+
+# The schema (Alembic, SQLAlchemy) is imported by the commands that use it: `db --help` and
+# the other groups need none of it.
 
 app = typer.Typer(
     help="Create or upgrade the database schema. Back up the database before an upgrade.",
@@ -21,6 +22,9 @@ def upgrade_command(ctx: typer.Context) -> None:
     Safe to run again: an up-to-date database is left as it is. Run it after installing a new
     version and before starting `smartcustoms serve`.
     """
+    from smartcustoms.core.events import AdminAction
+    from smartcustoms.core.schema import schema_state, upgrade
+
     with open_context(ctx, migrate_empty=False) as app_ctx:
         before = schema_state(app_ctx.db)
         after = upgrade(app_ctx.db)
@@ -37,6 +41,8 @@ def upgrade_command(ctx: typer.Context) -> None:
 @app.command("status")
 def status_command(ctx: typer.Context) -> None:
     """Show the schema revision of the database and the one this version needs."""
+    from smartcustoms.core.schema import schema_state
+
     with open_context(ctx, migrate_empty=False) as app_ctx:
         state = schema_state(app_ctx.db)
         console.print(f"database: {app_ctx.db.display_url()}")

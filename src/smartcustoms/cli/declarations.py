@@ -21,16 +21,23 @@ import sys
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.declarations.formats import FORMATS
-from smartcustoms.declarations.intake import Rejection
-from smartcustoms.interop.responses import render
-from smartcustoms.risk.lodging import lodge_stream
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.declarations import formats, intake
+    from smartcustoms.interop import responses
+    from smartcustoms.risk import lodging as risk_lodging
+else:  # loaded when a command runs, not for `--help`
+    formats = lazy_module("smartcustoms.declarations.formats")
+    intake = lazy_module("smartcustoms.declarations.intake")
+    responses = lazy_module("smartcustoms.interop.responses")
+    risk_lodging = lazy_module("smartcustoms.risk.lodging")
 
 app = typer.Typer(
     help="Import goods declarations (JSON, flat CSV, KCS, CUSDEC, WCO DM XML); write answers."
@@ -73,7 +80,7 @@ class RejectsFile:
         self._writer.writerow(["where", "field", "problem"])
         self.count = 0
 
-    def write(self, rejection: Rejection) -> None:
+    def write(self, rejection: intake.Rejection) -> None:
         self.count += 1
         for problem in rejection.problems or [{"field": "", "problem": "unreadable"}]:
             self._writer.writerow(
@@ -123,7 +130,7 @@ def import_(
     the same file twice is safe. Each invalid declaration is reported with the row and field.
     """
     total = _count_rows(file, format)
-    reader = FORMATS[format.value]
+    reader = formats.FORMATS[format.value]
     source = f"import:{format.value}"
     target = rejects or file.with_name(file.name + ".rejects.csv")
     with open_context(ctx) as app_ctx:
@@ -139,7 +146,7 @@ def import_(
         ):
             task = progress.add_task(f"importing {file.name}", total=total)
             with app_ctx.unit() as unit:
-                lodging = lodge_stream(
+                lodging = risk_lodging.lodge_stream(
                     app_ctx,
                     unit,
                     reader(file),
@@ -184,7 +191,7 @@ def response(
     """Write the answer to declaration DECLARATION_ID: its lane, the reasons and the control
     instructions, as CUSRES or a WCO DM Response."""
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        _, content = render(unit.session, declaration_id, format.value)
+        _, content = responses.render(unit.session, declaration_id, format.value)
     if output is None:
         sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()

@@ -8,24 +8,36 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
 from smartcustoms.cli import ledger_reconcile
 from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
+from smartcustoms.cli.lazy import lazy_module
 from smartcustoms.core.errors import ValidationFailed
-from smartcustoms.core.events import AdminAction
-from smartcustoms.core.jsontext import loads
-from smartcustoms.ledger.audit import Auditor, audit
-from smartcustoms.ledger.commitments import reveal
-from smartcustoms.ledger.errors import PRODUCT_ERRORS
-from smartcustoms.ledger.fsck import fsck
-from smartcustoms.ledger.service import ledger_of
-from smartcustoms.ledger.tlog.offline import check_bundle
-from smartcustoms.ledger.tlog.records import check_commitment
-from smartcustoms.ledger.witness import add_log, list_logs
+
+if TYPE_CHECKING:
+    from smartcustoms.core import events, jsontext
+    from smartcustoms.ledger import audit as ledger_audit
+    from smartcustoms.ledger import commitments, witness
+    from smartcustoms.ledger import errors as ledger_errors
+    from smartcustoms.ledger import fsck as ledger_fsck
+    from smartcustoms.ledger import service as ledger_service
+    from smartcustoms.ledger.tlog import offline
+    from smartcustoms.ledger.tlog import records as tlog_records
+else:  # loaded when a command runs, not for `--help`
+    events = lazy_module("smartcustoms.core.events")
+    jsontext = lazy_module("smartcustoms.core.jsontext")
+    ledger_audit = lazy_module("smartcustoms.ledger.audit")
+    commitments = lazy_module("smartcustoms.ledger.commitments")
+    ledger_errors = lazy_module("smartcustoms.ledger.errors")
+    ledger_fsck = lazy_module("smartcustoms.ledger.fsck")
+    ledger_service = lazy_module("smartcustoms.ledger.service")
+    offline = lazy_module("smartcustoms.ledger.tlog.offline")
+    tlog_records = lazy_module("smartcustoms.ledger.tlog.records")
+    witness = lazy_module("smartcustoms.ledger.witness")
 
 app = typer.Typer(
     help="The verifiable ledger: an append-only Merkle log (RFC 9162) with signed checkpoints "
@@ -60,7 +72,7 @@ def _records(data: bytes) -> list[Any]:
     """One JSON object, a JSON array of objects, or JSON Lines. Malformed or undecodable
     input, nesting too deep, a number too long: refused naming the line and byte offset."""
     try:
-        value = loads(data, "input")
+        value = jsontext.loads(data, "input")
     except ValidationFailed as whole:
         lines = [(n, line) for n, line in enumerate(data.splitlines(), 1) if line.strip()]
         if len(lines) < 2:
@@ -70,7 +82,7 @@ def _records(data: bytes) -> list[Any]:
         records = []
         for n, line in lines:
             try:
-                records.append(loads(line, f"line {n}"))
+                records.append(jsontext.loads(line, f"line {n}"))
             except ValidationFailed as exc:
                 fail(f"not JSON, a JSON array or JSON Lines: {exc.message}")
         return records
@@ -101,8 +113,8 @@ def append(
     keyed = [(f"append:{digest}:{n}", record) for n, record in enumerate(records)]
     with open_context(ctx) as app_ctx:
         try:
-            indexes = ledger_of(app_ctx).append_once(keyed)
-        except PRODUCT_ERRORS as exc:
+            indexes = ledger_service.ledger_of(app_ctx).append_once(keyed)
+        except ledger_errors.PRODUCT_ERRORS as exc:
             fail(exc.message)
     for n, index in enumerate(indexes):
         if index is None:
@@ -115,7 +127,7 @@ def append(
 def checkpoint(ctx: typer.Context) -> None:
     """Print the latest signed checkpoint, with its witness cosignatures."""
     with open_context(ctx) as app_ctx:
-        cp = ledger_of(app_ctx).checkpoint()
+        cp = ledger_service.ledger_of(app_ctx).checkpoint()
     if cp is None:
         fail("the ledger has no signed checkpoint yet")
     typer.echo(cp.text, nl=False)
@@ -128,7 +140,7 @@ def vkey(
 ) -> None:
     """Print the log's public (verifier) key: give it to whoever verifies proofs."""
     with open_context(ctx) as app_ctx:
-        ledger = ledger_of(app_ctx)
+        ledger = ledger_service.ledger_of(app_ctx)
         if not all_:
             typer.echo(ledger.vkey())
             return
@@ -144,10 +156,10 @@ def rotate_key(ctx: typer.Context) -> None:
     public key to verifiers; checkpoints signed before stay valid under the old key.
     """
     with open_context(ctx) as app_ctx:
-        ledger = ledger_of(app_ctx)
+        ledger = ledger_service.ledger_of(app_ctx)
         old, new = ledger.rotate_key(actor())
         app_ctx.record(
-            AdminAction(actor=actor(), action="ledger_key_rotated", target=f"{old} -> {new}")
+            events.AdminAction(actor=actor(), action="ledger_key_rotated", target=f"{old} -> {new}")
         )
         console.print(f"ledger key rotated: {old} -> {new}")
         typer.echo(ledger.vkey())
@@ -165,13 +177,13 @@ def prove(
     Anyone verifies it with `smartcustoms ledger verify BUNDLE --vkey KEY`, offline.
     """
     with open_context(ctx) as app_ctx:
-        ledger = ledger_of(app_ctx)
+        ledger = ledger_service.ledger_of(app_ctx)
         try:
             if index < ledger.size():
                 ledger.start()  # sign the entry's checkpoint if no sequencer runs
                 ledger.wait_covered(index, wait)
             bundle = ledger.proof_bundle(index)
-        except PRODUCT_ERRORS as exc:
+        except ledger_errors.PRODUCT_ERRORS as exc:
             fail(exc.message)
     if output is None:
         typer.echo(bundle, nl=False)
@@ -202,14 +214,14 @@ def verify(
     """
     data = _read(bundle)
     try:
-        checked = check_bundle(
+        checked = offline.check_bundle(
             data,
             vkey,
             witness_vkey or [],
             quorum=quorum,
             entry=entry.read_bytes() if entry else None,
         )
-    except PRODUCT_ERRORS as exc:
+    except ledger_errors.PRODUCT_ERRORS as exc:
         fail(f"not verified: {exc.message}")
     v = checked.verification
     witnesses = ", ".join(c.name for c in v.cosigners) or "none"
@@ -224,7 +236,7 @@ def verify(
         typer.echo(base64.b64encode(checked.entry).decode())
 
 
-def _auditors() -> list[Auditor]:
+def _auditors() -> list[ledger_audit.Auditor]:
     """Each module's auditor of its decisions against their records (imported here, when
     fsck runs: the ledger does not know the modules that record into it)."""
     from smartcustoms.risk.audit import auditors as risk_auditors
@@ -254,13 +266,13 @@ def fsck_command(
     Records still queued for the tree (committed with their change) count as present."""
     settings = settings_of(ctx)
     with open_context(ctx) as app_ctx:
-        report = fsck(
+        report = ledger_fsck.fsck(
             app_ctx.db,
             settings.data_dir,
             settings.ledger_origin,
             checkpoint_interval_s=settings.ledger_checkpoint_interval_ms / 1000,
         )
-        checked = audit(app_ctx.db, _auditors()) if records else None
+        checked = ledger_audit.audit(app_ctx.db, _auditors()) if records else None
     if report.ok:
         console.print(
             f"ledger ok: {report.size} entries, {report.checkpoints} checkpoints, "
@@ -302,11 +314,11 @@ def open_command(
     with open_context(ctx) as app_ctx:
         with app_ctx.db.engine.connect() as conn:
             try:
-                value, salt = reveal(conn, commitment)
-            except PRODUCT_ERRORS as exc:
+                value, salt = commitments.reveal(conn, commitment)
+            except ledger_errors.PRODUCT_ERRORS as exc:
                 fail(exc.message)
         app_ctx.record(
-            AdminAction(actor=actor(), action="ledger_commitment_opened", target=commitment)
+            events.AdminAction(actor=actor(), action="ledger_commitment_opened", target=commitment)
         )
     opening = {"commitment": commitment, "value": value, "salt": base64.b64encode(salt).decode()}
     typer.echo(json.dumps(opening, ensure_ascii=False))
@@ -320,13 +332,13 @@ def check_commitment_command(
 ) -> None:
     """Check that a revealed value and salt open a commitment (offline)."""
     try:
-        parsed = loads(value, "--value")
+        parsed = jsontext.loads(value, "--value")
         raw_salt = base64.b64decode(salt, validate=True)
     except ValidationFailed as exc:
         fail(f"bad value: {exc.message}")
     except (ValueError, TypeError) as exc:
         fail(f"bad value or salt: {exc}")
-    if not check_commitment(commitment, parsed, raw_salt):
+    if not tlog_records.check_commitment(commitment, parsed, raw_salt):
         fail("the value and salt do not open this commitment")
     console.print("the value and salt open this commitment")
 
@@ -338,7 +350,7 @@ def check_commitment_command(
 def witness_vkey(ctx: typer.Context) -> None:
     """Print this witness's public key (cosignature/v1): give it to the partner's log."""
     with open_context(ctx) as app_ctx:
-        typer.echo(ledger_of(app_ctx).witness_signer().verifier().key_string())
+        typer.echo(ledger_service.ledger_of(app_ctx).witness_signer().verifier().key_string())
 
 
 @witness_app.command("add-log")
@@ -353,11 +365,11 @@ def witness_add_log(
     with open_context(ctx) as app_ctx:
         try:
             with app_ctx.db.writer.begin() as conn:
-                log = add_log(conn, vkey, origin)
-        except PRODUCT_ERRORS as exc:
+                log = witness.add_log(conn, vkey, origin)
+        except ledger_errors.PRODUCT_ERRORS as exc:
             fail(exc.message)
         app_ctx.record(
-            AdminAction(actor=actor(), action="ledger_witness_log_added", target=log.origin)
+            events.AdminAction(actor=actor(), action="ledger_witness_log_added", target=log.origin)
         )
     console.print(f"witnessing {log.origin} (latest cosigned size {log.size})", highlight=False)
 
@@ -366,7 +378,7 @@ def witness_add_log(
 def witness_list(ctx: typer.Context) -> None:
     """List the partner ledgers this instance witnesses."""
     with open_context(ctx) as app_ctx, app_ctx.db.engine.connect() as conn:
-        logs = list_logs(conn)
+        logs = witness.list_logs(conn)
     for log in logs:
         typer.echo(f"{log.origin}  size {log.size}  keys {' '.join(log.vkeys)}")
 
@@ -387,7 +399,8 @@ def witness_serve(
 
     settings = settings_of(ctx, host=host, port=port)
     with open_context(ctx) as app_ctx:
-        ledger_of(app_ctx).witness_signer()  # create the key now, not on the first request
+        # Create the key now, not on the first request.
+        ledger_service.ledger_of(app_ctx).witness_signer()
         console.print(f"witness listening on http://{settings.host}:{settings.port}")
         uvicorn.run(
             create_witness_app(app_ctx),

@@ -7,24 +7,27 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from smartcustoms.backup import ledger_export
 from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
-from smartcustoms.core.schema import ensure_current
-from smartcustoms.core.settings import Settings
-from smartcustoms.ledger.errors import PRODUCT_ERRORS
-from smartcustoms.ledger.reconcile import (
-    accept_fork,
-    catch_up,
-    ledger_status,
-    open_source,
-    write_export,
-)
-from smartcustoms.ledger.service import ledger_of
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms import backup as archive
+    from smartcustoms.core import schema
+    from smartcustoms.core.settings import Settings
+    from smartcustoms.ledger import errors as ledger_errors
+    from smartcustoms.ledger import reconcile as reconciliation
+    from smartcustoms.ledger import service as ledger_service
+else:  # loaded when a command runs, not for `--help`
+    archive = lazy_module("smartcustoms.backup")
+    schema = lazy_module("smartcustoms.core.schema")
+    ledger_errors = lazy_module("smartcustoms.ledger.errors")
+    reconciliation = lazy_module("smartcustoms.ledger.reconcile")
+    ledger_service = lazy_module("smartcustoms.ledger.service")
 
 __all__ = ["export", "reconcile", "status"]
 
@@ -37,7 +40,7 @@ def status(ctx: typer.Context) -> None:
     """
     settings = settings_of(ctx)
     with open_context(ctx, migrate_empty=False) as app_ctx:
-        st = ledger_status(app_ctx.db, settings.data_dir, settings.ledger_origin)
+        st = reconciliation.ledger_status(app_ctx.db, settings.data_dir, settings.ledger_origin)
     say = typer.echo  # plain lines, never wrapped: scripts read them
 
     say(f"ledger {settings.ledger_origin}: {st.size} entries stored")
@@ -85,13 +88,15 @@ def export(
     with open_context(ctx, migrate_empty=False) as app_ctx:
         try:
             if output == "-":
-                done = write_export(
+                done = reconciliation.write_export(
                     app_ctx.db, sys.stdout, origin=settings.ledger_origin, first=first
                 )
             else:
                 with Path(output).open("w", encoding="utf-8") as fh:
-                    done = write_export(app_ctx.db, fh, origin=settings.ledger_origin, first=first)
-        except PRODUCT_ERRORS as exc:
+                    done = reconciliation.write_export(
+                        app_ctx.db, fh, origin=settings.ledger_origin, first=first
+                    )
+        except ledger_errors.PRODUCT_ERRORS as exc:
             fail(exc.message)
     if output != "-":
         console.print(
@@ -137,10 +142,10 @@ def reconcile(
         fail("give either --from SOURCE or --accept-fork --reason …", code=2)
     settings: Settings = settings_of(ctx)
     with open_context(ctx, migrate_empty=False) as app_ctx:
-        ensure_current(app_ctx.db)
+        schema.ensure_current(app_ctx.db)
         try:
             if fork:
-                done = accept_fork(app_ctx, reason=reason or "", actor=actor())
+                done = reconciliation.accept_fork(app_ctx, reason=reason or "", actor=actor())
                 console.print(
                     f"fork accepted: the log goes on from {done.size} entries (it had published "
                     f"{done.published}); key {done.old_key} -> {done.new_key}",
@@ -153,16 +158,21 @@ def reconcile(
                 with ExitStack() as stack:
                     if Path(source).is_dir():  # a backup folder
                         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-                        export_ = ledger_export(Path(source), settings.ledger_origin, folder)
+                        export_ = archive.ledger_export(
+                            Path(source), settings.ledger_origin, folder
+                        )
                     else:
-                        export_ = stack.enter_context(open_source(source, settings.ledger_origin))
-                    caught = catch_up(app_ctx, export_, actor=actor())
+                        export_ = stack.enter_context(
+                            reconciliation.open_source(source, settings.ledger_origin)
+                        )
+                    caught = reconciliation.catch_up(app_ctx, export_, actor=actor())
                 console.print(
                     f"caught up from {caught.source}: kept {caught.kept} entries, added "
                     f"{caught.added} published ones (up to checkpoint {caught.checkpoint}), "
                     f"moved {caught.moved} stored since after them; {caught.size} entries now",
                     highlight=False,
                 )
-            ledger_of(app_ctx).flush(30.0)  # store the record now; a checkpoint follows
-        except PRODUCT_ERRORS as exc:
+            # Store the record now; a checkpoint follows.
+            ledger_service.ledger_of(app_ctx).flush(30.0)
+        except ledger_errors.PRODUCT_ERRORS as exc:
             fail(exc.message)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.interop.notify.contacts import set_contact
-from smartcustoms.interop.notify.delivery import deliver_one, senders_from
-from smartcustoms.interop.notify.journal import list_notifications, queue_test
-from smartcustoms.interop.notify.rules import add_rule, list_rules, remove_rule
-from smartcustoms.interop.notify.tables import NotificationRow
-from smartcustoms.interop.notify.triggers import TRIGGERS
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.interop.notify import contacts, delivery, journal, tables
+    from smartcustoms.interop.notify import rules as rulebook
+else:  # the notifier and its tables load when a command runs, not for `--help`
+    contacts = lazy_module("smartcustoms.interop.notify.contacts")
+    delivery = lazy_module("smartcustoms.interop.notify.delivery")
+    journal = lazy_module("smartcustoms.interop.notify.journal")
+    rulebook = lazy_module("smartcustoms.interop.notify.rules")
+    tables = lazy_module("smartcustoms.interop.notify.tables")
+
+#: ``interop.notify.triggers.TRIGGERS``, named here for the help text without loading the
+#: notifier (tests/cli/test_cli_startup.py keeps them equal).
+TRIGGERS = ("alert_critical", "alert_escalated", "rule_approval", "scan_recheck")
 
 app = typer.Typer(
     help="E-mail and SMS notifications to the people on duty: rules, contacts, what was sent.",
@@ -39,7 +48,7 @@ def rules(ctx: typer.Context) -> None:
         return
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
         table = Table("id", "trigger", "who", "office", "channels", "after (min)")
-        for rule in list_rules(session):
+        for rule in rulebook.list_rules(session):
             who = f"role {rule.role}" if rule.role else f"user {rule.username}"
             table.add_row(
                 str(rule.id),
@@ -70,7 +79,7 @@ def rules_add(
 ) -> None:
     """Add a rule."""
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        row = add_rule(
+        row = rulebook.add_rule(
             unit,
             trigger=trigger,
             role=role,
@@ -89,7 +98,7 @@ def rules_remove(
 ) -> None:
     """Remove a rule."""
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        remove_rule(unit, rule_id, actor=actor())
+        rulebook.remove_rule(unit, rule_id, actor=actor())
     console.print(f"rule {rule_id} removed")
 
 
@@ -112,7 +121,7 @@ def contact(
         if not sep:
             fail("--quiet: a period such as 22:00-06:00", 2)
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        set_contact(
+        contacts.set_contact(
             unit,
             username,
             email=email,
@@ -138,7 +147,7 @@ def list_(
     """The latest notifications with their delivery state, newest first."""
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
         table = Table("id", "when", "user", "channel", "trigger", "state", "tries", "title / error")
-        for row in list_notifications(session, username=user, state=state, limit=limit):
+        for row in journal.list_notifications(session, username=user, state=state, limit=limit):
             table.add_row(
                 str(row.id),
                 f"{row.created_at:%Y-%m-%d %H:%M}",
@@ -162,11 +171,11 @@ def send_test(
     whether it went out (it is recorded like any notification)."""
     with open_context(ctx) as app_ctx:
         with app_ctx.unit() as unit:
-            row = queue_test(unit, app_ctx.settings, username, channel, actor=actor())
+            row = journal.queue_test(unit, app_ctx.settings, username, channel, actor=actor())
         settings = app_ctx.settings
-        state = deliver_one(app_ctx.db, settings, row.id, senders_from(settings))
+        state = delivery.deliver_one(app_ctx.db, settings, row.id, delivery.senders_from(settings))
         with app_ctx.db.session() as session:
-            latest = session.get(NotificationRow, row.id)
+            latest = session.get(tables.NotificationRow, row.id)
             assert latest is not None
     if state != "sent":
         fail(f"notification {row.id} {state}: {latest.last_error}")

@@ -4,31 +4,35 @@ and measure models offline (``evaluate``) and in a simulated deployment (``simul
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from smartcustoms.cli.common import actor, console, err_console, fail, open_context
+from smartcustoms.cli.common import actor, console, err_console, fail, keep_whole, open_context
+from smartcustoms.cli.lazy import lazy_module
 from smartcustoms.core.errors import SmartCustomsError
-from smartcustoms.risk import registry, rulebook
-from smartcustoms.risk.inspections import hit_rates
-from smartcustoms.risk.lanes import Lane
-from smartcustoms.risk.offline.evaluation_report import evaluate_tables
-from smartcustoms.risk.offline.kcs_files import (
-    LabelledTable,
-    join_tables,
-    packaged_kcs,
-    read_labelled_kcs,
-    split_by_date,
-)
-from smartcustoms.risk.offline.plot import check_writable, plot_evaluation, plot_simulation
-from smartcustoms.risk.offline.replay import SimulationReport, SimulationSettings, simulate
-from smartcustoms.risk.tables import RuleVersionRow
-from smartcustoms.risk.training import train_from_store
+
+if TYPE_CHECKING:
+    from smartcustoms.risk import inspections, lanes, registry, rulebook, training
+    from smartcustoms.risk import tables as risk_tables
+    from smartcustoms.risk.offline import evaluation_report, kcs_files, replay
+    from smartcustoms.risk.offline import plot as plots
+else:  # loaded when a command runs, not for `--help`
+    inspections = lazy_module("smartcustoms.risk.inspections")
+    evaluation_report = lazy_module("smartcustoms.risk.offline.evaluation_report")
+    kcs_files = lazy_module("smartcustoms.risk.offline.kcs_files")
+    plots = lazy_module("smartcustoms.risk.offline.plot")
+    replay = lazy_module("smartcustoms.risk.offline.replay")
+    risk_tables = lazy_module("smartcustoms.risk.tables")
+    training = lazy_module("smartcustoms.risk.training")
+    lanes = lazy_module("smartcustoms.risk.lanes")
+    registry = lazy_module("smartcustoms.risk.registry")
+    rulebook = lazy_module("smartcustoms.risk.rulebook")
 
 app = typer.Typer(
     help="The risk engine: models trained on your inspection history, and targeting rules.",
@@ -56,7 +60,7 @@ def train(
     """
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
         with console.status("training"):
-            report = train_from_store(unit, actor=actor(), seed=seed)
+            report = training.train_from_store(unit, actor=actor(), seed=seed)
         if activate:
             registry.activate(unit, report.version, actor=actor())
     console.print(f"model {report.version}: {report.items} items, {report.positives} irregular")
@@ -69,19 +73,27 @@ def train(
 def models(ctx: typer.Context) -> None:
     """List trained models, their held-out figures and which one is active."""
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
-        table = Table("version", "created", "by", "items", "precision@5%", "AUC", "active")
-        for row in registry.list_models(session):
-            holdout = row.card.get("evaluation", {}).get("holdout", {})
-            table.add_row(
-                row.version,
-                f"{row.created_at:%Y-%m-%d %H:%M}",
-                row.created_by,
-                str(row.card.get("training", {}).get("rows", "")),
-                str(holdout.get("precision@5%", "-")),
-                str(holdout.get("auc", "-")),
-                "yes" if row.active else "",
-            )
-        console.print(table)
+        console.print(models_table(registry.list_models(session)))
+
+
+def models_table(models: Iterable[Any]) -> Table:
+    """The trained models, versions whole (they are what `risk activate` takes)."""
+    table = Table("version", "created", "by", "items", "precision@5%", "AUC", "active")
+    versions = []
+    for row in models:
+        holdout = row.card.get("evaluation", {}).get("holdout", {})
+        versions.append(row.version)
+        table.add_row(
+            row.version,
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            row.created_by,
+            str(row.card.get("training", {}).get("rows", "")),
+            str(holdout.get("precision@5%", "-")),
+            str(holdout.get("auc", "-")),
+            "yes" if row.active else "",
+        )
+    keep_whole(table, 0, versions)
+    return table
 
 
 @app.command("activate")
@@ -99,7 +111,7 @@ def rates(ctx: typer.Context) -> None:
     """Share of examinations that found an irregularity, and revenue raised: by lane, model
     version, rule, random control and exploration."""
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
-        found = hit_rates(session)
+        found = inspections.hit_rates(session)
         if not found:
             console.print("no examination results recorded yet")
             return
@@ -119,7 +131,7 @@ def propose(
     expression: Annotated[
         str, typer.Option(help='Condition, e.g. \'hs6 startswith "2402" and origin in ("AE")\'')
     ],
-    lane: Annotated[Lane, typer.Option(help="Lane for matching declarations.")],
+    lane: Annotated[LaneChoice, typer.Option(help="Lane for matching declarations.")],
     reason: Annotated[str, typer.Option(help="Why, in words an officer reads.")],
     instructions: Annotated[str, typer.Option(help="What the examiner should check.")] = "",
     valid_from: Annotated[datetime | None, typer.Option(help="Start (UTC).")] = None,
@@ -136,7 +148,7 @@ def propose(
             unit,
             name=name,
             expression=expression,
-            lane=lane,
+            lane=lanes.Lane(lane.value),
             reason=reason,
             instructions=instructions,
             valid_from=aware(valid_from),
@@ -153,7 +165,8 @@ def list_rules(ctx: typer.Context) -> None:
 
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
         table = Table("id", "rule", "v", "lane", "status", "author", "reviewer", "expression")
-        for row in session.scalars(select(RuleVersionRow).order_by(RuleVersionRow.id)):
+        rule_versions = risk_tables.RuleVersionRow
+        for row in session.scalars(select(rule_versions).order_by(rule_versions.id)):
             table.add_row(
                 str(row.id),
                 row.rule.name,
@@ -203,6 +216,17 @@ class FileFormat(StrEnum):
     kcs = "kcs"
 
 
+class LaneChoice(StrEnum):
+    """:class:`smartcustoms.risk.lanes.Lane`, named here so that `risk --help` does not load the
+    risk engine (tests/cli/test_cli_startup.py keeps them equal)."""
+
+    red = "red"
+    scan = "scan"
+    yellow = "yellow"
+    blue = "blue"
+    green = "green"
+
+
 class StrategyChoice(StrEnum):
     """The choices of :data:`smartcustoms.risk.exploration.STRATEGIES` (a test keeps them equal)."""
 
@@ -211,8 +235,8 @@ class StrategyChoice(StrEnum):
     uncertain = "uncertain"
 
 
-def _read(paths: list[Path]) -> LabelledTable:
-    return join_tables([read_labelled_kcs(path) for path in paths])
+def _read(paths: list[Path]) -> kcs_files.LabelledTable:
+    return kcs_files.join_tables([kcs_files.read_labelled_kcs(path) for path in paths])
 
 
 def _figure(stats: dict[str, Any], digits: int = 4) -> str:
@@ -245,12 +269,12 @@ def evaluate(
     """
     try:
         if plot is not None:
-            check_writable(plot)
+            plots.check_writable(plot)
         train_table, test_table = _read(train), _read([test])
         with err_console.status(f"training {seeds} model(s) on {len(train_table)} rows"):
-            report = evaluate_tables(train_table, test_table, seeds=seeds)
+            report = evaluation_report.evaluate_tables(train_table, test_table, seeds=seeds)
         if plot is not None:
-            plot_evaluation(
+            plots.plot_evaluation(
                 report.curve,
                 plot,
                 title=f"tested on {test.name} ({len(test_table)} items), trained on "
@@ -281,24 +305,25 @@ def evaluate(
 
 def _simulation_inputs(
     history: Path | None, stream: list[Path] | None, history_until: datetime | None
-) -> tuple[LabelledTable, LabelledTable]:
+) -> tuple[kcs_files.LabelledTable, kcs_files.LabelledTable]:
     if (history is None) != (not stream):
         fail("give both --history and --stream, or neither (the packaged KCS data)", BAD_INPUT)
     until: date | None
     if history is None or not stream:
-        history_table = packaged_kcs("train")
-        streams = [packaged_kcs("valid")]
+        history_table = kcs_files.packaged_kcs("train")
+        streams = [kcs_files.packaged_kcs("valid")]
         until = history_until.date() if history_until else DEFAULT_HISTORY_UNTIL
     else:
-        history_table, streams = read_labelled_kcs(history), [read_labelled_kcs(p) for p in stream]
+        history_table = kcs_files.read_labelled_kcs(history)
+        streams = [kcs_files.read_labelled_kcs(p) for p in stream]
         until = history_until.date() if history_until else None
     if until is not None:
-        history_table, moved = split_by_date(history_table, until)
+        history_table, moved = kcs_files.split_by_date(history_table, until)
         streams = [moved, *streams]
-    return history_table, join_tables(streams)
+    return history_table, kcs_files.join_tables(streams)
 
 
-def _show_simulation(report: SimulationReport) -> None:
+def _show_simulation(report: replay.SimulationReport) -> None:
     summary = report.summary()
     rows, s = summary["rows"], report.settings
     names = {
@@ -395,9 +420,9 @@ def simulate_command(
     """
     try:
         if plot is not None:
-            check_writable(plot)
+            plots.check_writable(plot)
         history_table, stream_table = _simulation_inputs(history, stream, history_until)
-        settings = SimulationSettings(
+        settings = replay.SimulationSettings(
             inspect_rate=inspect_rate,
             explore=explore,
             strategy=strategy.value,
@@ -411,9 +436,9 @@ def simulate_command(
             def progress(seed: int, run: str, done: int, total: int) -> None:
                 status.update(f"seed {seed + 1}/{seeds}, {run}: week {done}/{total}")
 
-            report = simulate(history_table, stream_table, settings, progress=progress)
+            report = replay.simulate(history_table, stream_table, settings, progress=progress)
         if plot is not None:
-            plot_simulation(report, plot)
+            plots.plot_simulation(report, plot)
     except SmartCustomsError as exc:
         fail(exc.message, BAD_INPUT)
     if as_json:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from smartcustoms.cli.common import console, err_console, fail
-from smartcustoms.core.errors import SmartCustomsError
-from smartcustoms.scans.evaluation import Outcome, evaluate
-from smartcustoms.scans.labels import read_labels
+from smartcustoms.cli.scans_batch import check_output, write_atomically
+
+if TYPE_CHECKING:
+    from smartcustoms.scans.evaluation import Outcome
 
 __all__ = ["EVALUATE_HELP", "evaluate_command"]
 
@@ -44,6 +44,8 @@ def _pct(rate: dict[str, Any]) -> str:
 
 
 def _print(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
     console.print(
         f"{summary['analysed']} scans analysed of {summary['labelled_rows']} labelled "
         f"in {summary['folder']}",
@@ -120,12 +122,23 @@ def evaluate_command(
         Path | None, typer.Option(help="Also write the figures as JSON here.", show_default=False)
     ] = None,
 ) -> None:
+    from smartcustoms.core.errors import SmartCustomsError
+    from smartcustoms.scans.evaluation import evaluate
+    from smartcustoms.scans.labels import read_labels
+
     try:
         rows, problems = read_labels(labels)
     except SmartCustomsError as exc:
         fail(exc.message, 2)
     if not rows:
         fail(f"{labels.name}: no usable row" + (f" ({problems[0]})" if problems else ""), 2)
+    if output is not None:
+        # The figures go where they are told, never over a scan, its sidecar or the labels.
+        if output.resolve() == labels.resolve():
+            fail(f"{output}: is the labels file; give another --output", 2)
+        refused = check_output(output, [folder / row.file for row in rows])
+        if refused:
+            fail(refused, 2)
     done = 0
 
     def progress(outcome: Outcome) -> None:
@@ -140,7 +153,7 @@ def evaluate_command(
     )  # fmt: skip
     summary = result.summary()
     if output is not None:
-        output.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_atomically(output, json.dumps(summary, indent=2) + "\n")
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.core.errors import SmartCustomsError
-from smartcustoms.scans.intake import Upload, receive_scan
-from smartcustoms.scans.labels import export_labelled_scans
-from smartcustoms.scans.storage import store_for
-from smartcustoms.scans.tables import ScanRow
-from smartcustoms.scans.wording import CATEGORIES
+
+if TYPE_CHECKING:
+    from smartcustoms.core.errors import SmartCustomsError
+    from smartcustoms.scans.tables import ScanRow
 
 __all__ = ["export_labels", "import_scan"]
 
@@ -52,7 +50,13 @@ def import_scan(
     ] = None,
     tare_kg: Annotated[
         float | None,
-        typer.Option("--tare-kg", help="Tare from the CSC plate, kg.", show_default=False, min=0),
+        typer.Option(
+            "--tare-kg",
+            help="Tare from the CSC plate, kg: reported as the container's gross beside the "
+            "imaged load; never compared.",
+            show_default=False,
+            min=0,
+        ),
     ] = None,
     goods_gross_kg: Annotated[
         float | None,
@@ -66,6 +70,11 @@ def import_scan(
     empty: Annotated[bool, typer.Option("--empty", help="Declared empty.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the stored scan as JSON.")] = False,
 ) -> None:
+    from smartcustoms.core.errors import SmartCustomsError
+    from smartcustoms.scans.intake import Upload, receive_scan
+    from smartcustoms.scans.storage import store_for
+    from smartcustoms.scans.wording import CATEGORIES
+
     try:
         data = file.read_bytes()
         side = sidecar.read_bytes() if sidecar is not None else None
@@ -151,6 +160,9 @@ def export_labels(
         ),
     ] = False,
 ) -> None:
+    from smartcustoms.scans.labels import export_labelled_scans
+    from smartcustoms.scans.storage import store_for
+
     output.mkdir(parents=True, exist_ok=True)
 
     def skipped(scan: ScanRow, exc: SmartCustomsError) -> None:

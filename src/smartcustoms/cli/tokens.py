@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from smartcustoms.cli.common import actor, console, open_context
-from smartcustoms.core import tokens as token_service
-from smartcustoms.core import users as user_service
+from smartcustoms.cli.common import actor, console, keep_whole, open_context
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.core import tokens as token_service
+    from smartcustoms.core import users as user_service
+else:  # the accounts' tables (SQLAlchemy) load when a command runs, not for `--help`
+    token_service = lazy_module("smartcustoms.core.tokens")
+    user_service = lazy_module("smartcustoms.core.users")
 
 app = typer.Typer(
     help="Create, list and revoke API tokens. A token acts with the roles of its user.",
@@ -54,7 +60,9 @@ def list_(
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
         owner_id = user_service.get_user(session, user).id if user else None
         table = Table("id", "user", "name", "expires", "last used", "status")
+        ids = []
         for row in token_service.list_tokens(session, owner_id):
+            ids.append(row.id)
             table.add_row(
                 row.id,
                 row.user.username,
@@ -63,6 +71,7 @@ def list_(
                 f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "-",
                 "revoked" if row.revoked_at else "active",
             )
+        keep_whole(table, 0, ids)  # what `tokens revoke` takes
         console.print(table)
 
 

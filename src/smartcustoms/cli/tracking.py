@@ -5,15 +5,22 @@ from __future__ import annotations
 import json
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from smartcustoms.cli import tracking_manage, tracking_run, tracking_traccar
 from smartcustoms.cli.common import fail
-from smartcustoms.tracking import FrameError, Position, get_protocol
-from smartcustoms.tracking.protocols import PROTOCOLS
-from smartcustoms.tracking.replay import replay
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms import tracking as tracking_api
+    from smartcustoms.tracking import protocols
+    from smartcustoms.tracking import replay as replaying
+else:  # loaded when a command runs, not for `--help`
+    tracking_api = lazy_module("smartcustoms.tracking")
+    protocols = lazy_module("smartcustoms.tracking.protocols")
+    replaying = lazy_module("smartcustoms.tracking.replay")
 
 __all__ = ["ProtocolName", "app", "record_json"]
 
@@ -34,9 +41,17 @@ app.add_typer(tracking_manage.transits_app, name="transits")
 app.add_typer(tracking_manage.alerts_app, name="alerts")
 
 
-# The protocols ``decode`` knows: the registry's, in its order, so a protocol added there is
-# offered here with nothing else to change. mypy cannot list members built at import time.
-ProtocolName = StrEnum("ProtocolName", [(name, name) for name in PROTOCOLS])  # type: ignore[misc]
+class ProtocolName(StrEnum):
+    """The protocols ``decode`` knows: the registry's (``tracking.protocols.PROTOCOLS``), in its
+    order, named here so that `tracking --help` does not load the protocols (and NumPy);
+    tests/tracking/protocols/test_registry.py keeps them equal."""
+
+    teltonika = "teltonika"
+    jt808 = "jt808"
+    jt701 = "jt701"
+    gt06 = "gt06"
+    osmand = "osmand"
+    eseal = "eseal"
 
 
 _HEX_NOISE = re.compile(r"[\s:]|0x", re.IGNORECASE)
@@ -125,8 +140,10 @@ def decode_command(
         assert text_input is not None  # one of the two, checked above
         data = text_input.encode("utf-8")
     try:
-        messages = replay(get_protocol(protocol.value), data, device_id, options)
-    except FrameError as error:
+        messages = replaying.replay(
+            tracking_api.get_protocol(protocol.value), data, device_id, options
+        )
+    except tracking_api.FrameError as error:
         fail(f"{protocol.value}: {error.message}", code=2)
     records = [record_json(r) for m in messages for r in m.records]
     typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
@@ -135,7 +152,7 @@ def decode_command(
 @app.command("protocols")
 def protocols_command() -> None:
     """List the device protocols with their transports and traccar's default ports."""
-    for p in PROTOCOLS.values():
+    for p in protocols.PROTOCOLS.values():
         transports = "/".join(p.transports)
         typer.echo(f"{p.name:<10} {transports:<8} port {p.default_port:<5} {p.title}")
 
@@ -160,13 +177,13 @@ def _parse_hex(text: str) -> bytes:
     return bytes.fromhex(cleaned)
 
 
-def _iso_utc(record: Position) -> str:
+def _iso_utc(record: tracking_api.Position) -> str:
     time = record.time
     spec = "milliseconds" if time.microsecond else "seconds"
     return time.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-def record_json(record: Position) -> dict[str, Any]:
+def record_json(record: tracking_api.Position) -> dict[str, Any]:
     """One record in the shape ``decode`` prints."""
     attributes: dict[str, Any] = dict(record.attributes)
     if record.altitude is not None:

@@ -5,24 +5,23 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.tracking.corridors import import_geojson
-from smartcustoms.tracking.packaged import packaged_geojson
-from smartcustoms.tracking.tables import AlertRow, CorridorRow, TransitRow, ZoneRow
-from smartcustoms.tracking.transits import (
-    TransitRequest,
-    arm_transit,
-    create_transit,
-    default_deadline,
-    discharge_transit,
-    hand_over_transit,
-)
+from smartcustoms.cli.common import actor, console, fail, keep_whole, open_context
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.tracking import corridors, transits
+    from smartcustoms.tracking import packaged as packaged_corridors
+    from smartcustoms.tracking import tables as tracking_tables
+else:  # loaded when a command runs, not for `--help`
+    corridors = lazy_module("smartcustoms.tracking.corridors")
+    packaged_corridors = lazy_module("smartcustoms.tracking.packaged")
+    tracking_tables = lazy_module("smartcustoms.tracking.tables")
+    transits = lazy_module("smartcustoms.tracking.transits")
 
 __all__ = ["alerts_app", "corridors_app", "transits_app"]
 
@@ -48,7 +47,7 @@ def corridors_import(
     if (file is None) == (not packaged):
         fail("give a FILE or --packaged", code=2)
     if packaged:
-        data = packaged_geojson()
+        data = packaged_corridors.packaged_geojson()
     else:
         assert file is not None
         try:
@@ -56,7 +55,7 @@ def corridors_import(
         except (OSError, ValueError) as exc:
             fail(f"{file}: {exc}", code=2)
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        result = import_geojson(unit, data, actor=actor())
+        result = corridors.import_geojson(unit, data, actor=actor())
     console.print(
         f"imported {len(result.corridors)} corridors ({', '.join(result.corridors) or '—'}) "
         f"and {len(result.zones)} zones"
@@ -66,15 +65,21 @@ def corridors_import(
 @corridors_app.command("list")
 def corridors_list(ctx: typer.Context) -> None:
     """Corridors with their buffer and length, and the zones."""
+    from sqlalchemy import select
+
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
         table = Table("code", "name", "buffer", "length", "thresholds")
-        for c in session.scalars(select(CorridorRow).order_by(CorridorRow.code)):
+        for c in session.scalars(
+            select(tracking_tables.CorridorRow).order_by(tracking_tables.CorridorRow.code)
+        ):
             table.add_row(
                 c.code, c.name, f"{c.buffer_m} m", f"{c.length_km} km", json.dumps(c.thresholds)
             )
         console.print(table)
         zones = Table("zone", "name", "kind", "UN/LOCODE", "authorised stop")
-        for z in session.scalars(select(ZoneRow).order_by(ZoneRow.code)):
+        for z in session.scalars(
+            select(tracking_tables.ZoneRow).order_by(tracking_tables.ZoneRow.code)
+        ):
             zones.add_row(
                 z.code, z.name, z.kind, z.office or "", "yes" if z.authorised_stop else "no"
             )
@@ -98,19 +103,19 @@ def transits_create(
     ] = None,
 ) -> None:
     """Create a transit from a declaration (the seal is armed later, at origin)."""
-    request = TransitRequest(
+    request = transits.TransitRequest(
         declaration_id=declaration,
         device_id=device,
         vehicle=vehicle,
         corridor=corridor,
         origin=origin,
         destination=destination,
-        deadline=default_deadline(hours),
+        deadline=transits.default_deadline(hours),
         seal_number=seal,
         containers=container,
     )
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        row = create_transit(
+        row = transits.create_transit(
             unit, request, actor=actor(), administration=app_ctx.settings.administration_name
         )
         console.print(f"transit {row.id} ({row.reference}) created")
@@ -120,7 +125,7 @@ def transits_create(
 def transits_arm(ctx: typer.Context, transit: int) -> None:
     """Arm the seal at the office of departure: monitoring starts."""
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        row = arm_transit(unit, transit, actor=actor())
+        row = transits.arm_transit(unit, transit, actor=actor())
         console.print(f"transit {row.id} armed")
 
 
@@ -133,7 +138,9 @@ def transits_hand_over(
 ) -> None:
     """Hand the transit over to the partner administration at a border post."""
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        row = hand_over_transit(unit, transit, actor=actor(), border=border, to_administration=to)
+        row = transits.hand_over_transit(
+            unit, transit, actor=actor(), border=border, to_administration=to
+        )
         console.print(f"transit {row.id} handed over to {row.responsible}")
 
 
@@ -145,7 +152,7 @@ def transits_discharge(
 ) -> None:
     """Disarm the seal at destination: the transit ends."""
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        row = discharge_transit(unit, transit, actor=actor(), seal_intact=not seal_broken)
+        row = transits.discharge_transit(unit, transit, actor=actor(), seal_intact=not seal_broken)
         console.print(f"transit {row.id} discharged")
 
 
@@ -154,12 +161,15 @@ def transits_list(
     ctx: typer.Context, status: Annotated[str | None, typer.Option(help="Only this status.")] = None
 ) -> None:
     """Transits with their seal, vehicle, route, status and deadline."""
+    from sqlalchemy import select
+
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
-        query = select(TransitRow).order_by(TransitRow.id)
+        query = select(tracking_tables.TransitRow).order_by(tracking_tables.TransitRow.id)
         if status:
-            query = query.where(TransitRow.status == status)
+            query = query.where(tracking_tables.TransitRow.status == status)
         table = Table("id", "reference", "device", "vehicle", "route", "status", "deadline")
-        for t in session.scalars(query):
+        transits_shown = list(session.scalars(query))
+        for t in transits_shown:
             table.add_row(
                 str(t.id),
                 t.reference,
@@ -169,6 +179,8 @@ def transits_list(
                 t.status,
                 t.deadline.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
             )
+        keep_whole(table, 1, [t.reference for t in transits_shown])
+        keep_whole(table, 2, [t.device_id for t in transits_shown])
         console.print(table)
 
 
@@ -180,10 +192,14 @@ def alerts_list(
     ] = None,
 ) -> None:
     """Alerts, newest first (the workflow itself is in the web interface and the API)."""
+    from sqlalchemy import select
+
     with open_context(ctx) as app_ctx, app_ctx.db.session() as session:
-        query = select(AlertRow).order_by(AlertRow.id.desc()).limit(500)
+        query = (
+            select(tracking_tables.AlertRow).order_by(tracking_tables.AlertRow.id.desc()).limit(500)
+        )
         if status:
-            query = query.where(AlertRow.status == status)
+            query = query.where(tracking_tables.AlertRow.status == status)
         table = Table("id", "transit", "type", "severity", "status", "raised", "count")
         for a in session.scalars(query):
             table.add_row(

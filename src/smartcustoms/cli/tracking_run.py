@@ -9,16 +9,23 @@ import os
 import signal
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smartcustoms.cli.common import fail, open_context, settings_of
-from smartcustoms.core.errors import ConfigurationError
-from smartcustoms.tracking.listeners.mqtt import MqttConfig, parse_mqtt_url
-from smartcustoms.tracking.listeners.process import run_listener_workers, watch_parent
-from smartcustoms.tracking.listeners.server import ListenConfig, run_listeners
-from smartcustoms.tracking.listeners.spec import ListenerSpec, parse_spec
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.core import errors
+    from smartcustoms.tracking.listeners import mqtt as mqtt_listener
+    from smartcustoms.tracking.listeners import process, server, spec
+else:  # loaded when a command runs, not for `--help`
+    errors = lazy_module("smartcustoms.core.errors")
+    mqtt_listener = lazy_module("smartcustoms.tracking.listeners.mqtt")
+    process = lazy_module("smartcustoms.tracking.listeners.process")
+    server = lazy_module("smartcustoms.tracking.listeners.server")
+    spec = lazy_module("smartcustoms.tracking.listeners.spec")
 
 __all__ = ["LISTEN_HELP", "listen", "simulate"]
 
@@ -74,15 +81,15 @@ def listen(
     """Run the device listeners (help text: ``LISTEN_HELP``)."""
     settings = settings_of(ctx)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
-    specs = [parse_spec(s) for s in (listener or settings.tracking_listeners)]
+    specs = [spec.parse_spec(s) for s in (listener or settings.tracking_listeners)]
     if workers > 1:
         _run_workers(ctx, workers, listener, host, mqtt, no_mqtt, exit_with_parent, specs)
         return
     url = None if no_mqtt else (mqtt or settings.tracking_mqtt_url)
     mqtt_config = None
     if url:
-        mhost, mport, user, password = parse_mqtt_url(url)
-        mqtt_config = MqttConfig(
+        mhost, mport, user, password = mqtt_listener.parse_mqtt_url(url)
+        mqtt_config = mqtt_listener.MqttConfig(
             host=mhost,
             port=mport,
             username=user,
@@ -91,7 +98,7 @@ def listen(
             share_group=settings.tracking_mqtt_share_group,
             client_id=mqtt_client_id or f"smartcustoms-ingest-{socket.gethostname()}",
         )
-    config = ListenConfig(
+    config = server.ListenConfig(
         specs=specs,
         host=host or settings.tracking_host,
         mqtt=mqtt_config,
@@ -102,7 +109,7 @@ def listen(
         exit_with_parent=exit_with_parent,
     )
     with open_context(ctx) as app_ctx:
-        run_listeners(app_ctx, config)
+        server.run_listeners(app_ctx, config)
 
 
 def _run_workers(
@@ -113,10 +120,12 @@ def _run_workers(
     mqtt: str | None,
     no_mqtt: bool,
     exit_with_parent: bool,
-    specs: list[ListenerSpec],
+    specs: list[spec.ListenerSpec],
 ) -> None:
     if any(s.port == 0 for s in specs):
-        raise ConfigurationError("--workers needs fixed ports: port 0 would differ per worker")
+        raise errors.ConfigurationError(
+            "--workers needs fixed ports: port 0 would differ per worker"
+        )
     args: list[str] = []
     for item in listener or ():
         args += ["--listener", item]
@@ -127,7 +136,7 @@ def _run_workers(
     if no_mqtt:
         args.append("--no-mqtt")
     config = (ctx.find_root().obj or {}).get("config")
-    codes = run_listener_workers(workers, config=config, args=args)
+    codes = process.run_listener_workers(workers, config=config, args=args)
     if exit_with_parent:
         os._exit(max(codes))
     if any(codes):
@@ -209,7 +218,7 @@ def simulate(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, fleet.stop)
         if exit_with_parent:
-            loop.create_task(watch_parent(fleet.stop))  # noqa: RUF006 - ends with the loop
+            loop.create_task(process.watch_parent(fleet.stop))  # noqa: RUF006 - ends with the loop
         await fleet.run(duration)
 
     asyncio.run(main())

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from smartcustoms.core.tokens import TOKEN_PATTERN
-from smartcustoms.tracking.traccar import traccar_entries
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.core import tokens
+    from smartcustoms.tracking import traccar
+else:  # loaded when a command runs, not for `--help`
+    tokens = lazy_module("smartcustoms.core.tokens")
+    traccar = lazy_module("smartcustoms.tracking.traccar")
+
 
 __all__ = ["TRACCAR_CONFIG_HELP", "register", "traccar_config"]
 
@@ -46,9 +53,9 @@ def traccar_config(
         text = sys.stdin.read().strip()
         # The token is the last word: `tokens create` may print it after a label.
         token = text.split()[-1] if text else ""
-        if not TOKEN_PATTERN.fullmatch(token):
+        if not tokens.TOKEN_PATTERN.fullmatch(token):
             raise typer.BadParameter("standard input holds no API token (sct_…)")
-    typer.echo(traccar_entries(url, token, retry=retry), nl=False)
+    typer.echo(traccar.traccar_entries(url, token, retry=retry), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,15 +4,21 @@ to the trader identities they act for (``users traders grant|revoke|list``)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from smartcustoms.cli.common import actor, console, fail, open_context
-from smartcustoms.core import traders as trader_service
-from smartcustoms.core import users as user_service
+from smartcustoms.cli.lazy import lazy_module
 from smartcustoms.core.roles import Role
+
+if TYPE_CHECKING:
+    from smartcustoms.core import traders as trader_service
+    from smartcustoms.core import users as user_service
+else:  # the accounts' tables (SQLAlchemy) load when a command runs, not for `--help`
+    trader_service = lazy_module("smartcustoms.core.traders")
+    user_service = lazy_module("smartcustoms.core.users")
 
 app = typer.Typer(
     help="Manage the people who log in: add them, give them roles, disable them.",

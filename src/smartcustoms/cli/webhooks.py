@@ -3,16 +3,23 @@ deliveries. The server (``smartcustoms serve``) sends them; these commands manag
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from smartcustoms.cli.common import actor, console, open_context
-from smartcustoms.interop.webhooks import subscriptions as service
-from smartcustoms.interop.webhooks.catalogue import EVENT_TYPES
-from smartcustoms.interop.webhooks.service import webhooks_of
+from smartcustoms.cli.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from smartcustoms.interop.webhooks import catalogue
+    from smartcustoms.interop.webhooks import service as delivery
+    from smartcustoms.interop.webhooks import subscriptions as service
+else:  # the tables (SQLAlchemy) load when a command runs, not for `--help`
+    catalogue = lazy_module("smartcustoms.interop.webhooks.catalogue")
+    delivery = lazy_module("smartcustoms.interop.webhooks.service")
+    service = lazy_module("smartcustoms.interop.webhooks.subscriptions")
 
 app = typer.Typer(
     help="Webhook subscriptions (Standard Webhooks, signed) and their deliveries.",
@@ -23,7 +30,7 @@ app = typer.Typer(
 @app.command("event-types")
 def event_types() -> None:
     """List the event types a subscription may name."""
-    for name in EVENT_TYPES:
+    for name in catalogue.EVENT_TYPES:
         typer.echo(name)
 
 
@@ -40,7 +47,7 @@ def create(
     """Subscribe a receiver and print its signing secret once. Store it now: it cannot be
     shown again."""
     with open_context(ctx) as app_ctx:
-        sealer = webhooks_of(app_ctx).sealer
+        sealer = delivery.webhooks_of(app_ctx).sealer
         with app_ctx.unit() as unit:
             new = service.create_subscription(
                 unit, sealer, url=url, event_types=event, description=description, actor=actor()

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from sqlalchemy import Connection
 
 from smartcustoms.core import clock
+from smartcustoms.core.request_id import current_request_id
 
 __all__ = [
     "AdminAction",
@@ -64,6 +65,12 @@ class Event:
             elif isinstance(value, frozenset | set | tuple):
                 value = sorted(value)
             data[key] = value
+        # An administrative record names the web request that made it (the X-Request-ID
+        # the caller sent or was answered with), so the ledger and the logs can be joined.
+        if self.type.startswith("admin."):
+            request_id = current_request_id()
+            if request_id is not None:
+                data["request_id"] = request_id
         return data
 
 

@@ -53,13 +53,16 @@ _LABELS = {
 
 _SUMMARIES = {
     Role.DECLARANT: N_("Submits declarations, reads its own lanes and transit status."),
-    Role.EXAMINING_OFFICER: N_("Sees lanes and reasons, records examination results."),
+    Role.EXAMINING_OFFICER: N_(
+        "Sees lanes and reasons, records examination results, proposes lane changes."
+    ),
     Role.RISK_ANALYST: N_(
-        "Trains and validates models, writes targeting rules, watches hit rates."
+        "Trains and validates models, writes targeting rules, proposes lane changes, watches "
+        "hit rates and selection rates."
     ),
     Role.SUPERVISOR: N_(
-        "Approves targeting rules written by someone else and settles image analysts' scan "
-        "decisions."
+        "Approves targeting rules and lane changes proposed by someone else, sets expected "
+        "selection rates and settles image analysts' scan decisions."
     ),
     Role.COMMAND_CENTRE_OPERATOR: N_("Watches sealed trucks live, handles alerts."),
     Role.IMAGE_ANALYST: N_("Reviews X-ray scans beside the declaration, records a decision."),

@@ -33,6 +33,7 @@ TABLE_MODULES = (
     "smartcustoms.scans.tables",
     "smartcustoms.interop.webhooks.tables",
     "smartcustoms.interop.notify.tables",
+    "smartcustoms.federation.tables",
 )
 
 

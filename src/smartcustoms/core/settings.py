@@ -124,6 +124,42 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging threshold."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="Log lines as text, or as one JSON object a line (timestamp, level, logger, "
+        "message, request id, user, roles, route, method, status, latency) for a log collector.",
+    )
+    max_concurrent_requests: int = Field(
+        8,
+        ge=1,
+        le=10_000,
+        description="Requests each web worker handles at once; more wait in a queue. /health, "
+        "/metrics and live streams are not counted. SQLite has one writer: more than about 8 "
+        "only wait on its lock.",
+    )
+    max_queued_requests: int = Field(
+        32,
+        ge=0,
+        le=100_000,
+        description="Requests each web worker keeps waiting beyond max_concurrent_requests; "
+        "more are refused at once with 503 and Retry-After.",
+    )
+    request_queue_timeout_ms: int = Field(
+        2000,
+        ge=1,
+        le=600_000,
+        description="Longest wait in that queue (ms) before a request is refused with 503.",
+    )
+    overload_retry_after_s: int = Field(
+        2, ge=1, le=3600, description="Retry-After, in seconds, of a 503 refused for overload."
+    )
+    shutdown_grace_s: float = Field(
+        10.0,
+        ge=1.0,
+        le=600.0,
+        description="On SIGTERM, `serve` stops within this many seconds: requests in flight "
+        "finish, then the ledger stores what is queued and background work stops.",
+    )
     administration_name: str = Field(
         "Customs administration",
         min_length=1,
@@ -152,7 +188,8 @@ class Settings(BaseSettings):
     ledger_witnesses: list[str] = Field(
         default_factory=list,
         description="Witnesses asked to cosign each checkpoint, each 'URL VKEY': the witness's "
-        "submission URL prefix and its cosignature verifier key.",
+        "submission URL prefix and its cosignature verifier key. Add ' interval=SECONDS' to ask "
+        "a witness on a thin link at most once per interval, with the latest checkpoint.",
     )
     ledger_witness_quorum: int | None = Field(
         None,
@@ -167,6 +204,25 @@ class Settings(BaseSettings):
         pattern=r"^[^\s+]+$",
         description="Name of this instance's witness key, when it witnesses partners' ledgers. "
         "Default: the ledger origin followed by /witness.",
+    )
+    federation_url: str | None = Field(
+        None,
+        max_length=200,
+        description="This instance's public base URL for partner administrations "
+        "(https://…; http only for localhost), written on its partner card and used to check "
+        "the @target-uri partners sign. Required to print a card or receive partners' messages.",
+    )
+    federation_country: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="This administration's country, ISO 3166-1 alpha-2, on its partner card.",
+    )
+    federation_max_skew_s: int = Field(
+        300,
+        ge=5,
+        le=3600,
+        description="Partners' signed requests are accepted this many seconds either side of "
+        "their signed creation time; their nonces are remembered twice as long.",
     )
     webhook_retry_base_ms: int = Field(
         2000,
@@ -355,8 +411,10 @@ class Settings(BaseSettings):
         # The key itself is checked when the ledger starts (core does not parse ledger keys).
         for item in value:
             parts = item.split()
-            if len(parts) != 2 or not parts[0].startswith(("http://", "https://")):
-                raise ValueError(f"{item!r}: want 'URL VKEY' with an http(s) URL")
+            if not 2 <= len(parts) <= 3 or not parts[0].startswith(("http://", "https://")):
+                raise ValueError(
+                    f"{item!r}: want 'URL VKEY' or 'URL VKEY interval=SECONDS' with an http(s) URL"
+                )
         return value
 
     @field_validator("tracking_protocol_options")

@@ -10,6 +10,10 @@ checkpoint's count of cosignatures and whether the quorum was met are recorded.
 A witness that is down or refuses is logged and asked again with the next checkpoint (or after
 :data:`RETRY_S`); it never holds up appends.
 
+A witness on a thin link may be given its own interval (``URL VKEY interval=SECONDS``): it is then
+asked at most once per interval, always with the latest checkpoint, instead of at every
+checkpoint. The checkpoints in between are still proved consistent by the one it cosigns.
+
 What witnesses say also guards against forking the log (:mod:`.fork_guard`): when one answers
 that it cosigned a size beyond the checkpoint offered, or that our tree does not extend what it
 cosigned, that goes into the guard file and the sequencer stops signing. When the client starts,
@@ -21,7 +25,9 @@ signs anything, and a restore onto a new machine is confirmed.
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -56,6 +62,8 @@ log = logging.getLogger("smartcustoms.ledger.witness")
 
 RETRY_S = 5.0
 MAX_RESPONSE = 1 << 16
+#: The longest interval a witness may be given (a day): beyond it, cosignatures say too little.
+MAX_INTERVAL_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class WitnessPeer:
 
     url: str
     verifier: CosignatureVerifier
+    #: Least seconds between two requests to this witness; 0 asks it at every checkpoint.
+    interval: float = 0.0
 
     @property
     def label(self) -> str:
@@ -71,21 +81,38 @@ class WitnessPeer:
 
 
 def parse_witness_peers(items: Sequence[str]) -> list[WitnessPeer]:
-    """Parse the ``ledger_witnesses`` setting. Raises ConfigurationError naming the entry."""
+    """Parse the ``ledger_witnesses`` setting (``URL VKEY [interval=SECONDS]`` each). Raises
+    ConfigurationError naming the entry."""
     peers = []
     for item in items:
-        url, _, vkey = item.strip().partition(" ")
+        parts = item.split()
+        url, vkey, *options = parts + [""] * (2 - len(parts))
         try:
             verifier = parse_witness_verifier_key(vkey.strip())
         except MalformedKey as exc:
-            raise ConfigurationError(
-                f"SMARTCUSTOMS_LEDGER_WITNESSES entry {item!r:.200}: {exc.message}",
-                details=[{"setting": "SMARTCUSTOMS_LEDGER_WITNESSES", "value": item}],
-            ) from None
-        peers.append(WitnessPeer(url.rstrip("/"), verifier))
+            raise _bad_entry(item, exc.message) from None
+        interval = 0.0
+        for option in options:
+            name, _, value = option.partition("=")
+            try:
+                interval = float(value) if name == "interval" else math.nan
+            except ValueError:
+                interval = math.nan
+            if not 0.0 <= interval <= MAX_INTERVAL_S:  # also refuses nan
+                raise _bad_entry(
+                    item, f"{option!r:.60}: expected interval=SECONDS, 0 to {MAX_INTERVAL_S:.0f}"
+                )
+        peers.append(WitnessPeer(url.rstrip("/"), verifier, interval))
     if len({p.label for p in peers}) != len(peers):
         raise ConfigurationError("SMARTCUSTOMS_LEDGER_WITNESSES names a witness key twice")
     return peers
+
+
+def _bad_entry(item: str, why: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"SMARTCUSTOMS_LEDGER_WITNESSES entry {item!r:.200}: {why}",
+        details=[{"setting": "SMARTCUSTOMS_LEDGER_WITNESSES", "value": item}],
+    )
 
 
 class WitnessClient:
@@ -116,6 +143,7 @@ class WitnessClient:
         self._stopping = False
         self._latest: SignedCheckpoint | None = None
         self._thread: threading.Thread | None = None
+        self._asked: dict[str, float] = {}  # witness label → monotonic time we last asked it
 
     @property
     def peers(self) -> list[WitnessPeer]:
@@ -144,7 +172,7 @@ class WitnessClient:
         while not self._stopping:
             if probe:
                 probe = self._probe()
-            self._wake.wait(RETRY_S)
+            self._wake.wait(self._pause())
             self._wake.clear()
             cp = self._latest
             if cp is None or self._stopping:
@@ -155,6 +183,22 @@ class WitnessClient:
                     self._latest = None
             except Exception:
                 log.exception("collecting cosignatures of checkpoint %d failed", cp.size)
+
+    def _due(self, peer: WitnessPeer, now: float) -> bool:
+        return now - self._asked.get(peer.label, -math.inf) >= peer.interval
+
+    def _pause(self) -> float:
+        """How long to sleep: :data:`RETRY_S`, or less when a witness with an interval of its
+        own falls due sooner and a checkpoint waits for it."""
+        if self._latest is None:
+            return RETRY_S
+        now = time.monotonic()
+        waits = [
+            self._asked[p.label] + p.interval - now
+            for p in self._peers
+            if p.interval and p.label in self._asked
+        ]
+        return max(0.01, min([RETRY_S, *waits]))
 
     def _probe(self) -> bool:
         """Offer the latest stored checkpoint to every witness again; return whether to probe
@@ -180,9 +224,14 @@ class WitnessClient:
         with self._db.engine.connect() as conn:
             have = get_checkpoint(conn, cp.size)
         done = {c.witness for c in have.cosignatures} if have else set()
+        now = time.monotonic()
         for peer in self._peers:
             if (peer.label in done and not again) or self._stopping:
                 continue
+            if not again and not self._due(peer, now):
+                continue  # asked recently: it gets the latest checkpoint when its interval ends
+            if peer.interval:
+                self._asked[peer.label] = now
             try:
                 line = self._ask(peer, cp)
             except (OSError, TlogError) as exc:

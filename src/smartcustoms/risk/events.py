@@ -7,7 +7,14 @@ from typing import ClassVar
 
 from smartcustoms.core.events import Event
 
-__all__ = ["InspectionRecorded", "LaneAssigned"]
+__all__ = [
+    "InspectionRecorded",
+    "LaneAssigned",
+    "LaneOverrideApproved",
+    "LaneOverrideProposed",
+    "LaneOverrideRejected",
+    "LaneOverrideWithdrawn",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,3 +42,53 @@ class InspectionRecorded(Event):
     codes: tuple[str, ...]
     revenue_raised: str | None
     seizure: bool
+
+
+# Lane overrides. A reason or note someone typed may name people: records carry its SHA-256
+# and the text stays in the database (``risk_lane_overrides``), as scan and alert notes do.
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneOverrideProposed(Event):
+    """An officer or analyst proposes to move a declaration from ``from_lane`` (its final lane
+    then) to ``to_lane``; ``original_lane`` is the engine's decision, which never changes."""
+
+    type: ClassVar[str] = "risk.lane_override_proposed"
+    override_id: int
+    declaration_id: int
+    original_lane: str
+    from_lane: str
+    to_lane: str
+    reason_sha256: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneOverrideApproved(Event):
+    """A supervisor (``actor``), not the proposer, approved: the final lane is ``to_lane``."""
+
+    type: ClassVar[str] = "risk.lane_override_approved"
+    override_id: int
+    declaration_id: int
+    proposed_by: str
+    original_lane: str
+    from_lane: str
+    to_lane: str
+    note_sha256: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneOverrideRejected(Event):
+    type: ClassVar[str] = "risk.lane_override_rejected"
+    override_id: int
+    declaration_id: int
+    proposed_by: str
+    from_lane: str
+    to_lane: str
+    note_sha256: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LaneOverrideWithdrawn(Event):
+    type: ClassVar[str] = "risk.lane_override_withdrawn"
+    override_id: int
+    declaration_id: int

@@ -16,7 +16,7 @@ from smartcustoms.core.i18n import N_
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.risk.events import InspectionRecorded
-from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow
+from smartcustoms.risk.tables import FINAL_LANE, InspectionRow, LaneDecisionRow
 
 __all__ = [
     "IRREGULARITIES",
@@ -141,7 +141,9 @@ def record_history(
 
 @dataclass(frozen=True)
 class HitRate:
-    group: str  # "lane:red", "rule:name@3", "model:<version>", "random_control", "exploration"
+    # "lane:red" (the engine's original lane), "final_lane:red" (after approved overrides),
+    # "rule:name@3", "model:<version>", "random_control", "exploration"
+    group: str
     inspected: int
     irregular: int
     revenue: Decimal = Decimal(0)
@@ -157,6 +159,7 @@ def _groups(session: Session) -> Iterator[tuple[list[str], bool, Decimal]]:
     rows = session.execute(
         select(
             LaneDecisionRow.lane,
+            FINAL_LANE,
             LaneDecisionRow.model_version,
             LaneDecisionRow.rules_fired,
             LaneDecisionRow.random_control,
@@ -165,8 +168,8 @@ def _groups(session: Session) -> Iterator[tuple[list[str], bool, Decimal]]:
             InspectionRow.revenue_raised,
         ).join(InspectionRow, InspectionRow.decision_id == LaneDecisionRow.id)
     )
-    for lane, model, fired, random_control, exploration, irregular, revenue in rows:
-        groups = [f"lane:{lane}"]
+    for lane, final, model, fired, random_control, exploration, irregular, revenue in rows:
+        groups = [f"lane:{lane}", f"final_lane:{final}"]
         if model:
             groups.append(f"model:{model}")
         if random_control:
@@ -178,8 +181,8 @@ def _groups(session: Session) -> Iterator[tuple[list[str], bool, Decimal]]:
 
 
 def hit_rates(session: Session) -> list[HitRate]:
-    """Hit rate and revenue of the examinations that followed a decision, by lane, model
-    version, rule, random control and exploration."""
+    """Hit rate and revenue of the examinations that followed a decision, by original lane,
+    final lane, model version, rule, random control and exploration."""
     totals: dict[str, list[Any]] = {}
     for groups, irregular, revenue in _groups(session):
         for group in groups:
@@ -187,7 +190,7 @@ def hit_rates(session: Session) -> list[HitRate]:
             entry[0] += 1
             entry[1] += int(irregular)
             entry[2] += revenue
-    order = ("lane:", "model:", "random_control", "exploration", "rule:")
+    order = ("lane:", "final_lane:", "model:", "random_control", "exploration", "rule:")
     keys = sorted(
         totals, key=lambda g: (next(i for i, p in enumerate(order) if g.startswith(p)), g)
     )

@@ -1,5 +1,5 @@
 """Stored risk-engine state: trained models, targeting rules and their versions, lane
-decisions, and inspection results."""
+decisions, lane overrides, expected selection rates, and inspection results."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,8 +28,11 @@ from smartcustoms.core.orm import Base
 from smartcustoms.core.types import UTCDateTime
 
 __all__ = [
+    "FINAL_LANE",
+    "ExpectedRateRow",
     "InspectionRow",
     "LaneDecisionRow",
+    "LaneOverrideRow",
     "RiskModelRow",
     "RuleRow",
     "RuleVersionRow",
@@ -120,6 +124,14 @@ class LaneDecisionRow(Base):
     random_control: Mapped[bool] = mapped_column(Boolean)
     exploration: Mapped[bool] = mapped_column(Boolean)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The lane an approved override put in place of ``lane``, which stays the engine's original
+    # decision (its ledger record says the same); NULL while no override was approved.
+    overridden_lane: Mapped[str | None] = mapped_column(String(8))
+
+    @property
+    def final_lane(self) -> str:
+        """The lane the declaration is handled in now: the override's, or the original."""
+        return self.overridden_lane or self.lane
 
     inspection: Mapped[InspectionRow | None] = relationship(
         back_populates="decision", lazy="selectin", uselist=False
@@ -148,3 +160,51 @@ class InspectionRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     decision: Mapped[LaneDecisionRow | None] = relationship(back_populates="inspection")
+
+
+#: The final lane in SQL: an approved override's lane, else the original decision's.
+FINAL_LANE = func.coalesce(LaneDecisionRow.overridden_lane, LaneDecisionRow.lane)
+
+
+class LaneOverrideRow(Base):
+    """A proposal to change a declaration's lane, and what a supervisor decided about it.
+
+    proposed → approved | rejected | withdrawn. ``open_key`` is the declaration's id while the
+    proposal is open and NULL once it is closed: a unique column that NULLs do not collide in,
+    so the database itself holds one open proposal per declaration.
+    """
+
+    __tablename__ = "risk_lane_overrides"
+    __table_args__ = (Index("ix_risk_lane_overrides_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(
+        ForeignKey("declarations.id", ondelete="CASCADE"), index=True
+    )
+    decision_id: Mapped[int] = mapped_column(ForeignKey("risk_decisions.id", ondelete="CASCADE"))
+    original_lane: Mapped[str] = mapped_column(String(8))  # the engine's decision
+    from_lane: Mapped[str] = mapped_column(String(8))  # the final lane when proposed
+    to_lane: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10))
+    open_key: Mapped[int | None] = mapped_column(Integer, unique=True)
+    proposed_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(String(500))
+
+
+class ExpectedRateRow(Base):
+    """The share of declarations an administration expects in a lane (ASYCUDA's selectivity
+    keeps such targets), for every office (``office = '*'``) or one office."""
+
+    __tablename__ = "risk_expected_rates"
+    __table_args__ = (UniqueConstraint("office", "lane", name="uq_risk_expected_rates_office"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office: Mapped[str] = mapped_column(String(17))
+    lane: Mapped[str] = mapped_column(String(8))
+    share: Mapped[Decimal] = mapped_column(Numeric(5, 4))
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -76,9 +76,6 @@ def analysis_masses(
     goods_gross_kg: float | None, tare_kg: float | None
 ) -> tuple[float | None, float | None]:
     """``declared_gross_kg`` and ``tare_kg`` for :func:`~smartcustoms.scans.analyze`, which
-    compares "declared gross less tare" with the imaged load: given the goods' mass alone, add
-    the tare that is taken off again (0 when unknown), so the goods are compared directly."""
-    if goods_gross_kg is None:
-        return None, tare_kg
-    tare = tare_kg or 0.0
-    return goods_gross_kg + tare, tare
+    compares the goods' gross mass with the imaged load directly: both pass through as they
+    are (kept so that callers need not change; the tare only reports the container's gross)."""
+    return goods_gross_kg, tare_kg

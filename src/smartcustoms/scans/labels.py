@@ -224,7 +224,10 @@ def label_row(scan: ScanRow, name: str) -> dict[str, Any]:
     row: dict[str, Any] = {
         "file": name,
         "outcome": "irregular" if exam is not None and exam.irregular else "as_declared",
-        "goods_gross_kg": None if gross is None else round(gross - (tare or 0.0), 3),
+        # Reports before 1.1 held the container's gross; since, the goods' own.
+        "goods_gross_kg": None
+        if gross is None
+        else round(gross - (0.0 if declared.get("gross_kg_of") == "goods" else (tare or 0.0)), 3),
         "hs_code": declared.get("hs_code"),
         "tare_kg": tare or None,
         "declared_empty": "yes" if declared.get("empty") else "no",

@@ -46,11 +46,28 @@ class BeamGeometry:
 
     A linac's spectrum softens away from the beam axis, so the physics needs each row's angle:
     ``source_row`` is the (fractional) row on the beam axis and ``source_distance_mm`` the
-    distance from the source to the object plane. Unknown geometry means every row on-axis.
+    distance from the source to the object plane (the plane the pixel pitch is given in, taken
+    to be the container's centre plane). Unknown geometry means every row on-axis.
+
+    ``projection`` says what the image's rows are: ``"fan"`` (the default, what a linac scanner
+    records: rays from the source, so the near and far walls' roof and floor edges land at
+    different heights and every ray crosses the load 1/cos φ longer than it is wide) or
+    ``"parallel"`` (an image already rectified to parallel rays, or a simulation made so). It
+    only matters when the source is known.
     """
 
     source_row: float | None = None
     source_distance_mm: float | None = None
+    projection: str = "fan"
+
+    @property
+    def fan(self) -> bool:
+        """Rays from a known source (parallax and oblique paths apply)."""
+        return (
+            self.projection == "fan"
+            and self.source_row is not None
+            and self.source_distance_mm is not None
+        )
 
     def row_angles_deg(self, rows: int, pitch_y_mm: float) -> NDArray[np.float64]:
         """Elevation of each row above (+) or below (−) the beam axis, in degrees."""

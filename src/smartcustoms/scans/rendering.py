@@ -66,7 +66,7 @@ class ViewLayers:
 
 def view_layers(scan: Scan) -> ViewLayers:
     """Corrected high-energy attenuation and material classes, as the analyses see them."""
-    imaged = image(scan)
+    imaged = image(scan, rectified=False)  # the scan's own pixels: the report's boxes are
     alpha = np.clip(imaged.attenuation.high, 0.0, 65535 / ALPHA_SCALE)
     code = np.rint(alpha * ALPHA_SCALE).astype(np.uint16)
     classes = (imaged.decomposition.material_class.astype(np.int16) + 1).clip(0, 3)

@@ -13,7 +13,8 @@ files carry it in a private element (see :mod:`.readers.dicos`). Version 1::
          "air_level": 56000.0, "dark_level": 300.0},  levels: a number or one per row
         {"name": "low", "nominal_mev": 6.0, "page": 1, "air_level": [...], "dark_level": [...]}
       ],
-      "beam": {"source_row": 453.3, "source_distance_mm": 6000.0},      optional
+      "beam": {"source_row": 453.3, "source_distance_mm": 6000.0,       optional
+               "projection": "fan"},                   optional; "fan" (default) or "parallel"
       "container_number": "MSCU1234566",               optional; ISO 6346 with check digit
       "container_type": "45G1",                        optional; ISO 6346 size-type code
       "declaration_ref": "2025MSA123456",              optional
@@ -21,6 +22,13 @@ files carry it in a private element (see :mod:`.readers.dicos`). Version 1::
       "calibration": {"source": ..., "high": [a, b, c], "low": [a, b, c]},  optional
       "extra": {...}                                   optional; kept as is
     }
+
+``beam``: ``source_row`` is the (fractional) image row on the beam's axis and
+``source_distance_mm`` the distance from the source to the plane the pixel pitch is given in,
+taken to be the container's centre plane. ``projection`` is ``"fan"`` unless the image was
+rectified to parallel rays (``"parallel"``); with a fan beam the analyses expect the roof and
+floor edges of the near and far walls at different heights and weigh each row's rays by cos φ.
+Sidecars written before ``projection`` existed read as ``"fan"``.
 
 ``page`` is the TIFF page (or DICOS frame) holding the channel. Levels are in the image's own
 counts: α = −ln((I − dark)/(air − dark)).
@@ -174,7 +182,10 @@ def parse_sidecar(data: Any, file: Path | None = None) -> SidecarInfo:
             raise ScanReadError(
                 file, "must be a positive distance", field="beam.source_distance_mm"
             )
-        beam = BeamGeometry(float(b["source_row"]), float(b["source_distance_mm"]))
+        projection = b.get("projection", "fan")
+        if projection not in ("fan", "parallel"):
+            raise ScanReadError(file, "must be 'fan' or 'parallel'", field="beam.projection")
+        beam = BeamGeometry(float(b["source_row"]), float(b["source_distance_mm"]), str(projection))
     number = data.get("container_number")
     if number is not None:
         if not isinstance(number, str) or not iso6346.is_valid(number):
@@ -348,6 +359,7 @@ def sidecar_dict(scan: Scan, pages: Mapping[Channel, int] | None = None) -> dict
         out["beam"] = {
             "source_row": round(scan.beam.source_row, 3),
             "source_distance_mm": scan.beam.source_distance_mm,
+            "projection": scan.beam.projection,
         }
     if meta.container_number:
         out["container_number"] = meta.container_number

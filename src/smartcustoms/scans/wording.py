@@ -24,6 +24,7 @@ CHECKS = {
     "mass": N_("Declared mass"),
     "empty": N_("Empty container"),
     "concealment": N_("Declared goods"),
+    "frame": N_("Container frame"),
 }
 CHECK_STATUSES = {
     "pass": N_("passed"),

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smartcustoms import __version__
 
-__all__ = ["Metrics", "MetricsMiddleware"]
+__all__ = ["Metrics", "MetricsMiddleware", "route_template"]
 
 
 class Metrics:
@@ -41,6 +41,23 @@ class Metrics:
             ("outcome",),
             registry=self.registry,
         )
+        # Load shedding (web.shedding), per worker.
+        self.in_flight = Gauge(
+            "smartcustoms_http_requests_in_flight",
+            "Requests this worker is handling now (health, metrics and streams not counted)",
+            registry=self.registry,
+        )
+        self.queued = Gauge(
+            "smartcustoms_http_requests_queued",
+            "Requests waiting for a place in this worker",
+            registry=self.registry,
+        )
+        self.shed = Counter(
+            "smartcustoms_http_requests_shed",
+            "Requests refused with 503 because the worker was at its limit, by reason",
+            ("reason",),
+            registry=self.registry,
+        )
 
 
 class MetricsMiddleware:
@@ -65,8 +82,14 @@ class MetricsMiddleware:
             await self.app(scope, receive, capture)
         finally:
             method = scope["method"]
-            # The route template, never the raw path: raw paths would make unbounded labels.
-            templates = scope["app"].state.route_templates if "app" in scope else {}
-            template = templates.get((scope.get("endpoint"), method), "unmatched")
+            template = route_template(scope)
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template (``/api/declarations/{declaration_id}``), never the raw
+    path: raw paths would make unbounded metric labels and put ids in logs. ``unmatched``
+    when no route was reached (a 404, or a request refused before routing)."""
+    templates = scope["app"].state.route_templates if "app" in scope else {}
+    return str(templates.get((scope.get("endpoint"), scope.get("method")), "unmatched"))

@@ -55,6 +55,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         # C2SP tlog-witness: partners' logs submit checkpoints unauthenticated; the log's
         # signature on the checkpoint is the authentication (the spec's design).
         ("POST", "/ledger/witness/add-checkpoint"),
+        # Partner instances' messages: the RFC 9421 signature by a partner's key from the
+        # directory is the authentication (smartcustoms.federation.verify).
+        ("POST", "/federation/v1/messages"),
     }
 )
 #: Routes public only while a boolean setting is on (setting name → routes). Off, they keep

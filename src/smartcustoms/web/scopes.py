@@ -6,8 +6,12 @@ further: each role *grants* everything or only the principal's own trader identi
 declarant IDs bound to the user, :mod:`smartcustoms.core.traders`), and a principal gets the
 union of what its roles grant. Holding one more role can only open more, never less, and never
 what none of the roles grants: a declarant who is also a partner administration sees every
-transit (the partner's grant) but still only its own declarations (a partner administration
-grants none).
+transit handed over to its administration (the partner's grant) but still only its own
+declarations (a partner administration grants none).
+
+A partner administration's account is linked to one partner of the directory
+(:mod:`smartcustoms.federation.accounts`); its grant reaches the transits handed over to that
+administration, and nothing when the account is linked to none.
 
 Each :class:`DataAccess` is one such table; routes declare its roles with
 ``@requires(ACCESS.roles)`` so the route policy and the data scope cannot drift apart.
@@ -27,6 +31,7 @@ from smartcustoms.core.errors import Forbidden
 from smartcustoms.core.principal import Principal
 from smartcustoms.core.roles import Role
 from smartcustoms.core.traders import trader_ids
+from smartcustoms.federation.accounts import partner_names_of
 
 __all__ = [
     "DECLARATION_LODGING",
@@ -44,14 +49,18 @@ class Grant(Enum):
 
     ALL = "all"
     OWN_TRADERS = "own_traders"
+    #: What was handed over to the partner administration the account is linked to.
+    HANDED_TO_PARTNER = "handed_to_partner"
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The traders' data a principal may reach: everything, or that of ``traders`` only."""
+    """The traders' data a principal may reach: everything, or that of ``traders`` only, plus
+    what was handed over to the administrations named in ``partners``."""
 
     everything: bool
     traders: frozenset[str] = frozenset()
+    partners: frozenset[str] = frozenset()
 
     def allows(self, declarant_id: str | None) -> bool:
         return self.everything or (declarant_id is not None and declarant_id in self.traders)
@@ -115,10 +124,13 @@ class DataAccess:
         granted = self.granted(principal.roles)
         if Grant.ALL in granted:
             return EVERYTHING
+        traders: frozenset[str] = frozenset()
+        partners: frozenset[str] = frozenset()
         if Grant.OWN_TRADERS in granted:
             traders = trader_ids(session, principal.user_id, among)
-            return Scope(everything=False, traders=traders)
-        return NOTHING
+        if Grant.HANDED_TO_PARTNER in granted:
+            partners = partner_names_of(session, principal.user_id)
+        return Scope(everything=False, traders=traders, partners=partners)
 
 
 def _access(name: str, own: frozenset[Role], everything: frozenset[Role]) -> DataAccess:
@@ -139,20 +151,26 @@ DECLARATION_READING: Final = _access(
     frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
 )
 #: Reading transits (list, detail, track): a declarant those of its own traders' declarations;
-#: customs, the command centre, auditors and the partner administration every one.
-TRANSIT_READING: Final = _access(
+#: a partner administration those handed over to it; customs, the command centre and auditors
+#: every one.
+TRANSIT_READING: Final = DataAccess(
     "read transits",
-    frozenset({Role.DECLARANT}),
-    frozenset(
-        {
-            Role.EXAMINING_OFFICER,
-            Role.COMMAND_CENTRE_OPERATOR,
-            Role.SUPERVISOR,
-            Role.AUDITOR,
-            Role.PARTNER_ADMINISTRATION,
-            Role.ADMINISTRATOR,
-        }
-    ),
+    {
+        **_access(
+            "read transits",
+            frozenset({Role.DECLARANT}),
+            frozenset(
+                {
+                    Role.EXAMINING_OFFICER,
+                    Role.COMMAND_CENTRE_OPERATOR,
+                    Role.SUPERVISOR,
+                    Role.AUDITOR,
+                    Role.ADMINISTRATOR,
+                }
+            ),
+        ).grants,
+        Role.PARTNER_ADMINISTRATION: Grant.HANDED_TO_PARTNER,
+    },
 )
 #: Creating a transit from a declaration: a declarant from its own traders' declarations.
 TRANSIT_CREATION: Final = _access(

@@ -80,7 +80,7 @@ def test_truth_and_metadata() -> None:
     meta = sim.scan.metadata
     assert meta.container_type == "22G1" and meta.calibration is not None
     # Declared as loaded: goods and tare, not what was hidden.
-    assert meta.extra["declared_gross_kg"] == round((t.nominal_tare_kg + t.cargo_kg) / 10) * 10
+    assert meta.extra["declared_gross_kg"] == round(t.cargo_kg / 10) * 10  # goods, no container
 
 
 def test_noise_in_open_beam_matches_the_quanta() -> None:

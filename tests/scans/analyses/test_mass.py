@@ -27,23 +27,28 @@ def test_imaged_load_within_five_percent(cargo: CargoKind, container: ContainerT
     assert not m.lower_bound and m.wall_source == "measured"
 
 
-def test_declared_mass_compared_with_typical_or_given_tare() -> None:
+def test_declared_goods_mass_is_compared_directly_the_tare_never_enters() -> None:
     sim = simulated(CargoKind.TEXTILE_BALES, ConcealmentKind.NONE, ContainerType.DRY_20, 1)
     im = image(sim.scan)
-    honest = estimate_mass(im, declared_gross_kg=sim.truth.gross_kg)
+    goods = sim.truth.net_kg  # the goods with their packaging, without the container
+    honest = estimate_mass(im, declared_gross_kg=goods)
     assert honest.consistent and honest.tare_source == "typical"
-    light = estimate_mass(
-        im, declared_gross_kg=sim.truth.gross_kg - 2500, tare_kg=sim.truth.tare_kg
-    )
+    # A tare changes the reported container gross, never the comparison.
+    given = estimate_mass(im, declared_gross_kg=goods, tare_kg=9999.0)
+    assert given.difference_kg == honest.difference_kg and given.consistent
+    assert given.imaged_gross_kg == pytest.approx(given.imaged_net_kg + 9999.0)
+    light = estimate_mass(im, declared_gross_kg=goods - 2500, tare_kg=sim.truth.tare_kg)
     assert light.consistent is False and light.tare_source == "given"
     assert light.difference_kg == pytest.approx(2500, rel=0.2) and light.z_score is not None
     assert light.z_score > 3
+    # Declaring the container's gross (goods + tare) as the goods' is a heavy discrepancy.
+    assert estimate_mass(im, declared_gross_kg=sim.truth.gross_kg).consistent is False
     assert estimate_mass(im).consistent is None
 
 
 def test_dense_machinery_is_only_a_lower_bound() -> None:
     sim = simulated(CargoKind.MACHINERY, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
-    m = estimate_mass(image(sim.scan), declared_gross_kg=sim.truth.gross_kg)
+    m = estimate_mass(image(sim.scan), declared_gross_kg=sim.truth.net_kg)
     assert m.lower_bound
     assert m.imaged_net_kg < sim.truth.net_kg  # mass hides in edge-on plates
     assert m.consistent  # lighter than declared is not held against a lower bound

@@ -18,8 +18,8 @@ NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 
 def test_declared_empty_with_a_hidden_brick_alarms_with_its_region() -> None:
     sim = simulated(CargoKind.EMPTY, ConcealmentKind.SMALL_ORGANIC, ContainerType.DRY_20, 3)
-    report = analyze(sim.scan, declared_gross_kg=2230, now=NOW)
-    assert report.declared["empty"] is True  # gross within 100 kg of the tare, no HS code
+    report = analyze(sim.scan, declared_gross_kg=0, now=NOW)
+    assert report.declared["empty"] is True  # no goods' mass to speak of, no HS code
     assert report.alarm_decision == "ALARM"
     empty = report.check("empty")
     assert empty is not None and empty.status == "fail"
@@ -41,9 +41,9 @@ def test_honest_load_is_clear_and_the_json_has_the_tdr_shape() -> None:
     assert data["number_of_total_objects"] == len(data["threat_objects"])
     assert {c["analysis"] for c in data["checks"]} >= {"mass", "concealment"}
     mass = next(c for c in data["checks"] if c["analysis"] == "mass")
-    assert mass["status"] == "pass" and mass["version"] == "mass/1.0"
+    assert mass["status"] == "pass" and mass["version"] == "mass/1.1"
     assert data["scan"]["container_number"] == sim.scan.metadata.container_number
-    assert data["algorithm"].startswith("smartcustoms.scans/1.0")
+    assert data["algorithm"].startswith("smartcustoms.scans/1.1")
 
 
 def test_underdeclared_mass_is_a_finding() -> None:

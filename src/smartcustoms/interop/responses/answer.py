@@ -69,7 +69,7 @@ def answer_for(session: Session, declaration_id: int) -> LaneAnswer:
         lrn=row.lrn,
         mrn=row.mrn,
         declarant_id=row.declarant_id,
-        lane=decision.lane,
+        lane=decision.final_lane,  # after an approved lane override
         decided_at=decision.decided_at,
         reasons=reasons,
         instructions=instructions,

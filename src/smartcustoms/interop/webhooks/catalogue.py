@@ -109,6 +109,13 @@ CATALOGUE: dict[str, WebhookType] = {
     "risk.lane_assigned": _LANE,
     "scans.reviewed": _SCAN,
     "scans.rechecked": _SCAN,
+    # An approved lane override: the customs system learns the declaration's new final lane.
+    "risk.lane_override_approved": WebhookType(
+        "declaration.lane_overridden",
+        N_("Lane overridden"),
+        ("declaration_id", "override_id", "original_lane", "from_lane", "to_lane"),
+        _declaration,
+    ),
     "risk.inspection_recorded": _EXAMINATION,
     "scans.examined": _EXAMINATION,
     "tracking.alert_raised": WebhookType("alert.raised", N_("Alert raised"), _ALERT_FIELDS, _alert),

@@ -50,7 +50,9 @@ def reference_scan(
             c0, c1 = grid.col_range(x0, x0 + 0.1)
             r0, r1 = grid.row_range(y0, y1)
             objects.append(ReferenceObject(MATERIALS[name], lam, (c0 + 3, r0 + 3, c1 - 3, r1 - 3)))
-    beam = BeamGeometry(source_row=grid.rows - 0.52 / pitch_y, source_distance_mm=6000.0)
+    beam = BeamGeometry(
+        source_row=grid.rows - 0.52 / pitch_y, source_distance_mm=6000.0, projection="parallel"
+    )
     angles = beam.row_angles_deg(grid.rows, pitch_y * 1000)
     high, low = expose(
         rasterize(scene, grid), angles, truth_calibration(), detector or DetectorModel(), rng

@@ -24,6 +24,12 @@ from smartcustoms.sandbox.scan_simulator.concealment import (
     small_object,
 )
 from smartcustoms.sandbox.scan_simulator.detector import DetectorModel, expose
+from smartcustoms.sandbox.scan_simulator.placement import (
+    TRAILER_DECK_M,
+    Placement,
+    project,
+    trailer_chassis,
+)
 from smartcustoms.sandbox.scan_simulator.reference import simulated_site_calibration
 from smartcustoms.sandbox.scan_simulator.scene import Grid, Scene, rasterize
 from smartcustoms.sandbox.scan_simulator.site import SCANNER_ID, truth_calibration
@@ -67,7 +73,15 @@ class SimulationSpec:
     cols: int | None = None  # default: the container plus 0.5 m of air at each end
     clutter: bool = True
     detector: DetectorModel = field(default_factory=DetectorModel)
-    declared_gross_kg: float | None = None  # default: the true gross mass, rounded to 10 kg
+    # The goods' gross mass as declared (packaging in, container out); default the goods' true
+    # mass rounded to 10 kg.
+    declared_gross_kg: float | None = None
+    # How it sits and how the beam sees it (see :mod:`.placement`); the defaults are a level
+    # container on no chassis, parallel rays: the simulator as it always was.
+    tilt_deg: float = 0.0
+    sag_m: float = 0.0
+    trailer: bool = False
+    fan_beam: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,8 +136,13 @@ def _container_number(rng: np.random.Generator) -> str:
     return owner + serial + iso6346.calc_check_digit(owner + serial)
 
 
-def _to_px(grid: Grid, bounds: tuple[float, ...]) -> tuple[int, int, int, int]:
-    x0, x1, y0, y1 = bounds[:4]
+def _to_px(
+    grid: Grid, bounds: tuple[float, ...], placement: Placement | None = None
+) -> tuple[int, int, int, int]:
+    if placement is not None and len(bounds) == 6:
+        x0, x1, y0, y1 = placement.image_bounds(bounds)
+    else:
+        x0, x1, y0, y1 = bounds[:4]
     c0, c1 = grid.col_range(x0, x1)
     r0, r1 = grid.row_range(y0, y1)
     return (c0, r0, c1, r1)
@@ -157,9 +176,19 @@ def simulate_scan(spec: SimulationSpec) -> SimulatedScan:
     box = CONTAINERS[spec.container]
     pitch_x, pitch_y = spec.pitch_x_mm / 1000, spec.pitch_y_mm / 1000
     cols = spec.cols or round((box.length + 1.0) / pitch_x)
-    grid = Grid(spec.rows, cols, pitch_x, pitch_y)
+    y_origin = TRAILER_DECK_M if spec.trailer else 0.12
+    source_height = y_origin + 0.4
+    distance_m = 6.0
+    rows = spec.rows
+    if spec.trailer or spec.fan_beam or spec.tilt_deg or spec.sag_m:
+        # Room for the chassis below, the near wall's magnified roof and a tilt above.
+        top = y_origin + box.height + abs(np.sin(np.radians(spec.tilt_deg))) * box.length / 2
+        if spec.fan_beam:
+            near = distance_m / (distance_m - box.width / 2)
+            top = source_height + (top - source_height) * near
+        rows = max(rows, int(np.ceil((top + 0.15) / pitch_y)))
+    grid = Grid(rows, cols, pitch_x, pitch_y)
     x_origin = (grid.width_m - box.length) / 2
-    y_origin = 0.12
     if y_origin + box.height > grid.height_m - 0.05:
         raise ValueError(f"{spec.rows} rows of {spec.pitch_y_mm} mm do not fit a {box.kind.value}")
     scene, tare = build_container(box, x_origin, y_origin, rng)
@@ -177,11 +206,30 @@ def simulate_scan(spec: SimulationSpec) -> SimulatedScan:
     clutter = add_clutter(scene, inside, rng) if spec.clutter else []
     cargo_kg = scene.mass_kg("cargo")
 
-    source_height = y_origin + 0.4
-    beam = BeamGeometry(source_row=grid.rows - source_height / pitch_y, source_distance_mm=6000.0)
+    beam = BeamGeometry(
+        source_row=grid.rows - source_height / pitch_y,
+        source_distance_mm=distance_m * 1000,
+        projection="fan" if spec.fan_beam else "parallel",
+    )
     angles = beam.row_angles_deg(grid.rows, spec.pitch_y_mm)
-    maps = rasterize(scene, grid)
+    placement = Placement(
+        tilt_deg=spec.tilt_deg,
+        sag_m=spec.sag_m,
+        pivot=(x_origin + box.length / 2, y_origin + box.height / 2),
+        length_m=box.length,
+        source_height_m=source_height,
+        source_distance_m=distance_m if spec.fan_beam else None,
+        centre_z_m=box.inner_width / 2,
+    )
+    if spec.trailer:
+        # Added after the load so the seeded draws, and so every default scan, stay as they were.
+        scene.add(
+            *trailer_chassis(x_origin, x_origin + box.length, y_origin, box.inner_width).solids
+        )
+    plain = not (placement.moves or spec.fan_beam)
+    maps = rasterize(scene, grid) if plain else project(scene, grid, placement)
     high, low = expose(maps, angles, truth_calibration(), spec.detector, rng)
+    where = None if plain else placement
 
     truth = Truth(
         container=spec.container,
@@ -192,20 +240,29 @@ def simulate_scan(spec: SimulationSpec) -> SimulatedScan:
         cargo_description=load.description,
         cargo_kg=cargo_kg,
         concealed=tuple(
-            TruthObject(p.kind, p.material, p.mass_kg, _to_px(grid, p.bounds), p.description)
+            TruthObject(p.kind, p.material, p.mass_kg, _to_px(grid, p.bounds, where), p.description)
             for p in concealed
         ),
         clutter=tuple(
-            TruthObject(p.kind, p.material, p.mass_kg, _to_px(grid, p.bounds), p.description)
+            TruthObject(p.kind, p.material, p.mass_kg, _to_px(grid, p.bounds, where), p.description)
             for p in clutter
         ),
         container_bbox_px=_to_px(
-            grid, (x_origin, x_origin + box.length, y_origin, y_origin + box.height)
+            grid,
+            (
+                x_origin,
+                x_origin + box.length,
+                y_origin,
+                y_origin + box.height,
+                -0.043,
+                box.inner_width + 0.043,
+            ),
+            where,
         ),
     )
     declared = spec.declared_gross_kg
     if declared is None:
-        declared = round((box.tare_kg + cargo_kg) / 10) * 10
+        declared = round(cargo_kg / 10) * 10  # the goods' gross: the container never in it
     metadata = ScanMetadata(
         scanner_id=SCANNER_ID,
         container_number=_container_number(rng),

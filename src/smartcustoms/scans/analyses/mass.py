@@ -2,8 +2,11 @@
 
 The load's mass is the areal density integrated over the load space, less what the side walls
 contribute there. The rest of the container – floor, roof, rails and end frames – lies along
-the beam, is too dense to measure and is therefore not measured at all: the declared gross mass
-is compared with imaged load mass plus the tare (the given one, or the type's typical tare).
+the beam, is too dense to measure and is therefore not measured at all. The declared gross mass
+is the goods' own, with their packaging and without the container (the WCO meaning: the
+container's tare is equipment data, never part of a declaration's gross mass), so it is compared
+with the imaged load directly and the tare never enters the comparison. A tare, when given (or
+the type's typical one), only adds the container's gross for a weighbridge to check.
 
 The side walls' areal density is measured where the load space is empty (above the load,
 between packages); a load that fills everything falls back on the type's typical value.
@@ -19,11 +22,10 @@ from smartcustoms.scans.analyses.imaging import Imaged
 
 __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
 
-MASS_ANALYSIS_VERSION = "mass/1.0"
+MASS_ANALYSIS_VERSION = "mass/1.1"  # 1.1: the goods' gross compared directly; fan beams
 _DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
 _RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
 _FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
-_TARE_SIGMA = 0.03  # typical tares vs the real one when none is given
 _IMPENETRABLE_MARGIN = 0.7  # α within this of the scan's ceiling carries no mass information
 _NEAR_OPAQUE = 7.5  # α above which blur and scatter already bias the areal density low
 _POST_M = 0.085  # corner posts reach this far into the load space's length
@@ -43,8 +45,8 @@ class MassEstimate:
     tare_source: str | None  # "given" or "typical"
     imaged_gross_kg: float | None
     declared_gross_kg: float | None
-    declared_net_kg: float | None
-    difference_kg: float | None  # imaged − declared (net)
+    declared_net_kg: float | None  # what is compared: the goods' declared gross mass
+    difference_kg: float | None  # imaged load − declared goods
     difference_pct: float | None
     sigma_kg: float
     z_score: float | None
@@ -59,12 +61,23 @@ def estimate_mass(
     tare_kg: float | None = None,
     z_alarm: float = 3.0,
 ) -> MassEstimate:
-    """Imaged load mass and its comparison with ``declared_gross_kg − tare``."""
+    """Imaged load mass and its comparison with ``declared_gross_kg``, the goods' gross mass
+    (packaging included, container excluded)."""
     geom = imaged.geometry
     c0, r0, c1, r1 = geom.interior
     lam = imaged.decomposition.areal_density[r0:r1, c0:c1]
     alpha = imaged.attenuation.high[r0:r1, c0:c1]
     spec = geom.spec
+    beam = imaged.scan.beam
+    if beam.fan and beam.source_distance_mm:
+        # Rays from a point source cross the load obliquely (1/cos φ longer than it is wide)
+        # and spread what lies near the source over more rows (on average over the width,
+        # by (D/W)·ln((D + W/2)/(D − W/2))): undo both so the sum is the load's mass.
+        d = beam.source_distance_mm / 1000.0
+        w = spec.inner_width if spec else 2.35
+        spread = d / w * float(np.log((d + w / 2) / (d - w / 2)))
+        cos = np.cos(np.radians(imaged.scan.row_angles_deg()[r0:r1]))
+        lam = (lam * (cos / spread)[:, None]).astype(np.float32)
     typical_wall = spec.wall_areal_density if spec else _DEFAULT_WALL
     # Pixels seeing only the walls: low areal density, clearly above air.
     empty = (lam < 2.2 * typical_wall) & (lam > 0.3 * typical_wall)
@@ -98,13 +111,11 @@ def estimate_mass(
     else:
         tare, tare_source = None, None
     sigma = float(np.hypot(_RELATIVE_SIGMA * max(net, 0.0), _FLOOR_KG))
-    if tare_source == "typical" and tare is not None:
-        sigma = float(np.hypot(sigma, _TARE_SIGMA * tare))
     gross = None if tare is None else net + tare
     declared_net = diff = pct = z = None
     consistent = None
-    if declared_gross_kg is not None and tare is not None:
-        declared_net = float(declared_gross_kg) - tare
+    if declared_gross_kg is not None:
+        declared_net = float(declared_gross_kg)
         diff = net - declared_net
         pct = 100.0 * diff / declared_net if declared_net > 0 else None
         z = diff / sigma

@@ -1,8 +1,9 @@
 """Run the analyses that apply to a scan and its declaration, and report what they found.
 
-* mass: always (imaged load mass; compared when a declared gross mass is given);
-* empty: when the container is declared empty – explicitly, or by a declared gross mass within
-  100 kg of the tare and no HS code – or when the image shows under 300 kg of load;
+* mass: always (imaged load mass; compared when the goods' declared gross mass is given –
+  goods with their packaging, without the container: the tare never enters);
+* empty: when the container is declared empty – explicitly, or by a declared gross mass of
+  goods of at most 100 kg and no HS code – or when the image shows under 300 kg of load;
 * concealment: when there is a load and the scan is dual-energy – the classical analysis
   (:mod:`.concealment`) and, for the goods it was trained on, the learned detector
   (:mod:`.learned`). Both report regions; the wanted false-alarm rate is shared between them
@@ -36,7 +37,8 @@ from smartcustoms.scans.physics.calibration import Calibration
 
 __all__ = ["ANALYSIS_VERSION", "analyze"]
 
-ANALYSIS_VERSION = "smartcustoms.scans/1.0"
+ANALYSIS_VERSION = "smartcustoms.scans/1.1"
+FRAME_VERSION = "frame/1.0"
 _EMPTY_MARGIN_KG = 100.0
 _LOADED_KG = 300.0
 FALSE_ALARM_RATE = 0.05  # wanted share of honest loads alarmed on, all region kinds together
@@ -63,6 +65,10 @@ def _scan_summary(scan: Scan, imaged: Imaged) -> dict[str, object]:
         "container_bbox_px": list(imaged.geometry.outer),
         "load_space_bbox_px": list(imaged.geometry.interior),
         "dead_rows": list(imaged.attenuation.dead_rows),
+        # The container's frame as found (image pixels), and whether the analyses were run on
+        # the image straightened into it; boxes above are in that frame, findings' in the image.
+        "frame": None if imaged.frame is None else imaged.frame.as_dict(cols),
+        "frame_rectified": imaged.rectified,
     }
 
 
@@ -113,7 +119,7 @@ def _mass_check(m: MassEstimate) -> tuple[Check, Finding | None]:
     text = (
         f"imaged load {m.imaged_net_kg:,.0f} kg{bound} against "
         f"{m.declared_net_kg:,.0f} kg declared "
-        f"(gross less {m.tare_source} tare): {m.difference_kg:+,.0f} kg, {m.z_score:+.1f}σ"
+        f"(goods' gross mass): {m.difference_kg:+,.0f} kg, {m.z_score:+.1f}σ"
     )
     if m.consistent:
         status = "unverifiable" if (m.lower_bound and m.z_score < -3) else "pass"
@@ -149,7 +155,9 @@ def analyze(
 ) -> Report:
     """Analyse one scan against its declaration.
 
-    ``declared_gross_kg`` and ``tare_kg`` in kilograms; ``hs_code`` as 4–10 digits (dots allowed);
+    ``declared_gross_kg`` is the goods' gross mass (with packaging, without the container) and
+    is compared with the imaged load directly; ``tare_kg`` (the CSC plate's) only adds the
+    container's gross to the report; both in kilograms; ``hs_code`` as 4–10 digits (dots allowed);
     ``history`` the profile of past cleared scans of the HS heading; ``calibration`` overrides the
     scan's own; ``detector`` overrides the packaged learned model (``use_learned=False``: the
     classical analysis alone). Raises :class:`ScanInputError` for a malformed HS code or
@@ -165,6 +173,19 @@ def analyze(
     findings: list[Finding] = []
     pitch = (scan.pitch_x_mm, scan.pitch_y_mm)
 
+    frame = imaged.frame
+    if frame is not None:
+        checks.append(
+            Check(
+                "frame",
+                FRAME_VERSION,
+                "unverifiable" if frame.unsure else "pass",
+                f"container frame found: tilt {frame.tilt_deg:+.2f}°, sag {frame.sag_mm:.0f} mm, "
+                f"confidence {frame.confidence:.2f}"
+                + ("; unsure: " + "; ".join(frame.reasons) if frame.unsure else ""),
+                frame.as_dict(scan.shape[1]),
+            )
+        )
     mass = estimate_mass(imaged, declared_gross_kg=declared_gross_kg, tare_kg=tare_kg)
     check, finding = _mass_check(mass)
     checks.append(check)
@@ -175,8 +196,7 @@ def analyze(
         declared_empty = (
             goods is None
             and declared_gross_kg is not None
-            and mass.tare_kg is not None
-            and declared_gross_kg <= mass.tare_kg + _EMPTY_MARGIN_KG
+            and declared_gross_kg <= _EMPTY_MARGIN_KG
         )
     if declared_empty or mass.imaged_net_kg < _LOADED_KG:
         verdict = verify_empty(imaged, threshold_kg=empty_threshold_kg)
@@ -231,7 +251,7 @@ def analyze(
                         probability=float(
                             min(1.0, 0.5 + 0.5 * min(o.mass_kg / (4 * verdict.threshold_kg), 1.0))
                         ),
-                        region=ReportRegion(o.bbox, pitch),
+                        region=ReportRegion(imaged.to_image_box(o.bbox), pitch),
                         material_class=o.material_class.value if o.material_class else None,
                         z_effective=o.z_eff,
                         mass_kg=o.mass_kg,
@@ -323,7 +343,7 @@ def analyze(
                         description=desc,
                         flag="THREAT",
                         probability=r.probability,
-                        region=ReportRegion(r.bbox, pitch),
+                        region=ReportRegion(imaged.to_image_box(r.bbox), pitch),
                         material_class=r.excess_class.value if r.excess_class else None,
                         z_effective=r.excess_z,
                         mass_kg=r.excess_kg,
@@ -350,7 +370,7 @@ def analyze(
                         description=f"packed unlike the surrounding {goods_text} (learned model)",
                         flag="THREAT",
                         probability=lr.score,
-                        region=ReportRegion(lr.bbox, pitch),
+                        region=ReportRegion(imaged.to_image_box(lr.bbox), pitch),
                         details={
                             "kind": "learned",
                             "score": lr.score,
@@ -379,6 +399,7 @@ def analyze(
             "hs_code": hs_code,
             "tare_kg": tare_kg,
             "empty": bool(declared_empty),
+            "gross_kg_of": "goods",  # since 1.1; before, the container and its goods
         },
         checks=tuple(checks),
         findings=numbered,

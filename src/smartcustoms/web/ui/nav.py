@@ -25,6 +25,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem(N_("Home"), "/", ALL_ROLES),
     NavItem(N_("Users"), "/admin/users", frozenset({Role.ADMINISTRATOR})),
     NavItem(
+        N_("Partners"),
+        "/partners",
+        frozenset({Role.ADMINISTRATOR, Role.SUPERVISOR, Role.AUDITOR}),  # web.api.routes.partners
+    ),
+    NavItem(
         N_("Declarations"),
         "/declarations",
         frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
@@ -42,6 +47,16 @@ NAV: tuple[NavItem, ...] = (
     NavItem(
         N_("Risk models"),
         "/risk/models",
+        frozenset({Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Lane overrides"),
+        "/risk/overrides",
+        frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Selectivity"),
+        "/risk/selectivity",
         frozenset({Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
     ),
     NavItem(

@@ -135,7 +135,7 @@ def lodge(
             lrn=item.stored.declaration.lrn,
             declarant_id=item.stored.declaration.declarant.id,
             created=item.stored.created,
-            lane=item.decision.lane if item.decision else None,
+            lane=item.decision.final_lane if item.decision else None,
             score=item.decision.score if item.decision else None,
             model_version=item.decision.model_version if item.decision else None,
             reasons=item.decision.reasons if item.decision else [],

@@ -1,18 +1,19 @@
-"""The risk engine over HTTP: decisions, examination results, targeting rules, models."""
+"""The risk engine over HTTP: decisions, examination results, targeting rules, models, lane
+overrides (four eyes), selection rates expected against actual."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from smartcustoms.core.errors import NotFound
 from smartcustoms.core.roles import Role
-from smartcustoms.risk import registry, rulebook
+from smartcustoms.risk import overrides, registry, rulebook, selection_rates
 from smartcustoms.risk.inspections import (
     IRREGULARITIES,
     detection,
@@ -21,8 +22,8 @@ from smartcustoms.risk.inspections import (
     weekly,
 )
 from smartcustoms.risk.lanes import Lane
-from smartcustoms.risk.tables import LaneDecisionRow, RuleVersionRow
-from smartcustoms.web.deps import UnitDep
+from smartcustoms.risk.tables import LaneDecisionRow, LaneOverrideRow, RuleVersionRow
+from smartcustoms.web.deps import ContextDep, UnitDep
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
@@ -34,7 +35,9 @@ VIEWERS = (Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR)
 
 class DecisionPublic(BaseModel):
     declaration_id: int
-    lane: Lane
+    lane: Lane = Field(description="The final lane: an approved override's, else original_lane")
+    original_lane: Lane = Field(description="The engine's decision, never changed")
+    overridden: bool
     score: float | None
     threshold: float | None
     model_version: str | None
@@ -123,7 +126,9 @@ def decision(declaration_id: RowId, unit: UnitDep) -> DecisionPublic:
         raise NotFound(f"no decision for declaration {declaration_id}")
     return DecisionPublic(
         declaration_id=row.declaration_id,
-        lane=Lane(row.lane),
+        lane=Lane(row.final_lane),
+        original_lane=Lane(row.lane),
+        overridden=row.overridden_lane is not None,
         score=row.score,
         threshold=row.threshold,
         model_version=row.model_version,
@@ -243,3 +248,229 @@ def kpis(unit: UnitDep) -> dict[str, Any]:
         },
         "weekly": [{**w, "revenue": str(w["revenue"])} for w in weekly(unit.session)],
     }
+
+
+# -- lane overrides ----------------------------------------------------------------------------
+
+OVERRIDE_READERS = (*OFFICERS,)
+
+
+class OverrideCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lane: Lane
+    reason: str = Field(min_length=1, max_length=overrides.REASON_MAX)
+
+
+class OverrideReview(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field("", max_length=overrides.REASON_MAX)
+
+
+class OverridePublic(BaseModel):
+    id: int
+    declaration_id: int
+    original_lane: Lane
+    from_lane: Lane
+    to_lane: Lane
+    reason: str
+    status: str
+    proposed_by: str
+    proposed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+
+
+def _override(row: LaneOverrideRow) -> OverridePublic:
+    return OverridePublic(
+        id=row.id,
+        declaration_id=row.declaration_id,
+        original_lane=Lane(row.original_lane),
+        from_lane=Lane(row.from_lane),
+        to_lane=Lane(row.to_lane),
+        reason=row.reason,
+        status=row.status,
+        proposed_by=row.proposed_by,
+        proposed_at=row.proposed_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        decision_note=row.decision_note,
+    )
+
+
+@router.post(
+    "/api/declarations/{declaration_id}/overrides",
+    status_code=status.HTTP_201_CREATED,
+    summary="Propose a lane change, with a reason (a supervisor approves it)",
+)
+@requires(*overrides.PROPOSERS)
+def propose_override(
+    declaration_id: RowId, body: OverrideCreate, unit: UnitDep, principal: CurrentPrincipal
+) -> OverridePublic:
+    row = overrides.propose(
+        unit,
+        declaration_id,
+        lane=body.lane,
+        reason=body.reason,
+        actor=principal.username,
+        roles=principal.roles,
+    )
+    return _override(row)
+
+
+@router.get(
+    "/api/declarations/{declaration_id}/overrides", summary="A declaration's lane overrides"
+)
+@requires(*OVERRIDE_READERS)
+def declaration_overrides(declaration_id: RowId, unit: UnitDep) -> list[OverridePublic]:
+    return [_override(r) for r in overrides.history(unit.session, declaration_id)]
+
+
+@router.get("/api/risk/overrides", summary="Lane overrides waiting for a supervisor")
+@requires(*OVERRIDE_READERS)
+def pending_overrides(unit: UnitDep) -> list[OverridePublic]:
+    return [_override(v.override) for v in overrides.pending(unit.session)]
+
+
+@router.post(
+    "/api/risk/overrides/{override_id}/approve",
+    summary="Approve a lane change (a supervisor, not its proposer)",
+)
+@requires(*overrides.REVIEWERS)
+def approve_override(
+    override_id: RowId, body: OverrideReview, unit: UnitDep, principal: CurrentPrincipal
+) -> OverridePublic:
+    row = overrides.approve(
+        unit, override_id, actor=principal.username, roles=principal.roles, note=body.note
+    )
+    return _override(row)
+
+
+@router.post(
+    "/api/risk/overrides/{override_id}/reject",
+    summary="Reject a lane change (a supervisor, not its proposer)",
+)
+@requires(*overrides.REVIEWERS)
+def reject_override(
+    override_id: RowId, body: OverrideReview, unit: UnitDep, principal: CurrentPrincipal
+) -> OverridePublic:
+    row = overrides.reject(
+        unit, override_id, actor=principal.username, roles=principal.roles, note=body.note
+    )
+    return _override(row)
+
+
+@router.post(
+    "/api/risk/overrides/{override_id}/withdraw", summary="Take back one's own open proposal"
+)
+@requires(*overrides.PROPOSERS)
+def withdraw_override(
+    override_id: RowId, unit: UnitDep, principal: CurrentPrincipal
+) -> OverridePublic:
+    return _override(overrides.withdraw(unit, override_id, actor=principal.username))
+
+
+# -- selection rates ---------------------------------------------------------------------------
+
+RATE_SETTERS = (Role.SUPERVISOR, Role.RISK_ANALYST)
+
+
+class ExpectedRate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    office: str = Field(
+        selection_rates.ALL_OFFICES, min_length=1, max_length=17, description="'*': every office"
+    )
+    lane: Lane
+    share: Decimal = Field(ge=0, le=1, max_digits=5, decimal_places=4)
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+@router.get(
+    "/api/risk/selectivity",
+    summary="Per lane and office: selection rates expected against actual; hit rates by "
+    "original and final lane",
+)
+@requires(*VIEWERS)
+def selectivity(
+    unit: UnitDep,
+    ctx: ContextDep,
+    days: Annotated[int, Query(ge=1, le=3660)] = 30,
+) -> dict[str, Any]:
+    report = selection_rates.selection_rates(
+        unit.session,
+        since=selection_rates.default_since(days),
+        engine_red=selection_rates.engine_red_share(ctx.settings),
+    )
+    return {
+        "days": days,
+        "offices": [
+            {
+                "office": o.office,
+                "declarations": o.total,
+                "lanes": [
+                    {
+                        "lane": r.lane,
+                        "final": r.final,
+                        "original": r.original,
+                        "final_share": _share(r.final_share),
+                        "original_share": _share(r.original_share),
+                        "expected_share": _share(r.expected.share) if r.expected else None,
+                        "expected_from": r.expected.source if r.expected else None,
+                        "gap": _share(r.gap),
+                    }
+                    for r in o.lanes
+                ],
+            }
+            for o in report
+        ],
+        "hit_rates": [
+            {
+                "lane": h.lane,
+                "original": {
+                    "inspected": h.original.inspected,
+                    "irregular": h.original.irregular,
+                    "rate": h.original.rate,
+                },
+                "final": {
+                    "inspected": h.final.inspected,
+                    "irregular": h.final.irregular,
+                    "rate": h.final.rate,
+                },
+            }
+            for h in selection_rates.lane_hit_rates(unit.session)
+        ],
+    }
+
+
+@router.get("/api/risk/expected-rates", summary="Expected share of declarations per lane")
+@requires(*VIEWERS)
+def expected(unit: UnitDep) -> list[dict[str, str]]:
+    stored = selection_rates.expected_rates(unit.session)
+    return [
+        {"office": office, "lane": lane, "share": str(share)}
+        for office, lanes in stored.items()
+        for lane, share in lanes.items()
+    ]
+
+
+@router.put("/api/risk/expected-rates", summary="Set the share expected in a lane")
+@requires(*RATE_SETTERS)
+def set_expected(body: ExpectedRate, unit: UnitDep, principal: CurrentPrincipal) -> dict[str, str]:
+    row = selection_rates.set_expected(
+        unit, office=body.office, lane=body.lane, share=body.share, actor=principal.username
+    )
+    # What was stored (as GET lists it), not what was sent: " kemba " is stored as KEMBA.
+    return {"office": row.office, "lane": row.lane, "share": str(row.share)}
+
+
+@router.delete(
+    "/api/risk/expected-rates/{office}/{lane}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Stop expecting a share in a lane",
+)
+@requires(*RATE_SETTERS)
+def clear_expected(office: str, lane: Lane, unit: UnitDep, principal: CurrentPrincipal) -> None:
+    selection_rates.clear_expected(unit, office=office, lane=lane, actor=principal.username)

@@ -245,13 +245,21 @@ def upload(
         str | None, Form(max_length=17, description="ISO 6346; must match the file's")
     ] = None,
     tare_kg: Annotated[
-        float | None, Form(ge=0, description="The container's tare from its CSC plate, kg")
+        float | None,
+        Form(
+            ge=0,
+            description="The container's tare from its CSC plate, kg: reported beside the "
+            "imaged load as the container's gross; never part of the declared mass compared",
+        ),
     ] = None,
     goods_gross_kg: Annotated[
         float | None,
         Form(
             ge=0,
-            description="Gross mass of this container's goods, when several share a declaration",
+            description="Gross mass of this container's goods, kg: the goods with their "
+            "packaging, without the container (its tare is separate equipment data), as a "
+            "declaration states it; compared with the imaged load directly. Needed when several "
+            "containers share a declaration, otherwise taken from the declaration",
         ),
     ] = None,
     declared_empty: Annotated[

@@ -38,7 +38,7 @@ from smartcustoms.web.tracking_access import (
     TRANSIT_CREATORS,
     TRANSIT_READERS,
     check_transit,
-    transit_scope,
+    readable_transits,
 )
 
 router = APIRouter(prefix="/api/tracking/transits", tags=["tracking"])
@@ -67,10 +67,7 @@ def list_transits(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[TransitPublic]:
-    scope = transit_scope(unit.session, principal)
-    found = queries.transits(
-        unit.session, status=status_, declarant_ids=scope.declarant_ids, limit=limit
-    )
+    found = readable_transits(unit.session, principal, status=status_, limit=limit)
     return [TransitPublic(**t) for t in found]
 
 
@@ -142,6 +139,8 @@ def arm(transit_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> Transi
 def hand_over(
     transit_id: RowId, body: TransitHandOver, unit: UnitDep, principal: CurrentPrincipal
 ) -> TransitPublic:
+    # A partner administration hands over (onward) only what was handed to it.
+    check_transit(unit.session, principal, get_transit(unit.session, transit_id))
     hand_over_transit(
         unit,
         transit_id,

@@ -1,6 +1,7 @@
 """The officer's queue, a declaration with its lane and reasons (and its answer to the customs
-management system as CUSRES or WCO DM XML), the examination result, and importing a file of
-declarations (JSON, CSV, CUSDEC, WCO DM XML) from the page."""
+management system as CUSRES or WCO DM XML), the examination result, proposing a lane change
+(approved by a supervisor on ``/risk/overrides``) with the declaration's override history, and
+importing a file of declarations (JSON, CSV, CUSDEC, WCO DM XML) from the page."""
 
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ from smartcustoms.core.roles import Role
 from smartcustoms.declarations.formats import FORMATS
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.reference.hs import edition_named
+from smartcustoms.risk import overrides
 from smartcustoms.risk.inspections import IRREGULARITIES, record_inspection
 from smartcustoms.risk.lanes import LANE_LABELS, Lane
-from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow
+from smartcustoms.risk.tables import FINAL_LANE, InspectionRow, LaneDecisionRow
 from smartcustoms.web.auth import context
 from smartcustoms.web.lodging import lodge_as
 from smartcustoms.web.params import RowId
@@ -42,7 +44,8 @@ QUEUES = ("todo", "red", "scan", "yellow", "blue", "green", "inspected", "all")
 @router.get("", response_class=HTMLResponse)
 @requires(*READERS)
 def queue(request: Request, lane: str = "todo") -> HTMLResponse:
-    """Declarations by lane; "todo" is every red, scan or yellow one awaiting its result."""
+    """Declarations by final lane (after approved overrides); "todo" is every red, scan or
+    yellow one awaiting its result."""
     view = lane if lane in QUEUES else "todo"
     query = (
         select(DeclarationRow, LaneDecisionRow, InspectionRow)
@@ -52,20 +55,23 @@ def queue(request: Request, lane: str = "todo") -> HTMLResponse:
         .limit(PAGE)
     )
     if view == "todo":
-        query = query.where(
-            LaneDecisionRow.lane.in_(["red", "scan", "yellow"]), InspectionRow.id.is_(None)
-        )
+        query = query.where(FINAL_LANE.in_(["red", "scan", "yellow"]), InspectionRow.id.is_(None))
     elif view == "inspected":
         query = query.where(InspectionRow.id.is_not(None))
     elif view != "all":
-        query = query.where(LaneDecisionRow.lane == view)
+        query = query.where(FINAL_LANE.in_([view]))
     with context(request).db.session() as session:
         rows = session.execute(query).all()
     return render(request, "declarations.html", rows=rows, view=view, queues=QUEUES)
 
 
 def _page(
-    request: Request, declaration_id: RowId, *, error: str | None = None, status: int = 200
+    request: Request,
+    declaration_id: RowId,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    override_form: dict[str, str] | None = None,
 ) -> HTMLResponse:
     with context(request).db.session() as session:
         row = session.get(DeclarationRow, declaration_id)
@@ -78,6 +84,7 @@ def _page(
             select(InspectionRow).where(InspectionRow.declaration_id == declaration_id)
         )
         items = list(row.items)
+        history = overrides.history(session, declaration_id)
     edition = edition_named(row.hs_edition)
     return render(
         request,
@@ -88,12 +95,24 @@ def _page(
         items=items,
         describe=edition.describe,
         decision=decision,
-        lane_label=LANE_LABELS[Lane(decision.lane)] if decision else None,
+        lane_label=LANE_LABELS[Lane(decision.final_lane)] if decision else None,
+        original_label=LANE_LABELS[Lane(decision.lane)] if decision else None,
+        lane_labels=LANE_LABELS,
+        lanes=list(Lane),
+        overrides=history,
+        pending_override=next((o for o in history if o.status == "proposed"), None),
+        may_propose=_holds(request, overrides.PROPOSERS),
+        override_form=override_form or {},
         inspection=inspection,
         irregularities=IRREGULARITIES,
         reason_language=language_of(request),
         error=error,
     )
+
+
+def _holds(request: Request, roles: frozenset[Role]) -> bool:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    return principal is not None and principal.has_any(roles)
 
 
 #: The formats a file may be imported in from the page, in the order the form offers them.
@@ -165,7 +184,7 @@ def _lodge_file(ctx: AppContext, principal: Principal, data: bytes, format: str)
                 lrn=item.stored.declaration.lrn,
                 declarant_id=item.stored.declaration.declarant.id,
                 created=item.stored.created,
-                lane=item.decision.lane if item.decision else None,
+                lane=item.decision.final_lane if item.decision else None,
             )
             for item in lodged
         ]
@@ -216,6 +235,52 @@ def record(
                 note=note,
                 actor=principal.username,
             )
+    except SmartCustomsError as exc:
+        return _page(request, declaration_id, error=exc.message, status=exc.status_code)
+    return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)
+
+
+@router.post("/{declaration_id}/override")
+@requires(*overrides.PROPOSERS)
+def propose_override(
+    request: Request,
+    declaration_id: RowId,
+    principal: CurrentPrincipal,
+    lane: Annotated[str, Form(max_length=8)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Propose a lane change; on an error the page comes back with what was typed."""
+    try:
+        if lane not in Lane._value2member_map_:
+            raise ValidationFailed(f"unknown lane {lane!r}", details=[{"field": "lane"}])
+        with context(request).unit() as unit:
+            overrides.propose(
+                unit,
+                declaration_id,
+                lane=Lane(lane),
+                reason=reason,
+                actor=principal.username,
+                roles=principal.roles,
+            )
+    except SmartCustomsError as exc:
+        return _page(
+            request,
+            declaration_id,
+            error=exc.message,
+            status=exc.status_code,
+            override_form={"lane": lane, "reason": reason},
+        )
+    return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)
+
+
+@router.post("/{declaration_id}/override/{override_id}/withdraw")
+@requires(*overrides.PROPOSERS)
+def withdraw_override(
+    request: Request, declaration_id: RowId, override_id: RowId, principal: CurrentPrincipal
+) -> Response:
+    try:
+        with context(request).unit() as unit:
+            overrides.withdraw(unit, override_id, actor=principal.username)
     except SmartCustomsError as exc:
         return _page(request, declaration_id, error=exc.message, status=exc.status_code)
     return RedirectResponse(f"/declarations/{declaration_id}", status_code=303)

@@ -1,8 +1,11 @@
-"""Targeting rules (write, then someone else approves) and risk models with their hit rates."""
+"""Targeting rules (write, then someone else approves), risk models with their hit rates, the
+supervisor's queue of lane overrides, and selectivity: selection rates per lane and office
+against the expected ones, hit rates by original and final lane."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -11,7 +14,7 @@ from sqlalchemy import select
 
 from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
 from smartcustoms.core.roles import Role
-from smartcustoms.risk import registry, rulebook
+from smartcustoms.risk import overrides, registry, rulebook, selection_rates
 from smartcustoms.risk.inspections import detection, hit_rates, weekly
 from smartcustoms.risk.lanes import LANE_LABELS, Lane
 from smartcustoms.risk.rules import RULE_FIELDS
@@ -172,3 +175,133 @@ def activate(request: Request, version: str, principal: CurrentPrincipal) -> Res
     with context(request).unit() as unit:
         registry.activate(unit, version, actor=principal.username)
     return RedirectResponse("/risk/models", status_code=303)
+
+
+# -- lane overrides ----------------------------------------------------------------------------
+
+OVERRIDE_READERS = (Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR)
+
+
+def _overrides_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+    with context(request).db.session() as session:
+        waiting = overrides.pending(session)
+    return render(
+        request,
+        "risk_overrides.html",
+        status_code=status,
+        pending=waiting,
+        lane_labels=LANE_LABELS,
+        may_review=Role.SUPERVISOR in _roles(request),
+        error=error,
+    )
+
+
+def _roles(request: Request) -> frozenset[Role]:
+    principal = getattr(request.state, "principal", None)
+    return principal.roles if principal is not None else frozenset()
+
+
+@router.get("/overrides", response_class=HTMLResponse)
+@requires(*OVERRIDE_READERS)
+def overrides_page(request: Request) -> Response:
+    """Lane changes waiting for a supervisor, oldest first."""
+    return _overrides_page(request)
+
+
+@router.post("/overrides/{override_id}/review")
+@requires(*overrides.REVIEWERS)
+def review_override(
+    request: Request,
+    override_id: RowId,
+    principal: CurrentPrincipal,
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        with context(request).unit() as unit:
+            act = overrides.approve if decision == "approve" else overrides.reject
+            act(unit, override_id, actor=principal.username, roles=principal.roles, note=note)
+    except SmartCustomsError as exc:
+        return _overrides_page(request, error=exc.message, status=exc.status_code)
+    return RedirectResponse("/risk/overrides", status_code=303)
+
+
+# -- selectivity -------------------------------------------------------------------------------
+
+WINDOWS = (7, 30, 90, 365)
+
+
+def _selectivity_page(
+    request: Request,
+    *,
+    days: int = 30,
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
+    ctx = context(request)
+    with ctx.db.session() as session:
+        report = selection_rates.selection_rates(
+            session,
+            since=selection_rates.default_since(days),
+            engine_red=selection_rates.engine_red_share(ctx.settings),
+        )
+        hits = selection_rates.lane_hit_rates(session)
+    return render(
+        request,
+        "risk_selectivity.html",
+        status_code=status,
+        report=report,
+        hits=hits,
+        days=days,
+        windows=WINDOWS,
+        lanes=list(Lane),
+        lane_labels=LANE_LABELS,
+        may_set=bool(_roles(request) & {Role.SUPERVISOR, Role.RISK_ANALYST}),
+        error=error,
+        form=form or {},
+    )
+
+
+@router.get("/selectivity", response_class=HTMLResponse)
+@requires(*VIEWERS)
+def selectivity_page(request: Request, days: int = 30) -> Response:
+    return _selectivity_page(request, days=days if days in WINDOWS else 30)
+
+
+@router.post("/selectivity/expected")
+@requires(Role.SUPERVISOR, Role.RISK_ANALYST)
+def set_expected(
+    request: Request,
+    principal: CurrentPrincipal,
+    lane: Annotated[str, Form(max_length=8)],
+    share: Annotated[str, Form(max_length=16)],
+    office: Annotated[str, Form(max_length=17)] = selection_rates.ALL_OFFICES,
+) -> Response:
+    """Set the share expected in a lane (a percentage); an empty share stops expecting one."""
+    form = {"office": office, "lane": lane, "share": share}
+    try:
+        if lane not in Lane._value2member_map_:
+            raise ValidationFailed(f"unknown lane {lane!r}", details=[{"field": "lane"}])
+        with context(request).unit() as unit:
+            if not share.strip():
+                selection_rates.clear_expected(
+                    unit, office=office or "*", lane=Lane(lane), actor=principal.username
+                )
+            else:
+                try:
+                    percent = Decimal(share.strip().rstrip("%"))
+                except InvalidOperation:
+                    raise ValidationFailed(
+                        "share: a percentage", details=[{"field": "share"}]
+                    ) from None
+                selection_rates.set_expected(
+                    unit,
+                    office=office or "*",
+                    lane=Lane(lane),
+                    share=percent / 100,
+                    actor=principal.username,
+                )
+    except SmartCustomsError as exc:
+        return _selectivity_page(request, error=exc.message, status=exc.status_code, form=form)
+    return RedirectResponse("/risk/selectivity", status_code=303)

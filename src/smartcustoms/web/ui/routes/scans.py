@@ -90,7 +90,20 @@ def _viewer_data(scan: ScanRow) -> dict[str, Any]:
         for review in scan.reviews
         for r in review.regions
     ]
+    frame = (scan.report.get("scan") or {}).get("frame")
+    lines = []
+    if isinstance(frame, dict):
+        # The container frame the analysis found: roof and floor lines and the two ends.
+        c0, c1 = frame.get("ends_px", [0, 0])
+        roof, floor = frame.get("roof_px", []), frame.get("floor_px", [])
+        lines = [roof, floor]
+        if roof and floor:
+            lines += [
+                [[c0, roof[0][1]], [c0, floor[0][1]]],
+                [[c1, roof[-1][1]], [c1, floor[-1][1]]],
+            ]
     return {
+        "frame": {"lines": lines, "unsure": bool(frame and frame.get("unsure"))},
         "src": f"/api/scans/{scan.id}/attenuation.png",
         "rows": scan.rows,
         "columns": scan.columns,

@@ -26,7 +26,7 @@ from smartcustoms.web.tracking_access import (
     OFFICERS,
     TRANSIT_READERS,
     check_transit,
-    transit_scope,
+    readable_transits,
 )
 from smartcustoms.web.ui.render import render
 from smartcustoms.web.ui.routes.command_centre import labels, script_labels
@@ -46,11 +46,8 @@ def transits_page(
     ] = "active",
 ) -> HTMLResponse:
     with context(request).db.session() as session:
-        found = queries.transits(
-            session,
-            status=None if status == "all" else status,
-            declarant_ids=transit_scope(session, principal).declarant_ids,
-            limit=500,
+        found = readable_transits(
+            session, principal, status=None if status == "all" else status, limit=500
         )
     return render(request, "tracking_transits.html", transits=found, status=status, labels=labels())
 
@@ -124,6 +121,8 @@ def transit_action(
             if action == "arm":
                 arm_transit(unit, transit_id, actor=actor)
             elif action == "hand-over":
+                # A partner administration hands over (onward) only what was handed to it.
+                check_transit(unit.session, principal, get_transit(unit.session, transit_id))
                 hand_over_transit(
                     unit,
                     transit_id,

@@ -108,6 +108,27 @@
       g.restore();
     }
 
+    // The container frame the analysis found (roof, floor, ends), drawn with the machine's
+    // regions: dotted cyan, orange when the analysis was unsure of it.
+    function frameLines() {
+      var frame = data.frame || { lines: [] };
+      g.save();
+      g.strokeStyle = frame.unsure ? "#ff8c00" : "#00b7c7";
+      g.lineWidth = 1.5;
+      g.setLineDash([2, 3]);
+      frame.lines.forEach(function (line) {
+        if (!line.length) return;
+        g.beginPath();
+        line.forEach(function (p, n) {
+          var x = state.ox + p[0] * state.scale;
+          var y = state.oy + p[1] * state.scale;
+          if (n === 0) { g.moveTo(x, y); } else { g.lineTo(x, y); }
+        });
+        g.stroke();
+      });
+      g.restore();
+    }
+
     function draw() {
       g.setTransform(1, 0, 0, 1, 0, 0);
       g.fillStyle = "#1c2430";
@@ -116,6 +137,7 @@
       g.imageSmoothingEnabled = state.scale < 1;
       g.drawImage(view, state.ox, state.oy, cols * state.scale, rows * state.scale);
       if (state.machine) {
+        frameLines();
         data.machine.forEach(function (m) { box(m.box, "#e3120b", true, m.label); });
       }
       data.reviewed.forEach(function (m) { box(m.box, "#b48ce6", false, m.label); });

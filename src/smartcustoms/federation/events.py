@@ -1,0 +1,85 @@
+"""Federation events: each a ledger record on this instance's side."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from smartcustoms.core.events import Event
+
+__all__ = [
+    "MessageReceived",
+    "MessageSent",
+    "PartnerAccountLinked",
+    "PartnerAdded",
+    "PartnerStateChanged",
+    "RequestRefusedEvent",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerAdded(Event):
+    """A partner added from its verified card; ``fingerprint`` is what people compared."""
+
+    type: ClassVar[str] = "federation.partner_added"
+    name: str
+    country: str
+    url: str
+    fingerprint: str
+    request_key: str
+    ledger_vkey: str
+    witness_vkey: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerStateChanged(Event):
+    type: ClassVar[str] = "federation.partner_state_changed"
+    name: str
+    state: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerAccountLinked(Event):
+    """A partner-administration user account now acts for ``partner`` (or for none)."""
+
+    type: ClassVar[str] = "federation.account_linked"
+    username: str
+    partner: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageReceived(Event):
+    """A partner's message accepted into the inbox (its body's SHA-256, not the body)."""
+
+    type: ClassVar[str] = "federation.message_received"
+    partner: str
+    message_id: str
+    kind: str
+    body_sha256: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MessageSent(Event):
+    """A message this instance sent and the partner acknowledged."""
+
+    type: ClassVar[str] = "federation.message_sent"
+    partner: str
+    message_id: str
+    kind: str
+    body_sha256: str
+    status: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestRefusedEvent(Event):
+    """A signed request refused: forged, replayed, stale, unknown key, suspended partner."""
+
+    type: ClassVar[str] = "federation.request_refused"
+    code: str
+    reason: str
+    key_id: str
+    partner: str | None
+    method: str
+    path: str
+    client: str

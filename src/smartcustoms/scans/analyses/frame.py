@@ -1,0 +1,353 @@
+"""The container's frame in the image: roof and floor lines, ends, tilt, sag, and a confidence.
+
+Real containers are seldom level in a scanner (a trailer on a slope, a chassis that sags), stand
+on a chassis whose rails and wheels are denser than anything in the load, and are seen by a fan
+beam, so the near and far walls' roof and floor edges land at different heights. An analysis
+that assumes a level box reads a floor edge crossing its bottom rows as a heavy metal object.
+
+So the frame is found per scan:
+
+* the **ends** are the columns where most rows attenuate (as before);
+* the **roof** is the top edge of the dense rows in each block of columns, fitted robustly
+  (Theil–Sen slope, then a bow by least squares on the inliers): its slope is the tilt;
+* the **floor** is the strongest rise of attenuation going down, searched in each block of
+  columns within a window below the roof where the type's floor must be (so the chassis, rails
+  and wheels further down are never taken for it), fitted the same way: its bow is the sag.
+
+The image is then **rectified**: each column shifted up or down so that the floor line is
+level, each row sideways by the tilt's rotation (linear interpolation, which keeps every
+column's and row's sum, and so mass). Every analysis downstream works in that frame. With a
+fan beam the load space starts below the far wall's roof and ends above the higher of the two
+floor edges, from the beam's geometry and the type's width.
+
+The **confidence** combines the share of column blocks whose edges agree with the fitted lines,
+their scatter, the agreement of the roof's and floor's slopes (one rigid box) and of the
+roof-to-floor height with the type's; under 0.5, or a tilt beyond 2°, the frame is "unsure".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from smartcustoms.scans.container_types import ContainerSpec
+from smartcustoms.scans.model import BeamGeometry
+
+__all__ = ["ContainerFrame", "EdgeLine", "find_frame", "rectify", "rectify_int"]
+
+_DENSE = 0.5  # α of the roof's and floor structure's rows
+_BLOCK = 8  # columns per block when reading edges
+_UNSURE_BELOW = 0.5
+_MAX_TILT_DEG = 2.0
+
+
+@dataclass(frozen=True)
+class EdgeLine:
+    """``row(c) = a + b·(c − c_mid) + k·(1 − u²)``, u = (c − c_mid)/half: a line and a bow."""
+
+    a: float
+    b: float
+    k: float
+    c_mid: float
+    half: float
+    inliers: float  # share of column blocks within 2 px of the fit
+    scatter_px: float  # robust spread of those blocks' edges about the fit
+
+    def at(self, cols: NDArray[np.floating] | float) -> NDArray[np.float64]:
+        c = np.asarray(cols, dtype=np.float64)
+        u = np.clip((c - self.c_mid) / self.half, -1.0, 1.0)
+        return np.asarray(self.a + self.b * (c - self.c_mid) + self.k * (1.0 - u * u))
+
+
+@dataclass(frozen=True)
+class ContainerFrame:
+    """Where the container is in the image (image rows and columns) and how sure that is."""
+
+    cols: tuple[int, int]  # ends: [c0, c1)
+    roof: EdgeLine  # the roof's outer (top) edge (the near wall's, with a fan beam)
+    floor: EdgeLine  # the floor's top edge (the strongest rise going down)
+    tilt_deg: float  # + when the right-hand end is higher
+    sag_mm: float  # + when the floor bows down at mid-length
+    confidence: float
+    unsure: bool
+    reasons: tuple[str, ...]
+    fan: bool  # roof and floor smeared by a fan beam's parallax
+    slope: float = 0.0  # rows per column of the container's centre plane (the tilt)
+    parallax_px: float = 0.0  # how far the near and far walls' edges part over the length
+
+    def shift_rows(self, cols: int) -> NDArray[np.float64]:
+        """Per column, how far the container's centre plane sits below where it sits at
+        mid-length (rows): the tilt's slope and the floor's bow."""
+        c = np.arange(cols, dtype=np.float64)
+        u = np.clip((c - self.floor.c_mid) / self.floor.half, -1.0, 1.0)
+        return np.asarray(
+            self.slope * (c - self.floor.c_mid) + self.floor.k * (1.0 - u * u) - self.floor.k
+        )
+
+    def as_dict(self, width: int) -> dict[str, object]:
+        """For the report: the fitted lines sampled along the container, in image pixels."""
+        c0, c1 = self.cols
+        xs = np.linspace(c0, max(c0, c1 - 1), 9)
+        return {
+            "tilt_deg": round(self.tilt_deg, 3),
+            "sag_mm": round(self.sag_mm, 1),
+            "confidence": round(self.confidence, 3),
+            "unsure": bool(self.unsure),
+            "reasons": list(self.reasons),
+            "fan_beam": bool(self.fan),
+            "ends_px": [c0, c1],
+            "roof_px": [
+                [round(float(x), 1), round(float(y), 1)]
+                for x, y in zip(xs, self.roof.at(xs), strict=True)
+            ],
+            "floor_px": [
+                [round(float(x), 1), round(float(y), 1)]
+                for x, y in zip(xs, self.floor.at(xs), strict=True)
+            ],
+        }
+
+
+def _theil_sen(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[float, float]:
+    """Median of pairwise slopes, then the median intercept: robust to a third of outliers."""
+    n = x.size
+    i, j = np.triu_indices(n, 1)
+    dx = x[j] - x[i]
+    ok = dx != 0
+    slope = float(np.median((y[j] - y[i])[ok] / dx[ok])) if ok.any() else 0.0
+    return slope, float(np.median(y - slope * x))
+
+
+def _fit(x: NDArray[np.float64], y: NDArray[np.float64], c_mid: float, half: float) -> EdgeLine:
+    """A robust line, then a bow fitted on the points that agree with it."""
+    xc = x - c_mid
+    b, a = _theil_sen(xc, y)
+    res = y - (a + b * xc)
+    mad = 1.4826 * float(np.median(np.abs(res - np.median(res)))) if res.size else 0.0
+    keep = np.abs(res) <= max(2.0, 3.0 * mad)
+    k = 0.0
+    if keep.sum() >= 6:
+        u = np.clip(xc[keep] / half, -1.0, 1.0)
+        design = np.stack([np.ones(u.size), xc[keep], 1.0 - u * u], axis=1)
+        coef, *_ = np.linalg.lstsq(design, y[keep], rcond=None)
+        a, b, k = (float(v) for v in coef)
+        if abs(k) < 1.0:  # a bow under a pixel is the edges' quantisation, not a sag
+            b, a = _theil_sen(xc[keep], y[keep])
+            k = 0.0
+    line = EdgeLine(a, b, k, c_mid, half, 0.0, 0.0)
+    res = y - line.at(x)
+    inl = np.abs(res) <= 2.0
+    scatter = 1.4826 * float(np.median(np.abs(res[inl]))) if inl.any() else np.inf
+    return EdgeLine(a, b, k, c_mid, half, float(inl.mean()) if res.size else 0.0, scatter)
+
+
+def _blocks(
+    alpha: NDArray[np.float32], c0: int, c1: int
+) -> tuple[NDArray[np.float64], NDArray[np.float32]]:
+    """Median α profile of each block of columns between the ends (end frames left out)."""
+    margin = max(_BLOCK, (c1 - c0) // 40)
+    starts = np.arange(c0 + margin, c1 - margin - _BLOCK + 1, _BLOCK)
+    centres = starts + (_BLOCK - 1) / 2.0
+    profiles = np.stack([np.median(alpha[:, s : s + _BLOCK], axis=1) for s in starts], axis=1)
+    return centres.astype(np.float64), profiles.astype(np.float32)
+
+
+def find_frame(
+    alpha_high: NDArray[np.floating],
+    pitch_x_mm: float,
+    pitch_y_mm: float,
+    spec: ContainerSpec | None,
+    cols: tuple[int, int],
+    beam: BeamGeometry,
+) -> ContainerFrame | None:
+    """The container's frame, or None when the image has too few columns to fit one."""
+    alpha = np.asarray(alpha_high, dtype=np.float32)
+    c0, c1 = cols
+    if c1 - c0 < 6 * _BLOCK:
+        return None
+    x, prof = _blocks(alpha, c0, c1)
+    rows = alpha.shape[0]
+    dense = prof > _DENSE
+    has = dense.any(axis=0)
+    first = dense.argmax(axis=0)
+    roof_rows = np.where(has, first, -1).astype(np.float64)
+    # Sub-pixel: where the profile crosses the threshold between the row above and the first.
+    idx = np.arange(x.size)
+    above = prof[np.maximum(first - 1, 0), idx]
+    at = prof[first, idx]
+    frac = np.clip((_DENSE - above) / np.maximum(at - above, 1e-6), 0.0, 1.0)
+    roof_rows = np.where(has & (first > 0), first - 1 + frac, roof_rows)
+    c_mid, half = (c0 + c1 - 1) / 2.0, max((c1 - c0) / 2.0, 1.0)
+    ok = roof_rows >= 0
+    if ok.sum() < 6:
+        return None
+    roof = _fit(x[ok], roof_rows[ok], c_mid, half)
+
+    # The floor: where the type says it is below the roof (given the beam's parallax), so the
+    # chassis, rails and wheels further down are never taken for it.
+    height_m = spec.height if spec else 2.591
+    floor_m = spec.floor_height if spec else 0.16
+    py = pitch_y_mm / 1000.0
+    depth = height_m - floor_m
+    near = far = 1.0
+    src = 0.0
+    if beam.fan and beam.source_distance_mm and beam.source_row is not None:
+        d = beam.source_distance_mm / 1000.0
+        w = (spec.width if spec else 2.438) / 2.0
+        near, far, src = d / (d - w), d / (d + w), beam.source_row
+    tol = (0.1 if spec else 0.35) / py + 3
+    grad = ndimage.uniform_filter1d(np.diff(prof, axis=0, prepend=prof[:1]), 2, axis=0)
+    floor_rows = np.full(x.size, -1.0)
+    for i in range(x.size):
+        if roof_rows[i] < 0:
+            continue
+        top = float(roof.at(x[i]))
+        if near != 1.0:
+            top_h = (src - top) * py / (near if src > top else far)
+            h_f = top_h - depth
+            edges = (src - h_f * near / py, src - h_f * far / py)
+        else:
+            edges = (top + depth / py, top + depth / py)
+        r_a = max(0, int(min(edges) - tol))
+        r_b = min(rows - 1, int(max(edges) + tol))
+        if r_b - r_a < 3:
+            continue
+        j = r_a + int(np.argmax(grad[r_a:r_b, i]))
+        g0, g1, g2 = (float(grad[min(max(k, 0), rows - 1), i]) for k in (j - 1, j, j + 1))
+        bend = g0 - 2 * g1 + g2
+        floor_rows[i] = j + (0.5 * (g0 - g2) / bend if bend < 0 else 0.0)
+    okf = floor_rows >= 0
+    if okf.sum() < 6:
+        return None
+    floor = _fit(x[okf], floor_rows[okf], c_mid, half)
+
+    px = pitch_x_mm / 1000.0
+    # The roof's outer edge is the near wall's: a fan magnifies its slope by ``near``.
+    slope = roof.b / near
+    tilt = float(np.degrees(np.arctan(-slope * py / px)))
+    sag_mm = float(floor.k * pitch_y_mm)
+    reasons: list[str] = []
+    conf = min(roof.inliers, floor.inliers)
+    if conf < 0.7:
+        reasons.append(f"only {conf:.0%} of the container's length agrees with the fitted edges")
+    spread = max(roof.scatter_px, floor.scatter_px)
+    conf *= float(np.clip(1.5 - spread / 2.0, 0.0, 1.0))
+    slope_gap = abs(roof.b - floor.b) * (c1 - c0)  # rows over the length
+    slope_gap = max(0.0, slope_gap - abs(slope) * (c1 - c0) * (near - far))  # parallax
+    if slope_gap > 4.0:
+        reasons.append(f"roof and floor disagree by {slope_gap:.0f} rows over the length")
+    conf *= float(np.clip(1.5 - slope_gap / 8.0, 0.0, 1.0))
+    seen = float(floor.at(c_mid) - roof.at(c_mid)) * py
+    if near != 1.0:
+        top_h = (src - float(roof.at(c_mid))) * py / near
+        span = [top_h * near - (top_h - depth) * m for m in (near, far)]
+    else:
+        span = [depth, depth]
+    if not min(span) - 0.1 <= seen <= max(span) + 0.1:
+        reasons.append(f"roof to floor {seen:.2f} m where the type has {height_m - floor_m:.2f} m")
+        conf *= 0.4
+    if abs(tilt) > _MAX_TILT_DEG:
+        reasons.append(f"tilted {tilt:+.1f}°, beyond the {_MAX_TILT_DEG:.0f}° the analyses allow")
+    unsure = bool(
+        conf < _UNSURE_BELOW or min(roof.inliers, floor.inliers) < 0.6 or abs(tilt) > _MAX_TILT_DEG
+    )
+    return ContainerFrame(
+        (c0, c1),
+        roof,
+        floor,
+        tilt,
+        sag_mm,
+        float(np.clip(conf, 0, 1)),
+        unsure,
+        tuple(reasons),
+        beam.fan,
+        slope,
+        abs(slope) * (c1 - c0) / 2.0 * (near - far),
+    )
+
+
+def _keys(t: NDArray[np.float32]) -> tuple[NDArray[np.floating], ...]:
+    """Keys' cubic convolution weights (a = −0.5) of the taps at −1, 0, 1, 2 for offset t."""
+    a = -0.5
+    t2, t3 = t * t, t * t * t
+    w0 = a * (t3 - 2 * t2 + t)
+    w1 = (a + 2) * t3 - (a + 3) * t2 + 1
+    w2 = -(a + 2) * t3 + (2 * a + 3) * t2 - a * t
+    w3 = -a * (t3 - t2)
+    return tuple(np.asarray(w, dtype=np.float32) for w in (w0, w1, w2, w3))
+
+
+def _shift_cols(img: NDArray[np.float32], shifts: NDArray[np.float64]) -> NDArray[np.float32]:
+    """out[r, c] = img[r + shifts[c], c], cubic convolution: it keeps a steep edge's profile
+    whatever the fraction of a pixel it moves (linear interpolation blurs it by an amount that
+    changes with the fraction, which a floor edge leaves as a false object), and its weights
+    sum to one, so every column's sum (the mass) is kept."""
+    rows, cols = img.shape
+    r = np.arange(rows, dtype=np.float64)[:, None] + shifts[None, :]
+    r0 = np.floor(r)
+    t = (r - r0).astype(np.float32)
+    base = r0.astype(np.int64)
+    cidx = np.arange(cols)[None, :]
+    out = np.zeros((rows, cols), dtype=np.float32)
+    for k, w in zip((-1, 0, 1, 2), _keys(t), strict=True):
+        out += w * img[np.clip(base + k, 0, rows - 1), cidx]
+    return out
+
+
+def _shift_rows(img: NDArray[np.float32], shifts: NDArray[np.float64]) -> NDArray[np.float32]:
+    return _shift_cols(img.T, shifts).T
+
+
+def _plan(
+    frame: ContainerFrame, shape: tuple[int, int], pitch: tuple[float, float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    rows, cols = shape
+    dv = frame.shift_rows(cols)
+    mid_row = (frame.roof.at(frame.roof.c_mid) + frame.floor.at(frame.floor.c_mid)) / 2.0
+    sin_t = np.sin(np.radians(frame.tilt_deg))
+    # The rotation's sideways part: rows above the middle lean towards the lower end.
+    dh = -(mid_row - np.arange(rows)) * pitch[1] * sin_t / pitch[0]
+    return dv, np.asarray(dh, dtype=np.float64)
+
+
+def rectify(
+    img: NDArray[np.float32], frame: ContainerFrame, pitch: tuple[float, float]
+) -> NDArray[np.float32]:
+    """``img`` in the container's frame: floor level, end walls upright."""
+    dv, dh = _plan(frame, img.shape, pitch)
+    return _shift_rows(_shift_cols(np.asarray(img, dtype=np.float32), dv), dh)
+
+
+def rectify_int(
+    img: NDArray[np.generic], frame: ContainerFrame, pitch: tuple[float, float]
+) -> NDArray[np.generic]:
+    """The same move for labels (nearest pixel: classes are not averaged)."""
+    dv, dh = _plan(frame, img.shape, pitch)
+    rows, cols = img.shape
+    ri = np.clip(np.rint(np.arange(rows)[:, None] + dv[None, :]).astype(np.int64), 0, rows - 1)
+    out = img[ri, np.arange(cols)[None, :]]
+    ci = np.clip(np.rint(np.arange(cols)[None, :] + dh[:, None]).astype(np.int64), 0, cols - 1)
+    return np.asarray(out[np.arange(rows)[:, None], ci])
+
+
+def to_image_box(
+    box: tuple[int, int, int, int],
+    frame: ContainerFrame,
+    pitch: tuple[float, float],
+    shape: tuple[int, int],
+) -> tuple[int, int, int, int]:
+    """A box found in the container's frame, back in the image's pixels."""
+    dv, dh = _plan(frame, shape, pitch)
+    c0, r0, c1, r1 = box
+    cs = slice(max(0, c0), max(min(shape[1], c1), max(0, c0) + 1))
+    rs = slice(max(0, r0), max(min(shape[0], r1), max(0, r0) + 1))
+    v = dv[cs]
+    h = dh[rs]
+    return (
+        int(np.floor(c0 + h.min())),
+        int(np.floor(r0 + v.min())),
+        int(np.ceil(c1 + h.max())),
+        int(np.ceil(r1 + v.max())),
+    )
