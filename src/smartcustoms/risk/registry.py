@@ -4,6 +4,13 @@ The database is the source of truth. A process loads the active model once, then
 scoring catches its history up with what was stored since — declarations lodged (observed) and
 inspection results (recorded) — so every web worker scores against the same past, and a restart
 loses nothing. A lock serialises catching up and scoring within a process.
+
+Catching up reads rows by id, after the highest id it has seen. On PostgreSQL ids are given at
+insert, not at commit: a transaction that took id 100 may commit after another one's id 101
+was read. Each id skipped that way is kept as a *gap* and looked up again at every catch-up
+until its row appears (a late commit) or :data:`GAP_HORIZON_S` passes (a rolled-back insert,
+whose id never comes). An inspection whose declaration the history has not seen yet waits the
+same way.
 """
 
 from __future__ import annotations
@@ -46,6 +53,12 @@ CATCH_UP_CHUNK = 5000
 CATCH_UP_BATCH = 256
 CATCH_UP_EVERY_S = 60.0
 RECENT_DECISIONS = 2000
+#: How long an id skipped by the catch-up is looked for: far longer than any lodging or
+#: inspection transaction stays open.
+GAP_HORIZON_S = 300.0
+#: A jump of more ids than this is a sequence moved on (a restore, a cache), not transactions
+#: in flight: not tracked.
+MAX_GAP = 10_000
 SCORES_TTL_S = 10.0
 
 
@@ -58,6 +71,9 @@ class ActiveModel:
     inspections_seen: int  # highest inspection id recorded into it
     caught_up_at: float = 0.0  # time.monotonic() of the last catch-up
     _scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # Ids skipped while catching up (id → monotonic time first missed): see the module's note.
+    declaration_gaps: dict[int, float] = field(default_factory=dict)
+    inspection_gaps: dict[int, float] = field(default_factory=dict)
     _scores_at: float = -1e9
 
     def recent_scores(self, session: Session) -> np.ndarray:
@@ -186,7 +202,8 @@ def _catch_up(session: Session, active: ActiveModel, below: int | None) -> None:
         )
         if (pending or 0) < CATCH_UP_BATCH:
             return
-    active.caught_up_at = time.monotonic()
+    now = active.caught_up_at = time.monotonic()
+    _observe_late(session, active, now)
     while True:
         query = (
             select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
@@ -199,27 +216,84 @@ def _catch_up(session: Session, active: ActiveModel, below: int | None) -> None:
         rows = session.execute(query).all()
         if not rows:
             break
+        _note_gaps(active.declaration_gaps, active.declarations_seen, [r.id for r in rows], now)
         active.model.observe(items_frame((r.id, r.document, r.received_at) for r in rows))
         active.declarations_seen = rows[-1].id
+    _record_inspections(session, active, now)
+
+
+def _note_gaps(gaps: dict[int, float], seen: int, ids: list[int], now: float) -> None:
+    """Keep the ids missing between ``seen`` and the ascending ``ids`` just read."""
+    expected = seen + 1
+    for found in ids:
+        if expected < found <= expected + MAX_GAP:
+            for missing in range(expected, found):
+                gaps.setdefault(missing, now)
+        expected = found + 1
+
+
+def _expire(gaps: dict[int, float], now: float) -> None:
+    for gap in [g for g, since in gaps.items() if now - since > GAP_HORIZON_S]:
+        del gaps[gap]
+
+
+def _observe_late(session: Session, active: ActiveModel, now: float) -> None:
+    """Observe the declarations committed after a higher id was read."""
+    _expire(active.declaration_gaps, now)
+    wanted = sorted(active.declaration_gaps)
+    for start in range(0, len(wanted), 1000):
+        late = session.execute(
+            select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
+            .where(DeclarationRow.id.in_(wanted[start : start + 1000]))
+            .order_by(DeclarationRow.id)
+        ).all()
+        if late:
+            active.model.observe(items_frame((r.id, r.document, r.received_at) for r in late))
+            for r in late:
+                del active.declaration_gaps[r.id]
+
+
+def _record_inspections(session: Session, active: ActiveModel, now: float) -> None:
+    """Record the inspection results stored since, and those that waited (a late commit, or a
+    declaration the history had not seen yet)."""
+    _expire(active.inspection_gaps, now)
+    columns = (
+        InspectionRow.id, InspectionRow.irregular, DeclarationRow.id,
+        DeclarationRow.document, DeclarationRow.received_at,
+    )  # fmt: skip
+    joined = select(*columns).join(
+        DeclarationRow, DeclarationRow.id == InspectionRow.declaration_id
+    )
+    waiting = sorted(active.inspection_gaps)
+    batches = [
+        session.execute(joined.where(InspectionRow.id.in_(waiting[i : i + 1000]))).all()
+        for i in range(0, len(waiting), 1000)
+    ]
     while True:
         found = session.execute(
-            select(InspectionRow.id, InspectionRow.irregular, DeclarationRow.id,
-                   DeclarationRow.document, DeclarationRow.received_at)
-            .join(DeclarationRow, DeclarationRow.id == InspectionRow.declaration_id)
-            .where(
-                InspectionRow.id > active.inspections_seen,
-                DeclarationRow.id <= active.declarations_seen,
-            )
+            joined.where(InspectionRow.id > active.inspections_seen)
             .order_by(InspectionRow.id)
             .limit(CATCH_UP_CHUNK)
-        ).all()  # fmt: skip
+        ).all()
         if not found:
             break
-        frame = items_frame((r[2], r[3], r[4]) for r in found)
-        outcome_by_declaration = {str(r[2]): float(r[1]) for r in found}
-        outcomes = np.array([outcome_by_declaration[d] for d in frame["declaration_id"]])
-        active.model.record(frame, outcomes)
+        _note_gaps(active.inspection_gaps, active.inspections_seen, [r[0] for r in found], now)
         active.inspections_seen = found[-1][0]
+        batches.append(found)
+    for rows in batches:
+        ready = []
+        for r in rows:
+            observed = r[2] <= active.declarations_seen and r[2] not in active.declaration_gaps
+            if observed:
+                ready.append(r)
+                active.inspection_gaps.pop(r[0], None)
+            else:  # its declaration is not in the history yet: record it once it is
+                active.inspection_gaps.setdefault(r[0], now)
+        if ready:
+            frame = items_frame((r[2], r[3], r[4]) for r in ready)
+            outcome_by_declaration = {str(r[2]): float(r[1]) for r in ready}
+            outcomes = np.array([outcome_by_declaration[d] for d in frame["declaration_id"]])
+            active.model.record(frame, outcomes)
 
 
 def forget_active(db: Database) -> None:
