@@ -19,9 +19,12 @@ __all__ = [
 
 
 class FederationNotConfigured(ConfigurationError):
-    """This instance has no federation URL or country yet (a setting to set, named)."""
+    """This instance has no federation URL or country yet (a setting to set, named).
 
-    status_code = 503
+    409, not 503: nothing is down and trying again will not help until an administrator sets
+    it (the command line exits 2, as for any setting)."""
+
+    status_code = 409
     code = "federation_not_configured"
 
 

@@ -80,7 +80,11 @@ def list_partners(unit: UnitDep) -> list[PartnerPublic]:
     ]
 
 
-@router.get("/card", summary="This instance's signed partner card, to give to a partner")
+@router.get(
+    "/card",
+    summary="This instance's signed partner card, to give to a partner",
+    responses={409: {"description": "Federation is not configured here (the setting is named)"}},
+)
 @requires(READERS)
 def card(ctx: ContextDep) -> OwnCard:
     own = own_card(ctx)

@@ -18,7 +18,7 @@ each only its own uploads.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response, status
 from starlette.concurrency import run_in_threadpool
@@ -43,6 +43,12 @@ OFFSET_STREAM = "application/offset+octet-stream"
 class PreconditionFailed(SmartCustomsError):
     status_code = 412
     code = "tus_version"
+
+
+#: Every tus request must name the protocol's version; documented so clients expect it.
+TUS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: {"description": "Tus-Resumable is missing or not 1.0.0 (Tus-Version says what is)"}
+}
 
 
 class UnsupportedMediaType(SmartCustomsError):
@@ -86,7 +92,12 @@ def capabilities(ctx: ContextDep) -> Response:
     )
 
 
-@router.post("", summary="Start a resumable scan upload (tus creation)", status_code=201)
+@router.post(
+    "",
+    summary="Start a resumable scan upload (tus creation)",
+    status_code=201,
+    responses=TUS_RESPONSES,
+)
 @requires(*UPLOADERS)
 def create(
     ctx: ContextDep,
@@ -107,7 +118,7 @@ def create(
     )
 
 
-@router.head("/{upload_id}", summary="How far an upload got")
+@router.head("/{upload_id}", summary="How far an upload got", responses=TUS_RESPONSES)
 @requires(*UPLOADERS)
 def offset(
     upload_id: str,
@@ -120,7 +131,11 @@ def offset(
     return Response(status_code=status.HTTP_200_OK, headers=_headers(upload))
 
 
-@router.patch("/{upload_id}", summary="Append a piece; the last piece receives the scan")
+@router.patch(
+    "/{upload_id}",
+    summary="Append a piece; the last piece receives the scan",
+    responses=TUS_RESPONSES,
+)
 @requires(*UPLOADERS)
 async def append(
     upload_id: str,
@@ -152,7 +167,12 @@ async def append(
     return Response(status_code=status.HTTP_204_NO_CONTENT, headers=_headers(upload))
 
 
-@router.delete("/{upload_id}", summary="Abandon an upload (tus termination)", status_code=204)
+@router.delete(
+    "/{upload_id}",
+    summary="Abandon an upload (tus termination)",
+    status_code=204,
+    responses=TUS_RESPONSES,
+)
 @requires(*UPLOADERS)
 def abandon(
     upload_id: str,
