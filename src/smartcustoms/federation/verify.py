@@ -73,7 +73,9 @@ class _PartnerKeys(HTTPSignatureKeyResolver):
         )
 
     def resolve_private_key(self, key_id: str) -> None:  # pragma: no cover - verify only
-        raise NotImplementedError
+        # The library's resolver interface has both halves; this one only verifies, and holds
+        # no private key of anyone's (signing uses federation.signing with our own key).
+        raise LookupError(f"a verifier holds no private key (asked for {key_id[:200]!r})")
 
 
 def claimed_key_id(headers: Mapping[str, str]) -> str:
