@@ -60,8 +60,12 @@ def kcs_rows() -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def prepare(folder: Path, history: int) -> str:
-    settings = load_settings(None, data_dir=folder)
+def prepare(folder: Path, history: int, database_url: str | None = None) -> str:
+    """``history`` KCS rows with their outcomes, a model trained on them and active, and a
+    declarant's API token; in SQLite in ``folder`` unless ``database_url`` names another
+    database (``bench/scale.py``'s PostgreSQL, already emptied)."""
+    database = {"database_url": database_url} if database_url else {}
+    settings = load_settings(None, data_dir=folder, **database)
     ctx = AppContext.from_settings(settings)
     upgrade(ctx.db)
     rows = kcs_rows()[:history]

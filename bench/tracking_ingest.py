@@ -1,40 +1,54 @@
-"""Sustained positions/s end to end, beside a raw batched SQLite insert of the same rows.
+"""Sustained positions/s end to end on SQLite and PostgreSQL, 1 and 2 listener processes,
+each beside what the database alone takes of the same rows (measured in the same run).
 
-    .venv/bin/python bench/tracking_ingest.py [--connections 100] [--records-per-frame 20]
-        [--window 4] [--seconds 10] [--repeat 3] [--no-transits] [--database-url URL]
+    .venv/bin/python bench/tracking_ingest.py [--engines sqlite,postgresql] [--workers 1,2]
+        [--seconds 5] [--repeat 1] [--connections 100] [--records-per-frame 20] [--window 4]
+        [--postgres-admin-url URL | --database-url URL] [--no-transits] [--full]
 
 End to end means: Teltonika Codec 8 devices on real TCP sockets (a load generator in its own
-process) → ``smartcustoms tracking listen`` (its own process, as a user runs it) frames and
-decodes → the writer commits the positions to SQLite (WAL, synchronous=NORMAL: durable against a
-process crash) → acknowledgement to the device → the pipeline's rules, in the same transaction.
+process) → ``smartcustoms tracking listen`` (its own process or processes, as a user runs it)
+frames and decodes → the writer makes the positions durable (SQLite: WAL, synchronous=NORMAL,
+durable against a process crash; PostgreSQL: a committed transaction, synchronous_commit as the
+server has it) → acknowledgement to the device → the pipeline's rules, in the same transaction.
 Each device is on an armed transit, so every position goes through match, corridor, zones and
 rules. A position counts when the device has received the acknowledgement that covers it.
 
-The baseline, measured in the same run on the same machine: the same rows (decoded from the same
-frames, with the same digests) inserted with ``sqlite3.executemany`` in batches into the same
-table and indexes, WAL and synchronous=NORMAL — what SQLite alone can take.
+The baselines, measured in the same run on the same machine, into the same table and indexes,
+the same rows (decoded from the same frames, with the same digests), a commit per batch:
 
-Also printed: the listener's CPU time per position (user + system, all its threads, over the
-same steady window), which depends much less than positions/s on what else the machine runs,
-and how busy the whole machine was meanwhile.
+* SQLite: ``sqlite3.executemany`` (WAL, synchronous=NORMAL);
+* PostgreSQL: a raw ``COPY … FROM STDIN`` of the rows' text, prepared before the clock starts.
 
-Each repetition uses a fresh database. Figures: median (min, max) over the repetitions.
+Also printed: the listener's CPU time per position (user + system, all its threads and
+workers, over the same steady window), which depends much less than positions/s on what else
+the machine runs, how busy the whole machine was, and the load average at each measurement
+(a shared machine: compare the ratios, which are measured side by side).
+
+PostgreSQL runs in a throwaway database created on the server of ``--postgres-admin-url`` and
+dropped at the end (or in ``--database-url``, which is EMPTIED). Each repetition starts from an
+empty database. Figures: median (min, max) over the repetitions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
+import secrets
 import shutil
 import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import psycopg
+from sqlalchemy import create_engine, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -54,7 +68,7 @@ from tracking_common import (
 from smartcustoms.core.db import Database
 from smartcustoms.core.schema import upgrade
 from smartcustoms.tracking.protocols import Context, get_protocol
-from smartcustoms.tracking.store import Incoming, position_row
+from smartcustoms.tracking.store import _COLUMNS, Incoming, position_row
 
 # Device times start now (after the transits were armed, so the rules judge every position),
 # one a second per device.
@@ -157,6 +171,49 @@ def raw_insert(folder: Path, rows: list[tuple[Any, ...]], batch: int) -> float:
     return len(prepared) / elapsed
 
 
+def raw_copy(database_url: str, rows: list[tuple[Any, ...]], batch: int) -> float:
+    """Rows/s of a raw COPY of the rows' text into the (emptied) table, a commit per batch."""
+    empty_positions(database_url)
+    texts = []
+    for start in range(0, len(rows), batch):  # the text is made before the clock starts
+        texts.append("".join(_copy_line(row) for row in rows[start : start + batch]))
+    sql = f"COPY tracking_positions ({','.join(_COLUMNS)}) FROM STDIN"
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn) as conn:
+        started = time.perf_counter()
+        for chunk in texts:
+            with conn.transaction(), conn.cursor() as cursor, cursor.copy(sql) as copy:
+                copy.write(chunk)
+        elapsed = time.perf_counter() - started
+    empty_positions(database_url)
+    return len(rows) / elapsed
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    """One row in COPY's text format (made here, not by the code under test)."""
+    fields = []
+    for value in row:
+        if value is None:
+            fields.append("\\N")
+        elif isinstance(value, bool):
+            fields.append("t" if value else "f")
+        elif isinstance(value, datetime):
+            fields.append(value.isoformat())
+        elif isinstance(value, str):
+            escaped = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            fields.append(escaped.replace("\r", "\\r"))
+        else:
+            fields.append(repr(value))
+    return "\t".join(fields) + "\n"
+
+
+def empty_positions(database_url: str) -> None:
+    db = Database(database_url)
+    with db.engine.begin() as conn:
+        conn.execute(text("TRUNCATE tracking_positions RESTART IDENTITY"))
+    db.dispose()
+
+
 def baseline_rows(count: int, records: int) -> list[tuple[Any, ...]]:
     """The same rows the listener stores: decoded from the same frames, same digests."""
     teltonika = get_protocol("teltonika")
@@ -178,11 +235,12 @@ def baseline_rows(count: int, records: int) -> list[tuple[Any, ...]]:
 # --- one repetition ------------------------------------------------------------------------------
 
 
-def repetition(args: argparse.Namespace) -> dict[str, float]:
+def repetition(args: argparse.Namespace, engine: str, workers: int) -> dict[str, float]:
     folder = temporary_folder("smartcustoms-bench-ingest-")
     devices = [imei(n) for n in range(args.connections)] if args.transits else []
-    env = prepare(folder, devices, database_url=args.database_url)
-    rate_needed = 120_000  # records/s the pre-encoded frames must cover
+    url = args.postgres_url if engine == "postgresql" else None
+    env = prepare(folder, devices, database_url=url)
+    rate_needed = 150_000  # records/s the pre-encoded frames must cover
     per_device = max(
         10, int(rate_needed * args.seconds / args.connections / args.records_per_frame) + 10
     )
@@ -193,8 +251,9 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
         "seconds": args.seconds,
         "frames_per_device": per_device,
     }
-    spec = "teltonika:tcp:0" if args.workers == 1 else f"teltonika:tcp:{free_port()}"
-    with running_listener(env, [spec], folder, workers=args.workers) as (listener, ports):
+    spec = "teltonika:tcp:0" if workers == 1 else f"teltonika:tcp:{free_port()}"
+    load_before = os.getloadavg()[0]
+    with running_listener(env, [spec], folder, workers=workers) as (listener, ports):
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
         process = ctx.Process(target=generator, args=(ports[spec], gen_args, queue))
@@ -217,8 +276,9 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
                 break
         process.join(60)
         rss = peak_rss_mb(listener.pid)
+    load_after = os.getloadavg()[0]
     # Steady state: from 2 s in to the end (the first seconds fill the pipe).
-    steady = [t for t in ticks if t[0] >= 2.0]
+    steady = [t for t in ticks if t[0] >= min(2.0, args.seconds / 3)]
     (t0, r0, f0, l0, g0, b0), (t1, r1, f1, l1, g1, b1) = steady[0], steady[-1]
     positions = (r1 - r0) / (t1 - t0)
     frames = (f1 - f0) / (t1 - t0)
@@ -235,10 +295,12 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
         alerts = conn.execute(select(func.count()).select_from(AlertRow)).scalar_one()
     db.dispose()
     assert stored >= total_records, (stored, total_records)  # every acknowledged one is stored
-    baseline = raw_insert(
-        folder, baseline_rows(200_000, args.records_per_frame), args.baseline_batch
-    )
-    shutil.rmtree(folder, ignore_errors=True)  # two databases, some 200 MiB
+    rows = baseline_rows(args.baseline_rows, args.records_per_frame)
+    if engine == "postgresql":
+        baseline = raw_copy(args.postgres_url, rows, args.baseline_batch)
+    else:
+        baseline = raw_insert(folder, rows, args.baseline_batch)
+    shutil.rmtree(folder, ignore_errors=True)  # the databases: some 100 MiB
     return {
         "positions_per_s": positions,
         "frames_per_s": frames,
@@ -246,6 +308,7 @@ def repetition(args: argparse.Namespace) -> dict[str, float]:
         "listener_cpu_us_per_position": listener_us,
         "generator_cpu_us_per_position": generator_us,
         "machine_busy_cores": busy,
+        "load_average": (load_before + load_after) / 2,
         "listener_peak_rss_mb": rss,
         "stored": float(stored),
         "alerts": float(alerts),
@@ -262,40 +325,107 @@ def _busy_seconds() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--workers", default="1,2", help="listener processes to measure")
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--records-per-frame", type=int, default=20)
     parser.add_argument("--window", type=int, default=4, help="frames in flight per connection")
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--full", action="store_true", help="10 s and 3 repetitions each")
     parser.add_argument("--baseline-batch", type=int, default=2000)
-    parser.add_argument(
-        "--workers", type=int, default=1, help="listener processes (tracking listen --workers)"
-    )
+    parser.add_argument("--baseline-rows", type=int, default=100_000)
     parser.add_argument("--no-transits", dest="transits", action="store_false")
     parser.add_argument(
-        "--database-url",
-        help="a PostgreSQL database to EMPTY and use (default: a fresh SQLite file per repetition)",
+        "--postgres-admin-url",
+        default=os.environ.get(
+            "SMARTCUSTOMS_TEST_POSTGRES_URL",
+            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        ),
+        help="a server where a throwaway database is created (and dropped at the end)",
+    )
+    parser.add_argument(
+        "--database-url", help="a PostgreSQL database to EMPTY and use instead of a throwaway one"
     )
     args = parser.parse_args()
+    if args.full:
+        args.seconds, args.repeat = 10.0, 3
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    workers = [int(w) for w in args.workers.split(",")]
     print(f"machine: {machine()}")
     print(
         "settings: "
-        + ", ".join(f"{k}={v}" for k, v in vars(args).items())
+        + ", ".join(f"{k}={v}" for k, v in vars(args).items() if k != "postgres_admin_url")
         + f", date={datetime.now(UTC):%Y-%m-%d}, pid={os.getpid()}"
     )
-    runs = [repetition(args) for _ in range(args.repeat)]
-    figures = {key: Figures([r[key] for r in runs]) for key in runs[0]}
-    ratio = Figures([r["positions_per_s"] / r["baseline_rows_per_s"] * 100 for r in runs])
-    print(f"records per frame: {args.records_per_frame}")
-    print(f"end to end, positions/s (acknowledged, durable): {figures['positions_per_s']}")
-    print(f"end to end, frames/s: {figures['frames_per_s']}")
-    print(f"baseline, raw batched SQLite insert rows/s:       {figures['baseline_rows_per_s']}")
-    print(f"end to end as % of the baseline:                  {ratio}")
-    print(f"listener CPU per position, µs:                    {_us(figures, 'listener')}")
-    print(f"load generator CPU per position, µs:              {_us(figures, 'generator')}")
-    print(f"machine busy during the window, cores (all work):   {_cores(figures)}")
-    print(f"listener peak RSS, MiB:                           {figures['listener_peak_rss_mb']}")
-    print(f"positions stored per run: {figures['stored']}; alerts raised: {figures['alerts']}")
+    for engine in engines:
+        if engine == "postgresql":
+            with postgres_database(args) as url:
+                if url is None:
+                    continue
+                args.postgres_url = url
+                report(args, engine, workers)
+        else:
+            report(args, engine, workers)
+
+
+@contextlib.contextmanager
+def postgres_database(args: argparse.Namespace) -> Iterator[str | None]:
+    """``--database-url``, or a throwaway database on the admin URL's server."""
+    if args.database_url:
+        yield args.database_url
+        return
+    admin = create_engine(args.postgres_admin_url, isolation_level="AUTOCOMMIT")
+    name = f"smartcustoms_bench_ingest_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # say why, and go on with the other engines
+        print(f"\nPostgreSQL: skipped, {make_url(args.postgres_admin_url).host}: {exc!r:.200}")
+        admin.dispose()
+        yield None
+        return
+    try:
+        yield make_url(args.postgres_admin_url).set(database=name).render_as_string(False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def report(args: argparse.Namespace, engine: str, workers: list[int]) -> None:
+    baseline_name = {
+        "sqlite": "raw batched SQLite insert (executemany), rows/s",
+        "postgresql": "raw COPY of the same rows, rows/s",
+    }[engine]
+    print(f"\n== {engine}: {args.records_per_frame} records per frame ==")
+    for count in workers:
+        runs = [repetition(args, engine, count) for _ in range(args.repeat)]
+        figures = {key: Figures([r[key] for r in runs]) for key in runs[0]}
+        ratio = Figures([r["positions_per_s"] / r["baseline_rows_per_s"] * 100 for r in runs])
+        print(f"-- {count} listener process{'es' if count > 1 else ''}")
+        print(f"  end to end, positions/s (acknowledged, durable): {figures['positions_per_s']}")
+        print(f"  end to end, frames/s:                            {figures['frames_per_s']}")
+        print(f"  baseline, {baseline_name}: {figures['baseline_rows_per_s']}")
+        print(f"  end to end as % of the baseline:                 {ratio}")
+        print(f"  listener CPU per position, µs:                   {_us(figures, 'listener')}")
+        print(f"  load generator CPU per position, µs:             {_us(figures, 'generator')}")
+        print(f"  machine busy during the window, cores:           {_cores(figures)}")
+        print(f"  load average (1 min) around the run:             {_load(figures)}")
+        rss = figures["listener_peak_rss_mb"]
+        print(f"  listener peak RSS, MiB:                          {rss}")
+        print(
+            f"  positions stored per run: {figures['stored']}; alerts raised: {figures['alerts']}"
+        )
+
+
+def _load(figures: dict[str, Figures]) -> str:
+    values = figures["load_average"].values
+    return f"{statistics.median(values):.1f} (min {min(values):.1f}, max {max(values):.1f})"
 
 
 def _us(figures: dict[str, Figures], who: str) -> str:

@@ -5,6 +5,7 @@ queue, an operator acknowledges and resolves it. No console errors (the CSP hold
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -236,3 +237,30 @@ def test_transit_page_replays_the_track(
     page.click("#replay-play")
     page.wait_for_function("document.getElementById('replay-label').textContent.includes('km/h')")
     assert problems == [], problems
+
+
+def test_the_replay_names_seal_events_in_french(
+    browser: Any, tracking_server: tuple[Server, int]
+) -> None:
+    server, device_port = tracking_server
+    assert b"ACK" in send(device_port, seal_report(0, (SealEvent.OPENED,)))  # the latest point
+    context = browser.new_context(base_url=server.url, locale="fr-FR")  # asks for French
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("/login")
+    page.fill("input[name=username]", username_for(Role.COMMAND_CENTRE_OPERATOR))
+    page.fill("input[name=password]", BROWSER_PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/")
+    page.goto("/tracking/transits")
+    assert page.get_attribute("html", "lang") == "fr"
+    page.click("table[data-testid=transits] a")
+    page.wait_for_selector("#replay-play:not([disabled])")
+    page.wait_for_function("document.getElementById('replay-label').textContent.includes('km/h')")
+    text = page.locator("#replay-label").inner_text()
+    assert "ouvert" in text and "opened" not in text, text  # a name, not the code
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text  # a French date, not ISO text
+    assert errors == [], errors
+    context.close()

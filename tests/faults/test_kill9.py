@@ -8,14 +8,9 @@ stored lane decision, scan, review and alert must have its ledger record.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "faults.py"
+from tests.faults.bench_runs import run_json
 
 
 @pytest.mark.slow
@@ -28,12 +23,7 @@ def test_kill_9_under_load_loses_nothing_acknowledged(
     args = ["--kills", "5", "--database", database, "--min-gap", "0.5", "--max-gap", "2", "--json"]
     if database == "postgresql":
         args += ["--postgres-url", request.getfixturevalue("postgres_url")]
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=600
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, done.stdout + done.stderr
-    result = json.loads(lines[-1])
+    result, stderr = run_json("faults.py", args)
     assert result["kills"] == 5
     # The load ran through the kills: things were acknowledged, and the kills cut requests.
     assert result["acknowledged_lodgings"] > 20, result
@@ -41,4 +31,4 @@ def test_kill_9_under_load_loses_nothing_acknowledged(
     assert result["not_stored"] == [], result
     assert result["missing_from_ledger"] == [], result
     assert result["fsck_problems"] == [], result
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert result["returncode"] == 0, stderr

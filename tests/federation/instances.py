@@ -32,6 +32,27 @@ class Instance:
     ctx: AppContext
     url: str
     server: uvicorn.Server
+    app: Any = None
+    thread: threading.Thread | None = None
+    port: int = 0
+
+    def stop_serving(self) -> None:
+        """The instance goes down (its HTTP server stops; its database stays)."""
+        self.server.should_exit = True
+        if self.thread is not None:
+            self.thread.join(10)
+
+    def start_serving(self) -> None:
+        """Back up, on the same port."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [sock]}, name="uvicorn-again", daemon=True
+        )
+        self.thread.start()
+        wait_for(lambda: self.server.started, message=f"{self.name} did not start again")
 
     def card(self) -> Card:
         return own_card(self.ctx)
@@ -73,6 +94,9 @@ def context_for(
         federation_country=country,
         federation_url=f"http://127.0.0.1:{port}" if port else "http://127.0.0.1:9",
         federation_max_skew_s=60,
+        # Retries in tenths of a second, not seconds: a test waits for the partner's return.
+        federation_retry_base_ms=100,
+        federation_retry_max_ms=400,
     )
     return AppContext.from_settings(settings)
 
@@ -101,10 +125,14 @@ def serve(
         thread.start()
         wait_for(lambda: server.started, message=f"{name} did not start")
         try:
-            yield Instance(name, ctx, f"http://127.0.0.1:{port}", server)
+            instance = Instance(
+                name, ctx, f"http://127.0.0.1:{port}", server, app=app, thread=thread, port=port
+            )
+            yield instance
         finally:
-            server.should_exit = True
-            thread.join(10)
+            instance.server.should_exit = True
+            if instance.thread is not None:
+                instance.thread.join(10)
     finally:
         sock.close()
         ctx.close()

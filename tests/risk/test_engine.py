@@ -20,6 +20,7 @@ from smartcustoms.risk.assess import assess
 from smartcustoms.risk.events import InspectionRecorded, LaneAssigned
 from smartcustoms.risk.inspections import hit_rates, record_inspection
 from smartcustoms.risk.lanes import Lane
+from smartcustoms.risk.messages import render_message
 from smartcustoms.risk.rulebook import propose, review
 from smartcustoms.risk.tables import LaneDecisionRow, RiskModelRow
 from smartcustoms.risk.training import train_from_store
@@ -69,7 +70,10 @@ def test_history_to_lanes_and_back(ctx: AppContext, tmp_path: Path, events: list
     assert scored_red, "the model sends its top scores to red"
     assert all(d.score is not None and d.score >= (d.threshold or 0) for d in scored_red)
     model_reason = next(r for r in scored_red[0].reasons if "family" in r)
-    assert model_reason["text"]["en"] and model_reason["text"]["fr"]
+    assert "text" not in model_reason  # code + params: worded when shown
+    en = render_message(model_reason["code"], model_reason["params"], "en")
+    fr = render_message(model_reason["code"], model_reason["params"], "fr")
+    assert en and fr and en != fr
     wood = [d for d in decisions if "wood@1" in d.rules_fired]
     assert wood
     assert all(d.lane in (Lane.YELLOW, Lane.RED) for d in wood)

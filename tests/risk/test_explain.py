@@ -10,6 +10,7 @@ import pytest
 from smartcustoms.risk import RiskModel
 from smartcustoms.risk.explain import FAMILIES, family_contributions
 from smartcustoms.risk.features.matrix import FEATURE_NAMES
+from smartcustoms.risk.messages import render_message
 from tests.risk.conftest import item, items_frame
 
 
@@ -75,7 +76,10 @@ def test_reasons_read_in_both_languages_and_serialise(
     en, fr = reason.render("en"), reason.render("fr")
     assert en != fr and "{" not in en + fr
     payload = json.loads(json.dumps(fitted.explain(top_items.iloc[:3])[0].to_dict()))
-    assert payload["reasons"][0]["text"] == {"en": en, "fr": fr}
+    stored = payload["reasons"][0]
+    # Stored as code + params only: the words are chosen when shown, from the catalogue.
+    assert "text" not in stored and stored["code"] == reason.code
+    assert render_message(stored["code"], stored["params"], "fr") == fr
 
 
 def test_a_pair_with_a_bad_record_is_named_in_plain_words(fitted: RiskModel) -> None:
@@ -91,7 +95,7 @@ def test_a_pair_with_a_bad_record_is_named_in_plain_words(fitted: RiskModel) -> 
     assert top.render("en").endswith(": 89% of 9 past inspections found an irregularity")
     assert top.render("fr").startswith("SH 850440 originaire de KP")
     assert top.render("fr").endswith(
-        "\u00a0: 89\u202f% des 9 contrôles passés ont relevé une irrégularité"
+        "\u00a0: 89\u00a0% des 9 contrôles passés ont relevé une irrégularité"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from smartcustoms.risk.lanes import Lane, most_severe
+from smartcustoms.risk.messages import render_message
 from smartcustoms.risk.selectivity import Policy, decide, draw
 
 POLICY = Policy(inspection_share=0.05, random_share=0.0, exploration_share=0.0)
@@ -43,4 +44,8 @@ def test_random_control_share() -> None:
     chosen = [d for d in decisions if d.random_control]
     assert 0.015 < len(chosen) / len(ids) < 0.025
     assert all(d.lane == Lane.RED for d in chosen)
-    assert chosen[0].reasons[-1]["text"]["fr"] == "Sélectionnée au hasard pour contrôle"
+    reason = chosen[0].reasons[-1]
+    assert reason == {"kind": "random_control", "code": "random_control", "params": {}}
+    assert render_message(reason["code"], reason["params"], "fr") == (
+        "Sélectionnée au hasard pour contrôle"
+    )

@@ -14,6 +14,7 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.tracking import ingest
 from smartcustoms.tracking.ingest import Ingestor, IngestTiming
 from smartcustoms.tracking.records import Position
+from smartcustoms.tracking.store import CopyRows
 from smartcustoms.tracking.tables import PositionRow
 
 from .helpers import import_packaged, incoming, position
@@ -72,8 +73,13 @@ def test_a_frame_the_database_refuses_fails_only_itself(
     import_packaged(ctx)
     real = ingest.insert_positions
 
-    def refusing(conn: Connection, rows: list[tuple[Any, ...]]) -> list[bool]:
-        if any("BAD-1" in row for row in rows):
+    def refusing(conn: Connection, rows: list[tuple[Any, ...]] | CopyRows) -> list[bool]:
+        # PostgreSQL's writer hands over COPY text (the device id starts each line).
+        if isinstance(rows, CopyRows):
+            devices = [line.split("\t", 1)[0] for line in rows.lines]
+        else:
+            devices = [row[0] for row in rows]
+        if "BAD-1" in devices:
             raise RuntimeError("the database refused the row")
         return real(conn, rows)
 

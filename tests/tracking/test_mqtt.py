@@ -154,3 +154,24 @@ def test_workers_share_the_load(ctx: AppContext, publisher: paho.Client, prefix:
         assert first.listeners.mqtt is not None and second.listeners.mqtt is not None
         a, b = first.listeners.mqtt.stats.records, second.listeners.mqtt.stats.records
     assert a + b == 40 and a > 0 and b > 0  # each message to one worker, both worked
+
+
+def test_a_stopped_worker_leaves_the_share_group(
+    ctx: AppContext, publisher: paho.Client, prefix: str
+) -> None:
+    """Fewer workers than before: the one stopped gets no more messages. Its persistent session
+    outlives it at the broker; were it still subscribed, the broker would queue its share of new
+    messages for it (Mosquitto does) and they would wait for a client of its ID to return."""
+    with Harness(ctx, [], mqtt=config(prefix, f"sctest-{prefix}-stays")) as staying:
+        with Harness(ctx, [], mqtt=config(prefix, f"sctest-{prefix}-goes")) as going:
+            subscribed(staying)
+            subscribed(going)
+            publish(publisher, positions_topic(prefix, "SG0"), json.dumps(record(0)).encode())
+            wait_for(lambda: stored(ctx) == 1)
+        assert going.listeners.mqtt is not None and not going.listeners.mqtt.subscribed.is_set()
+        for n in range(1, 31):
+            topic = positions_topic(prefix, f"SG{n % 3}")
+            publish(publisher, topic, json.dumps(record(n)).encode())
+        wait_for(lambda: stored(ctx) == 31, timeout=20, message="messages went to the stopped one")
+        assert staying.listeners.mqtt is not None
+        assert staying.listeners.mqtt.stats.records >= 30

@@ -16,7 +16,9 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.events import Event
 from smartcustoms.tracking.alerts import resolve_alert
 from smartcustoms.tracking.ingest import Ingestor, IngestTiming
+from smartcustoms.tracking.pipeline import on_positions_stored
 from smartcustoms.tracking.records import Position, SealEvent
+from smartcustoms.tracking.rules import Report
 from smartcustoms.tracking.tables import (
     AlertRow,
     AlertStepRow,
@@ -260,3 +262,36 @@ def test_a_store_failure_acknowledges_nothing(ctx: AppContext, ingestor: Ingesto
         with ctx.db.engine.begin() as conn:
             conn.execute(text("ALTER TABLE tracking_positions_away RENAME TO tracking_positions"))
     assert send(ingestor, "E8", [position("E8")]) is True
+
+
+def test_positions_stored_hooks_hear_each_committed_batch(
+    ctx: AppContext, ingestor: Ingestor
+) -> None:
+    transit = make_transit(ctx, "E9")
+    wait_for(lambda: "E9" in ingestor.monitor.by_device)
+    heard: list[tuple[dict[int, list[tuple[str, datetime]]], int]] = []
+
+    def hook(stored: dict[int, list[Report]]) -> None:
+        # Called after the commit: the positions it is told of are in the table already.
+        seen = {t: [(r.device_id, r.position.time) for r in rs] for t, rs in stored.items()}
+        heard.append((seen, positions_stored(ctx)))
+
+    remove = on_positions_stored(hook)
+    try:
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = [position("E9", VOI, at=now), position("E9", VOI, at=now + timedelta(seconds=5))]
+        assert send(ingestor, "E9", first)
+        assert send(ingestor, "LOOSE9", [position("LOOSE9", VOI, at=now)])  # no transit: silent
+        assert send(ingestor, "E9", [first[1]])  # a retransmission: nothing new to tell
+        later = position("E9", VOI, at=now + timedelta(seconds=10))
+        assert send(ingestor, "E9", [first[0], later])
+        wait_for(lambda: len(heard) == 2)
+    finally:
+        remove()
+    # (The hooks run on their own thread: later batches may have committed meanwhile.)
+    assert heard[0][0] == {transit: [("E9", now), ("E9", now + timedelta(seconds=5))]}
+    assert heard[0][1] >= 2
+    assert heard[1][0] == {transit: [("E9", now + timedelta(seconds=10))]}
+    assert heard[1][1] == 4
+    assert send(ingestor, "E9", [position("E9", VOI, at=now + timedelta(seconds=15))])
+    assert len(heard) == 2  # removed: told no more

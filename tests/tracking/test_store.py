@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from smartcustoms.core.context import AppContext
 from smartcustoms.tracking.records import Position, SealEvent
 from smartcustoms.tracking.store import (
+    CopyRows,
     Incoming,
     _iso,
     attributes_json,
@@ -179,3 +180,48 @@ def test_a_large_batch_spans_several_statements(ctx: AppContext) -> None:
         )
         assert insert_positions(conn, rows) == [False] * 11 + [True]
     assert _count(ctx) == 1_002
+
+
+# Values COPY's text format must escape or spell: backslashes, tabs and newlines in the
+# attributes (JSON escapes them with backslashes), a backslash in the device id, infinities.
+COPY_POSITIONS = [
+    *POSITIONS,
+    _position(attributes={"s": "tab\tnew\nline\\back\r", "q": '"'}),
+    _position(speed_kmh=math.inf, course=-math.inf, satellites=None, altitude=None),
+]
+
+
+def test_copy_rows_have_the_digests_of_position_rows() -> None:
+    received = T0 + timedelta(seconds=3, microseconds=7)
+    for device in ("D1", "D\\1"):
+        copy_rows = CopyRows()
+        copy_rows.add(COPY_POSITIONS[:3], device, received, "test")
+        copy_rows.add(COPY_POSITIONS[3:], device, received, "test")
+        rows = position_rows(COPY_POSITIONS, device, received, "test")
+        assert copy_rows.digests == [r[14] for r in rows]
+        assert len(copy_rows) == len(copy_rows.lines) == len(rows)
+        assert all(line.count("\t") == 14 and line.endswith("\n") for line in copy_rows.lines)
+
+
+def test_copy_rows_store_the_reference_values(ctx: AppContext) -> None:
+    received = T0 + timedelta(seconds=3, microseconds=7)
+    copy_rows = CopyRows()
+    copy_rows.add(COPY_POSITIONS, "D\\1", received, "test")
+    if ctx.db.engine.dialect.name == "sqlite":
+        with ctx.db.engine.begin() as conn, pytest.raises(TypeError, match="SQLite"):
+            insert_positions(conn, copy_rows)
+        return
+    with ctx.db.engine.begin() as conn:
+        assert insert_positions(conn, copy_rows) == [True] * len(COPY_POSITIONS)
+    columns = [c for c in PositionRow.__table__.columns if c.name != "id"]
+    with ctx.db.engine.connect() as conn:
+        stored = conn.execute(select(*columns).order_by(PositionRow.id)).all()
+    for p, row in zip(COPY_POSITIONS, stored, strict=True):
+        reference = _reference_row(p, received, "D\\1")
+        assert tuple(row) == reference
+    # Sent again with one new record: the COPY fails on the conflict, the fallback says which.
+    again = CopyRows()
+    again.add([COPY_POSITIONS[0], _position(time=T0 + timedelta(hours=1))], "D\\1", T0, "test")
+    with ctx.db.engine.begin() as conn:
+        assert insert_positions(conn, again) == [False, True]
+    assert _count(ctx) == len(COPY_POSITIONS) + 1

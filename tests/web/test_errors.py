@@ -112,4 +112,6 @@ def test_browsers_get_a_page(client: TestClient) -> None:
     response = client.get("/no/such/page", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
-    assert "Error code: not_found" in response.text
+    # A sentence for people in their language; the code stays in the page for support.
+    assert "There is nothing here" in response.text
+    assert 'data-error-code="not_found"' in response.text

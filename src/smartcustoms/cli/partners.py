@@ -140,6 +140,38 @@ def ping(
     )
 
 
+@app.command("outbox")
+def outbox(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON, one array.")] = False,
+) -> None:
+    """What waits to be sent to each partner (hand-overs, positions, discharges): how many,
+    how old the oldest is, and why its last try failed. The server's deliverer sends them."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from smartcustoms.cli.common import console, open_context
+    from smartcustoms.federation.outbox import outbox_summary
+
+    with _said(), open_context(ctx) as app_ctx, app_ctx.db.engine.connect() as conn:
+        rows = outbox_summary(conn)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table("partner", "pending", "oldest (s)", "next", "tries", "last error", "delivered")
+    for r in rows:
+        table.add_row(
+            escape(r["partner"]),
+            str(r["pending"]),
+            "" if r["oldest_age_s"] is None else str(r["oldest_age_s"]),
+            r["head_kind"] or "",
+            "" if r["head_attempts"] is None else str(r["head_attempts"]),
+            escape(r["last_error"] or ""),
+            str(r["delivered"]),
+        )
+    console.print(table)
+
+
 def _state(ctx: typer.Context, name: str, state: str) -> None:
     from smartcustoms.cli.common import actor, console, open_context
     from smartcustoms.federation.directory import set_state

@@ -44,7 +44,7 @@ def add(
     username: Annotated[str, typer.Argument(help="Login name: lower-case letters, digits, . _ -")],
     role: Annotated[list[str], typer.Option("--role", "-r", help=ROLE_HELP)],
     name: Annotated[str | None, typer.Option(help="Full name shown in the interface.")] = None,
-    language: Annotated[str | None, typer.Option(help="Preferred language: en or fr.")] = None,
+    language: Annotated[str | None, typer.Option(help="Preferred language: en, fr or ar.")] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,

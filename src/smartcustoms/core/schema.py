@@ -34,6 +34,7 @@ TABLE_MODULES = (
     "smartcustoms.interop.webhooks.tables",
     "smartcustoms.interop.notify.tables",
     "smartcustoms.federation.tables",
+    "smartcustoms.reference.offices",
 )
 
 

@@ -118,8 +118,13 @@ class Settings(BaseSettings):
         le=1,
         description="Share of declarations inspected because the model is unsure of them.",
     )
-    default_language: Literal["en", "fr"] = Field(
+    default_language: Literal["en", "fr", "ar"] = Field(
         "en", description="Language of the web interface when the browser asks for none."
+    )
+    time_zone: str = Field(
+        "UTC",
+        description="IANA time zone pages show times in where no office's zone applies "
+        "(e.g. Africa/Nairobi).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging threshold."
@@ -223,6 +228,25 @@ class Settings(BaseSettings):
         le=3600,
         description="Partners' signed requests are accepted this many seconds either side of "
         "their signed creation time; their nonces are remembered twice as long.",
+    )
+    federation_auto_accept: bool = Field(
+        False,
+        description="Accept a transit a partner hands over at once (responsibility taken by "
+        "this administration), instead of waiting for an officer's acceptance.",
+    )
+    federation_retry_base_ms: int = Field(
+        1000,
+        ge=1,
+        le=3_600_000,
+        description="First retry delay (ms) of a message to a partner that did not answer; each "
+        "further try waits twice as long (with jitter), up to federation_retry_max_ms. Messages "
+        "to partners are never given up on.",
+    )
+    federation_retry_max_ms: int = Field(
+        60_000,
+        ge=1,
+        le=86_400_000,
+        description="Longest wait between two tries of a message to a partner (ms).",
     )
     webhook_retry_base_ms: int = Field(
         2000,
@@ -404,6 +428,17 @@ class Settings(BaseSettings):
         description="First retry delay in seconds; each further try waits twice as long "
         "(at most an hour).",
     )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
 
     @field_validator("ledger_witnesses")
     @classmethod

@@ -8,12 +8,15 @@ from typing import ClassVar
 from smartcustoms.core.events import Event
 
 __all__ = [
+    "GuaranteeReleased",
     "MessageReceived",
     "MessageSent",
     "PartnerAccountLinked",
     "PartnerAdded",
     "PartnerStateChanged",
     "RequestRefusedEvent",
+    "TransitAccepted",
+    "TransitHandedIn",
 ]
 
 
@@ -83,3 +86,43 @@ class RequestRefusedEvent(Event):
     method: str
     path: str
     client: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransitHandedIn(Event):
+    """A partner handed a transit over to us: it exists here from now, pending acceptance."""
+
+    type: ClassVar[str] = "federation.transit_handed_in"
+    transit_id: int
+    reference: str
+    from_administration: str
+    origin_reference: str
+    origin_transit_id: int
+    border: str
+    device_id: str
+    track_positions: int
+    open_alerts: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransitAccepted(Event):
+    """Our officer (or the automatic rule) took responsibility for a handed-in transit."""
+
+    type: ClassVar[str] = "federation.transit_accepted"
+    transit_id: int
+    reference: str
+    from_administration: str
+    origin_reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuaranteeReleased(Event):
+    """The partner discharged a transit we handed over: closed here, its guarantee released."""
+
+    type: ClassVar[str] = "federation.guarantee_released"
+    transit_id: int
+    reference: str
+    partner: str
+    partner_reference: str
+    office: str
+    seal_intact: bool

@@ -42,6 +42,8 @@ class Incoming:
     kind: str
     body: dict[str, Any]
     own_name: str
+    #: Take a handed-over transit's responsibility at once (SMARTCUSTOMS_FEDERATION_AUTO_ACCEPT).
+    auto_accept: bool = False
 
 
 Handler = Callable[[Unit, Incoming], dict[str, Any]]
@@ -67,7 +69,9 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(f"message: {field}: {message}", details=[{"field": field}])
 
 
-def receive(unit: Unit, partner: PartnerRow, raw: bytes, *, own_name: str) -> dict[str, Any]:
+def receive(
+    unit: Unit, partner: PartnerRow, raw: bytes, *, own_name: str, auto_accept: bool = False
+) -> dict[str, Any]:
     """Accept ``raw`` from ``partner`` (already verified) and return the answer."""
     doc = loads(raw, "message")
     if not isinstance(doc, dict):
@@ -101,7 +105,7 @@ def receive(unit: Unit, partner: PartnerRow, raw: bytes, *, own_name: str) -> di
     except IntegrityError:
         row = _existing(unit, partner, message_id)
     else:
-        answer = fn(unit, Incoming(partner, message_id, kind, body, own_name))
+        answer = fn(unit, Incoming(partner, message_id, kind, body, own_name, auto_accept))
         row.answer = json.dumps(answer, ensure_ascii=False, sort_keys=True)
         unit.session.flush()
         unit.emit(

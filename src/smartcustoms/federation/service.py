@@ -1,16 +1,24 @@
 """This instance in the federation: its signer and card, pinging a partner, the inbox's
-entry point shared by the web route (and later the outbox's deliverer)."""
+entry point shared by the web route, and the outbox wired into a context
+(:func:`attach_federation`: the hand-over recorder on the bus, the deliverer thread)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
+from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, select
+from sqlalchemy.engine import make_url
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import Conflict
+from smartcustoms.core.events import Event
 from smartcustoms.federation.card import Card, sign_card
 from smartcustoms.federation.client import send_message
 from smartcustoms.federation.directory import get_partner
@@ -22,12 +30,26 @@ from smartcustoms.federation.errors import (
 from smartcustoms.federation.events import MessageSent, RequestRefusedEvent
 from smartcustoms.federation.inbox import INBOX_PATH, receive
 from smartcustoms.federation.keys import load_federation_signer
+from smartcustoms.federation.metrics import FederationMetrics, OutboxGauges
 from smartcustoms.federation.tables import ACTIVE, PartnerRow
 from smartcustoms.federation.verify import claimed_key_id, verify_request
+from smartcustoms.ledger.leader import AdvisoryLease, FileLease, Lease, advisory_key
 from smartcustoms.ledger.service import ledger_of
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
 
-__all__ = ["handle_inbox", "own_card", "own_signer", "own_url", "ping"]
+if TYPE_CHECKING:
+    from smartcustoms.federation.deliverer import Deliverer
+
+__all__ = [
+    "FederationOutbox",
+    "attach_federation",
+    "handle_inbox",
+    "outbox_of",
+    "own_card",
+    "own_signer",
+    "own_url",
+    "ping",
+]
 
 log = logging.getLogger("smartcustoms.federation")
 
@@ -78,6 +100,9 @@ def handle_inbox(
 ) -> dict[str, Any]:
     """Verify a partner's request to the inbox and process it, in one transaction; a refusal is
     recorded in the ledger (its own unit: the request's was rolled back) and raised."""
+    # The hand-over handlers register themselves with the inbox when their module loads.
+    import smartcustoms.federation.handover  # noqa: F401
+
     url = own_url(ctx) + INBOX_PATH
     try:
         with ctx.unit() as unit:
@@ -89,7 +114,13 @@ def handle_inbox(
                 body=body,
                 window_s=ctx.settings.federation_max_skew_s,
             )
-            return receive(unit, partner, body, own_name=ctx.settings.administration_name)
+            return receive(
+                unit,
+                partner,
+                body,
+                own_name=ctx.settings.administration_name,
+                auto_accept=ctx.settings.federation_auto_accept,
+            )
     except RequestRefused as exc:
         key_id = claimed_key_id(headers)
         if exc.code in ("unknown_key", "signature_missing"):
@@ -145,3 +176,132 @@ def ping(ctx: AppContext, name: str, *, actor: str) -> dict[str, Any]:
         )
     )
     return answer.body
+
+
+# -- the outbox: recorder and deliverer --------------------------------------------------------
+
+_OUTBOX: Final = "federation.outbox"
+_PG_KEY: Final = advisory_key("smartcustoms/federation/deliverer")
+
+
+class _InProcessLease:
+    """An in-memory SQLite database has one process: it always holds the lease."""
+
+    def try_acquire(self) -> bool:
+        return True
+
+    def still_held(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+def _lease_for(ctx: AppContext) -> Lease:
+    db = ctx.db
+    if db.is_sqlite:
+        database = make_url(db.url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return _InProcessLease()
+        return FileLease(Path(database + ".federation-lock"))
+    return AdvisoryLease(db, key=_PG_KEY)
+
+
+#: The events the hand-over recorder acts on: any other transaction never loads it.
+_HANDOVER_EVENTS: Final = frozenset(
+    {"tracking.transit_handed_over", "tracking.transit_discharged", "tracking.transit_cancelled"}
+)
+
+
+class _Recorder:
+    """The hand-over recorder (:class:`.handover.HandoverRecorder`), loaded with tracking's
+    modules on the first transaction that hands over or ends a transit: a command that never
+    does (most) starts without them."""
+
+    def __init__(self, own_name: str) -> None:
+        self._own_name = own_name
+        self._inner: Callable[[Connection, Sequence[Event]], None] | None = None
+
+    def __call__(self, conn: Connection, events: Sequence[Event]) -> None:
+        if not any(e.type in _HANDOVER_EVENTS for e in events):
+            return
+        if self._inner is None:
+            from smartcustoms.federation.handover import HandoverRecorder
+
+            self._inner = HandoverRecorder(self._own_name)
+        self._inner(conn, events)
+
+
+class FederationOutbox:
+    """The hand-over recorder on the bus and, in a server, the deliverer thread."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self.metrics = FederationMetrics()
+        self.recorder = _Recorder(ctx.settings.administration_name)
+        self._deliverer: Deliverer | None = None
+
+    @property
+    def deliverer(self) -> Deliverer:
+        if self._deliverer is None:
+            from smartcustoms.federation.deliverer import Deliverer, RetryPolicy
+
+            settings = self._ctx.settings
+            policy = RetryPolicy(
+                base=settings.federation_retry_base_ms / 1000,
+                cap=settings.federation_retry_max_ms / 1000,
+            )
+            self._deliverer = Deliverer(
+                self._ctx, own_signer(self._ctx), policy, _lease_for(self._ctx), self.metrics
+            )
+        return self._deliverer
+
+    def start(self) -> None:
+        self.deliverer.start()
+
+    def stop(self) -> None:
+        if self._deliverer is not None:
+            self._deliverer.stop()
+
+    def expose(self, registry: CollectorRegistry) -> None:
+        registry.register(RegistryBridge(self.metrics.registry))
+        registry.register(OutboxGauges(self._ctx.db))
+
+    def _committed(self, _events: object) -> None:
+        if self._deliverer is not None:
+            self._deliverer.wake()
+
+
+class RegistryBridge(Collector):
+    """Exposes another registry's metrics through the one it is registered in."""
+
+    def __init__(self, inner: CollectorRegistry) -> None:
+        self._inner = inner
+
+    def collect(self) -> Iterable[Metric]:
+        return self._inner.collect()
+
+
+def attach_federation(ctx: AppContext, *, start: bool = True) -> FederationOutbox:
+    """Give ``ctx`` the hand-over recorder (once) and, with ``start``, the deliverer, which
+    stops when the context closes (within ``shutdown_grace_s``: see ``Deliverer.stop``). A
+    command (``start=False``) queues; the server sends."""
+    existing = ctx.services.get(_OUTBOX)
+    if isinstance(existing, FederationOutbox):
+        if start:
+            existing.start()
+        return existing
+    outbox = FederationOutbox(ctx)
+    ctx.services[_OUTBOX] = outbox
+    ctx.bus.subscribe_recorder(outbox.recorder)
+    # A commit may have queued messages: look now rather than at the next poll.
+    ctx.bus.subscribe_batch(Event, outbox._committed)
+    ctx.on_close(outbox.stop)
+    if start:
+        outbox.start()
+    return outbox
+
+
+def outbox_of(ctx: AppContext) -> FederationOutbox | None:
+    found = ctx.services.get(_OUTBOX)
+    return found if isinstance(found, FederationOutbox) else None

@@ -8,6 +8,13 @@ the message inbox.
   ``expires_at`` (twice the clock window): two workers cannot both accept the same request.
 * ``federation_inbox``: every message accepted from a partner, unique on (partner, message id),
   with the answer given, so a redelivered message is answered again, never processed twice.
+* ``federation_outbox``: every message to a partner, written in the transaction of the change
+  that causes it (a transactional outbox); ``message_id`` is the inbox's id, so a redelivery
+  after a crash between sending and marking it delivered is answered "duplicate" there, never
+  processed twice. Sent in id order per partner by the one deliverer holding the lease.
+* ``federation_forwarding``: the transits handed over to a partner whose new positions are
+  forwarded to it, with the last position id forwarded (advanced in the transaction that
+  queues the batch).
 """
 
 from __future__ import annotations
@@ -20,13 +27,28 @@ from sqlalchemy.orm import Mapped, mapped_column
 from smartcustoms.core.orm import Base
 from smartcustoms.core.types import UTCDateTime
 
-__all__ = ["ACTIVE", "STATES", "SUSPENDED", "InboxRow", "NonceRow", "PartnerRow", "PartnerUserRow"]
+__all__ = [
+    "ACTIVE",
+    "DEAD",
+    "DELIVERED",
+    "PENDING",
+    "STATES",
+    "SUSPENDED",
+    "ForwardingRow",
+    "InboxRow",
+    "NonceRow",
+    "OutboxRow",
+    "PartnerRow",
+    "PartnerUserRow",
+]
 
 # SQLite makes an INTEGER PRIMARY KEY the row id; PostgreSQL needs 64 bits for the busy tables.
 Int64 = BigInteger().with_variant(Integer(), "sqlite")
 
 ACTIVE, SUSPENDED = "active", "suspended"
 STATES = (ACTIVE, SUSPENDED)
+#: An outbox message's states: waiting (or retrying), acknowledged, given up on.
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
 
 class PartnerRow(Base):
@@ -92,3 +114,39 @@ class InboxRow(Base):
     body: Mapped[str] = mapped_column(Text)  # the message as received (JSON)
     answer: Mapped[str] = mapped_column(Text)  # the answer given (JSON), given again on redelivery
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxRow(Base):
+    __tablename__ = "federation_outbox"
+    __table_args__ = (Index("ix_federation_outbox_partner_state", "partner_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Int64, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("federation_partners.id", ondelete="RESTRICT")
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)  # the envelope sent, byte for byte (JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ForwardingRow(Base):
+    __tablename__ = "federation_forwarding"
+
+    transit_id: Mapped[int] = mapped_column(
+        ForeignKey("tracking_transits.id", ondelete="CASCADE"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("federation_partners.id", ondelete="RESTRICT"), index=True
+    )
+    device_id: Mapped[str] = mapped_column(String(32))
+    last_position_id: Mapped[int] = mapped_column(BigInteger)
+    forwarded: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ them. What the selectivity and web layers call:
   ``observe``/``record`` to keep its :class:`HistoryState` current); :func:`save_model` /
   :func:`load_model` with its :class:`ModelCard`;
 * reasons: :class:`Explanation` of :class:`Reason` (message id + parameters), rendered with
-  :func:`render_message` in English or French (:data:`MESSAGES` for translators);
+  :func:`render_message` through the gettext catalogues (:data:`MESSAGES`: the English
+  templates, which are the catalogue's message ids);
 * measures: :func:`ranking_metrics`, :func:`top_share` (offline evaluation, the packaged KCS
   data and the deployment replay are in :mod:`smartcustoms.risk.offline`);
 * rules: :func:`parse` a targeting rule into an :class:`Expression` (``evaluate`` a batch,
@@ -23,7 +24,7 @@ from smartcustoms.risk.explain import Explanation, Reason
 from smartcustoms.risk.features.history import HistoryState
 from smartcustoms.risk.features.matrix import FEATURE_NAMES
 from smartcustoms.risk.fingerprint import TrainingSummary
-from smartcustoms.risk.messages import LANGUAGES, MESSAGES, render_message, render_template
+from smartcustoms.risk.messages import LANGUAGES, MESSAGES, render_message
 from smartcustoms.risk.metrics import (
     RATES,
     inspection_curve,
@@ -74,7 +75,6 @@ __all__ = [
     "ranking_metrics",
     "recall_at",
     "render_message",
-    "render_template",
     "revenue_at",
     "save_model",
     "top_share",

@@ -21,7 +21,7 @@ from smartcustoms.risk.features.groups import GROUPS
 from smartcustoms.risk.features.matrix import FEATURE_FAMILIES, FEATURE_NAMES
 from smartcustoms.risk.features.stats import PastStats
 from smartcustoms.risk.features.unit_value import MIN_PEERS
-from smartcustoms.risk.messages import Language, render_message
+from smartcustoms.risk.messages import render_message
 from smartcustoms.risk.schema import PreparedItems
 
 __all__ = ["FAMILIES", "Explanation", "Reason", "explain_rows", "family_contributions"]
@@ -41,17 +41,18 @@ class Reason:
     weight: float  # contribution to the raw log-odds score
     family: str
 
-    def render(self, lang: Language = "en") -> str:
+    def render(self, lang: str = "en") -> str:
         """The reason as a sentence in ``lang``."""
         return render_message(self.code, self.params, lang)
 
     def to_dict(self) -> dict[str, object]:
+        # The machine form only: words are chosen when the reason is shown, in the reader's
+        # language, so a new language needs no migration of stored decisions.
         return {
             "code": self.code,
             "params": dict(self.params),
             "weight": self.weight,
             "family": self.family,
-            "text": {"en": self.render("en"), "fr": self.render("fr")},
         }
 
 

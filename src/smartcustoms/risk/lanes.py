@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from smartcustoms.core.i18n import N_
 
-__all__ = ["LANE_LABELS", "Lane", "most_severe"]
+__all__ = ["LANE_LABELS", "LANE_NAMES", "Lane", "most_severe"]
 
 
 class Lane(StrEnum):
@@ -29,6 +29,15 @@ LANE_LABELS = {
     Lane.YELLOW: N_("Yellow: documentary check"),
     Lane.BLUE: N_("Blue: post-clearance audit"),
     Lane.GREEN: N_("Green: release"),
+}
+
+# The lane's name alone, for badges in lists (translated where shown).
+LANE_NAMES = {
+    Lane.RED: N_("Red"),
+    Lane.SCAN: N_("Scan"),
+    Lane.YELLOW: N_("Yellow"),
+    Lane.BLUE: N_("Blue"),
+    Lane.GREEN: N_("Green"),
 }
 
 

@@ -1,194 +1,120 @@
-"""The sentences reasons are written in, in English and French, and how numbers are shown.
+"""The sentences lane reasons are written in: one English template per message code.
 
-A reason travels as a message id and parameters (:class:`~smartcustoms.risk.explain.Reason`);
-only the page or report that shows it picks the language. The English template is the gettext
-message id, so the web layer can extract :data:`MESSAGES` into its catalogue and translate into
-more languages with the same placeholders. Placeholders carry a format: ``{rate:pct}`` (a share
-shown as a percentage), ``{n:int}``, ``{value:num}``.
+A reason is stored as a code and its parameters (:class:`~smartcustoms.risk.explain.Reason`,
+the selectivity's own reasons); the page, report or API answer that shows it renders it in its
+reader's language through the gettext catalogues (:mod:`smartcustoms.core.messages`). The
+English template is the message id, marked with :func:`N_` so that ``scripts/i18n.sh`` extracts
+it; translations keep the placeholders, which carry their format: ``{rate:pct}`` (a share shown
+as a percentage), ``{n:int}``, ``{value:num}``.
+
+History reasons read "<subject>: <what the history says>": the subject (which group of past
+declarations) and the tail are two templates, so 23 groups and 3 tails are 26 sentences to
+translate, not 69.
 """
 
 from __future__ import annotations
 
-import math
-import string
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from smartcustoms.core.errors import NotFound
+from smartcustoms.core.i18n import N_
+from smartcustoms.core.messages import Catalogue, Template, catalogue_translations
 
-__all__ = ["LANGUAGES", "MESSAGES", "Language", "render_message", "render_template"]
+__all__ = ["CATALOGUE", "LANGUAGES", "MESSAGES", "VERBATIM", "Language", "render_message"]
 
 Language = Literal["en", "fr"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr")
 
-_NNBSP = "\u202f"  # narrow no-break space: French thousands separator and before "%"
-
-# Subject of each history group's sentence: (English, French).
-_SUBJECTS: dict[str, tuple[str, str]] = {
-    "importer": ("Importer {importer_id}", "Importateur {importer_id}"),
-    "declarant": ("Declarant {declarant_id}", "Déclarant {declarant_id}"),
-    "seller": ("Seller {seller_id}", "Vendeur {seller_id}"),
-    "courier": ("Courier {courier_id}", "Messagerie express {courier_id}"),
-    "office": ("Office {office}", "Bureau {office}"),
-    "hs6": ("HS {hs6}", "SH {hs6}"),
-    "hs4": ("HS heading {hs4}", "Position SH {hs4}"),
-    "hs2": ("HS chapter {hs2}", "Chapitre SH {hs2}"),
-    "origin": ("Goods from {origin}", "Marchandises originaires de {origin}"),
-    "departure": ("Shipments from {departure}", "Expéditions depuis {departure}"),
-    "tax_type": ("Tariff treatment {tax_type}", "Régime tarifaire {tax_type}"),
-    "hs6_origin": ("HS {hs6} from {origin}", "SH {hs6} originaire de {origin}"),
-    "hs4_origin": ("HS heading {hs4} from {origin}", "Position SH {hs4} originaire de {origin}"),
-    "hs2_origin": ("HS chapter {hs2} from {origin}", "Chapitre SH {hs2} originaire de {origin}"),
-    "hs6_departure": ("HS {hs6} shipped from {departure}", "SH {hs6} expédié depuis {departure}"),
-    "hs6_tax_type": (
-        "HS {hs6} under tariff treatment {tax_type}",
-        "SH {hs6} sous régime tarifaire {tax_type}",
+# Subject of each history group's sentence (a message of its own: "history.subject.<group>").
+_SUBJECTS: dict[str, str] = {
+    "importer": N_("Importer {importer_id}"),
+    "declarant": N_("Declarant {declarant_id}"),
+    "seller": N_("Seller {seller_id}"),
+    "courier": N_("Courier {courier_id}"),
+    "office": N_("Office {office}"),
+    "hs6": N_("HS {hs6}"),
+    "hs4": N_("HS heading {hs4}"),
+    "hs2": N_("HS chapter {hs2}"),
+    "origin": N_("Goods from {origin}"),
+    "departure": N_("Shipments from {departure}"),
+    "tax_type": N_("Tariff treatment {tax_type}"),
+    "hs6_origin": N_("HS {hs6} from {origin}"),
+    "hs4_origin": N_("HS heading {hs4} from {origin}"),
+    "hs2_origin": N_("HS chapter {hs2} from {origin}"),
+    "hs6_departure": N_("HS {hs6} shipped from {departure}"),
+    "hs6_tax_type": N_("HS {hs6} under tariff treatment {tax_type}"),
+    "hs6_office": N_("HS {hs6} at office {office}"),
+    "hs6_origin_indicator": N_("HS {hs6} from {origin} with origin indicator {origin_indicator}"),
+    "hs6_route": N_("HS {hs6} from {origin} shipped via {departure}"),
+    "hs6_preference": N_("HS {hs6} from {origin} under tariff treatment {tax_type}"),
+    "hs6_route_preference": N_(
+        "HS {hs6} from {origin} via {departure} under tariff treatment {tax_type}"
     ),
-    "hs6_office": ("HS {hs6} at office {office}", "SH {hs6} au bureau {office}"),
-    "hs6_origin_indicator": (
-        "HS {hs6} from {origin} with origin indicator {origin_indicator}",
-        "SH {hs6} originaire de {origin} avec l'indicateur d'origine {origin_indicator}",
-    ),
-    "hs6_route": (
-        "HS {hs6} from {origin} shipped via {departure}",
-        "SH {hs6} originaire de {origin} expédié depuis {departure}",
-    ),
-    "hs6_preference": (
-        "HS {hs6} from {origin} under tariff treatment {tax_type}",
-        "SH {hs6} originaire de {origin} sous régime tarifaire {tax_type}",
-    ),
-    "hs6_route_preference": (
-        "HS {hs6} from {origin} via {departure} under tariff treatment {tax_type}",
-        "SH {hs6} originaire de {origin}, expédié depuis {departure}, "
-        "sous régime tarifaire {tax_type}",
-    ),
-    "importer_hs6": (
-        "Importer {importer_id} with HS {hs6}",
-        "Importateur {importer_id} pour le SH {hs6}",
-    ),
-    "declarant_hs6": (
-        "Declarant {declarant_id} with HS {hs6}",
-        "Déclarant {declarant_id} pour le SH {hs6}",
-    ),
-    "seller_hs6": ("Seller {seller_id} with HS {hs6}", "Vendeur {seller_id} pour le SH {hs6}"),
-    "importer_origin": (
-        "Importer {importer_id} with goods from {origin}",
-        "Importateur {importer_id} pour des marchandises originaires de {origin}",
-    ),
-    "declarant_importer": (
-        "Declarant {declarant_id} for importer {importer_id}",
-        "Déclarant {declarant_id} pour l'importateur {importer_id}",
-    ),
+    "importer_hs6": N_("Importer {importer_id} with HS {hs6}"),
+    "declarant_hs6": N_("Declarant {declarant_id} with HS {hs6}"),
+    "seller_hs6": N_("Seller {seller_id} with HS {hs6}"),
+    "importer_origin": N_("Importer {importer_id} with goods from {origin}"),
+    "declarant_importer": N_("Declarant {declarant_id} for importer {importer_id}"),
 }
 
-_HISTORY_TAILS: dict[str, tuple[str, str]] = {
-    "": (
-        ": {rate:pct} of {n:int} past inspections found an irregularity",
-        " : {rate:pct} des {n:int} contrôles passés ont relevé une irrégularité",
-    ),
-    ".uninspected": (
-        ": {seen:int} past declarations, none inspected",
-        " : {seen:int} déclarations passées, aucune contrôlée",
-    ),
-    ".new": (": first declaration on record", " : première déclaration enregistrée"),
+_HISTORY_TAILS: dict[str, str] = {
+    "": N_("{subject}: {rate:pct} of {n:int} past inspections found an irregularity"),
+    ".uninspected": N_("{subject}: {seen:int} past declarations, none inspected"),
+    ".new": N_("{subject}: first declaration on record"),
 }
 
-_OTHER: dict[str, tuple[str, str]] = {
-    "unit_value.low": (
+_OTHER: dict[str, str] = {
+    "unit_value.low": N_(
         "Unit value {value:num} per kg is {ratio:pct} of the HS {hs6} median "
-        "({median:num} per kg over {n:int} earlier declarations)",
-        "Valeur unitaire de {value:num} par kg, soit {ratio:pct} de la médiane du SH {hs6} "
-        "({median:num} par kg sur {n:int} déclarations antérieures)",
+        "({median:num} per kg over {n:int} earlier declarations)"
     ),
-    "unit_value.high": (
+    "unit_value.high": N_(
         "Unit value {value:num} per kg is {ratio:num} times the HS {hs6} median "
-        "({median:num} per kg over {n:int} earlier declarations)",
-        "Valeur unitaire de {value:num} par kg, soit {ratio:num} fois la médiane du SH {hs6} "
-        "({median:num} par kg sur {n:int} déclarations antérieures)",
+        "({median:num} per kg over {n:int} earlier declarations)"
     ),
-    "unit_value.few_peers": (
-        "Unit value {value:num} per kg: only {n:int} earlier HS {hs6} declarations to compare with",
-        "Valeur unitaire de {value:num} par kg : seulement {n:int} déclarations antérieures "
-        "du SH {hs6} pour comparer",
+    "unit_value.few_peers": N_(
+        "Unit value {value:num} per kg: only {n:int} earlier HS {hs6} declarations to compare with"
     ),
-    "unit_value.unknown": (
-        "Net mass or value is zero or missing, so the unit value cannot be checked",
-        "Masse nette ou valeur nulle ou absente : la valeur unitaire ne peut pas être contrôlée",
+    "unit_value.unknown": N_(
+        "Net mass or value is zero or missing, so the unit value cannot be checked"
     ),
-    "tax.revenue": (
-        "Duty rate {rate:num}% on a value of {price:num}: {revenue:num} of duty at stake",
-        f"Taux de droit de {{rate:num}}{_NNBSP}% sur une valeur de {{price:num}} : "
-        "{revenue:num} de droits en jeu",
+    "tax.revenue": N_(
+        "Duty rate {rate:num}% on a value of {price:num}: {revenue:num} of duty at stake"
     ),
-    "quantity.declared": (
-        "Declared net mass {mass:num} kg for a value of {price:num}",
-        "Masse nette déclarée de {mass:num} kg pour une valeur de {price:num}",
+    "quantity.declared": N_("Declared net mass {mass:kg} for a value of {price:num}"),
+    # The selectivity's own reasons (risk.selectivity).
+    "score": N_("Risk score {probability:pct} is at or above today's threshold {threshold:pct}"),
+    "exploration": N_(
+        "Selected because the model is unsure (score {probability:pct}, threshold {threshold:pct})"
     ),
+    "random_control": N_("Selected at random for control"),
+    "no_model": N_("No risk model is active: only rules and random control apply"),
 }
 
+#: Codes whose text is someone's own words, shown as written in every language: a targeting
+#: rule's reason is the analyst's (partners' answers carry it verbatim too).
+VERBATIM: dict[str, str] = {"rule.fired": "{reason}"}
 
-def _catalogue() -> dict[str, dict[Language, str]]:
-    out: dict[str, dict[Language, str]] = {}
-    for group, (subject_en, subject_fr) in _SUBJECTS.items():
-        for suffix, (tail_en, tail_fr) in _HISTORY_TAILS.items():
-            out[f"history.{group}{suffix}"] = {
-                "en": subject_en + tail_en,
-                "fr": subject_fr + tail_fr,
-            }
-    for code, (en, fr) in _OTHER.items():
-        out[code] = {"en": en, "fr": fr}
-    for templates in out.values():
-        # French sets a no-break space before a colon.
-        templates["fr"] = templates["fr"].replace(" : ", "\u00a0: ")
+
+def _templates() -> dict[str, Template]:
+    out: dict[str, Template] = {}
+    for group, subject in _SUBJECTS.items():
+        out[f"history.subject.{group}"] = Template(subject)
+        for suffix, tail in _HISTORY_TAILS.items():
+            out[f"history.{group}{suffix}"] = Template(
+                tail, nested={"subject": f"history.subject.{group}"}
+            )
+    out.update({code: Template(text) for code, text in (_OTHER | VERBATIM).items()})
     return out
 
 
-MESSAGES: dict[str, dict[Language, str]] = _catalogue()
-"""Every reason's template by message id and language."""
+MESSAGES: dict[str, Template] = _templates()
+"""Every reason's template by message code."""
+
+CATALOGUE = Catalogue(MESSAGES)
 
 
-def _number(value: float, lang: Language) -> str:
-    if not math.isfinite(value):
-        return "?"
-    magnitude = abs(value)
-    if magnitude >= 100 or value == int(value):
-        text = f"{value:,.0f}"
-    elif magnitude >= 1:
-        text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    else:
-        text = f"{value:.3g}"
-    if lang == "fr":
-        text = text.replace(",", _NNBSP).replace(".", ",")
-    return text
-
-
-class _Formatter(string.Formatter):
-    def __init__(self, lang: Language) -> None:
-        self.lang = lang
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec == "pct":
-            pct = _number(round(float(value) * 100), self.lang)
-            return f"{pct}{_NNBSP}%" if self.lang == "fr" else f"{pct}%"
-        if format_spec == "int":
-            return _number(round(float(value)), self.lang)
-        if format_spec == "num":
-            return _number(float(value), self.lang)
-        return str(super().format_field(value, format_spec))
-
-
-def render_template(template: str, params: Mapping[str, Any], lang: Language = "en") -> str:
-    """Fill ``template`` (one of ours or a translation of it) with ``params`` for ``lang``."""
-    return _Formatter(lang).vformat(template, (), dict(params))
-
-
-def render_message(code: str, params: Mapping[str, Any], lang: Language = "en") -> str:
-    """The sentence for message ``code`` in ``lang``."""
-    try:
-        template = MESSAGES[code][lang]
-    except KeyError:
-        raise NotFound(
-            f"no message {code!r} in language {lang!r}",
-            details=[{"field": "code", "reason": "unknown message or language"}],
-        ) from None
-    return render_template(template, params, lang)
+def render_message(code: str, params: Mapping[str, Any], lang: str = "en") -> str:
+    """The sentence for message ``code`` in ``lang``, from the packaged catalogue (pages
+    render through the web layer's catalogues, the same files)."""
+    return CATALOGUE.render(code, params, lang, catalogue_translations(lang))

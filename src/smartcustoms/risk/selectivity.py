@@ -43,34 +43,11 @@ __all__ = [
 
 MIN_RECENT = 200
 
-# Reasons the selectivity itself gives (rules and the model bring their own words).
-TEXTS = {
-    "score": {
-        "en": "Risk score {probability:.0%} is at or above today's threshold {threshold:.0%}",
-        "fr": "Score de risque {probability:.0%} supérieur ou égal au seuil du jour "
-        "{threshold:.0%}",
-    },
-    "random_control": {
-        "en": "Selected at random for control",
-        "fr": "Sélectionnée au hasard pour contrôle",
-    },
-    "exploration": {
-        "en": "Selected because the model is unsure (score {probability:.0%}, "
-        "threshold {threshold:.0%})",
-        "fr": "Sélectionnée car le modèle est incertain (score {probability:.0%}, "
-        "seuil {threshold:.0%})",
-    },
-    "no_model": {
-        "en": "No risk model is active: only rules and random control apply",
-        "fr": "Aucun modèle de risque actif : seules les règles et le contrôle aléatoire "
-        "s'appliquent",
-    },
-}
-
 
 def _reason(code: str, **params: Any) -> dict[str, Any]:
-    texts = {lang: TEXTS[code][lang].format(**params) for lang in ("en", "fr")}
-    return {"kind": code, "code": code, "params": params, "text": texts}
+    # Code and parameters only (templates in risk.messages): rendered when shown, in the
+    # reader's language.
+    return {"kind": code, "code": code, "params": params}
 
 
 @dataclass(frozen=True)
@@ -163,7 +140,8 @@ def decide(
                         "kind": "rule",
                         "rule": ref,
                         "lane": rule.lane.value,
-                        "text": {"en": rule.reason, "fr": rule.reason},
+                        "code": "rule.fired",
+                        "params": {"rule": ref, "reason": rule.reason},
                         "instructions": rule.instructions,
                     }
                 )

@@ -80,19 +80,25 @@ class Finding:
     z_effective: float | None = None
     mass_kg: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The description as a message (code + params, scans.messages): shown in the reader's
+    # language; ``description`` stays the English text API consumers read.
+    message: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        assessment: dict[str, Any] = {
+            "category": self.category,
+            "description": self.description,
+            "flag": self.flag,
+            "probability": self.probability,
+        }
+        if self.message is not None:
+            assessment["message"] = self.message
         out: dict[str, Any] = _round(
             {
                 "id": self.id,
                 "analysis": self.analysis,
                 "analysis_version": self.analysis_version,
-                "assessment": {
-                    "category": self.category,
-                    "description": self.description,
-                    "flag": self.flag,
-                    "probability": self.probability,
-                },
+                "assessment": assessment,
                 "score": self.probability,
                 "region": None if self.region is None else self.region.to_dict(),
                 "material_class": self.material_class,
@@ -113,17 +119,19 @@ class Check:
     status: str  # "pass", "fail", "unverifiable" or "not_applicable"
     summary: str
     figures: dict[str, Any] = field(default_factory=dict)
+    message: dict[str, Any] | None = None  # the summary as a message, as for Finding
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _round(
-            {
-                "analysis": self.analysis,
-                "version": self.version,
-                "status": self.status,
-                "summary": self.summary,
-                "figures": self.figures,
-            }
-        )
+        body: dict[str, Any] = {
+            "analysis": self.analysis,
+            "version": self.version,
+            "status": self.status,
+            "summary": self.summary,
+            "figures": self.figures,
+        }
+        if self.message is not None:
+            body["message"] = self.message
+        out: dict[str, Any] = _round(body)
         return out
 
 

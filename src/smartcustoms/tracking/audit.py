@@ -187,8 +187,13 @@ class AlertAuditor(Auditor):
         )
 
 
+# A transit not armed yet may take another seal (tracking.devices.assign_device): the record
+# repeats reference and declaration, so the transit's identity is the latest of it and created.
+_DEVICE_ASSIGNED = "tracking.transit_device_assigned"
+
+
 class TransitAuditor(Auditor):
-    types = frozenset(_TRANSIT_STATUS)
+    types = frozenset(_TRANSIT_STATUS) | {_DEVICE_ASSIGNED}
 
     def __init__(self) -> None:
         self.created = Latest()
@@ -196,6 +201,15 @@ class TransitAuditor(Auditor):
 
     def see(self, record: dict[str, Any], at: Position) -> None:
         transit = int(record["transit_id"])
+        if record["type"] == _DEVICE_ASSIGNED:
+            self.created.put(
+                transit,
+                at,
+                record.get("reference"),
+                record.get("declaration_id"),
+                record.get("device_id"),
+            )
+            return  # the status is unchanged
         if record["type"] == "tracking.transit_created":
             self.created.put(
                 transit,

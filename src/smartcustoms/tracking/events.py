@@ -21,7 +21,9 @@ __all__ = [
     "AlertRaised",
     "AlertResolved",
     "CorridorImported",
+    "DeviceAssigned",
     "DeviceRegistered",
+    "DeviceRetired",
     "TransitArmed",
     "TransitCancelled",
     "TransitCreated",
@@ -147,3 +149,23 @@ class DeviceRegistered(Event):
     device_id: str
     kind: str
     protocol: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceAssigned(Event):
+    """A transit not armed yet takes another device as its seal (``tracking.audit`` reads the
+    transit's device from the latest of this record and ``transit_created``)."""
+
+    type: ClassVar[str] = "tracking.transit_device_assigned"
+    transit_id: int
+    reference: str
+    declaration_id: int
+    device_id: str
+    previous_device_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceRetired(Event):
+    type: ClassVar[str] = "tracking.device_retired"
+    device_id: str
+    reason: str

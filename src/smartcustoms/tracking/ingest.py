@@ -36,22 +36,27 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.events import Event
 from smartcustoms.tracking.feed import prune_feed
 from smartcustoms.tracking.monitor import Monitor
-from smartcustoms.tracking.pipeline import process, run_clock_rules
+from smartcustoms.tracking.pipeline import (
+    call_stored_hooks,
+    positions_stored,
+    process,
+    run_clock_rules,
+)
 from smartcustoms.tracking.records import Position, valid_device_id
 from smartcustoms.tracking.rules import Report
-from smartcustoms.tracking.store import Incoming, insert_positions, position_rows
+from smartcustoms.tracking.store import CopyRows, Incoming, insert_positions, position_rows
 from smartcustoms.tracking.tables import DeviceRow
 
 __all__ = ["IngestStats", "IngestTiming", "Ingestor"]
@@ -101,6 +106,15 @@ class _Submission:
 
     def __len__(self) -> int:
         return len(self.records) if self.items is None else len(self.items)
+
+    def copy_rows(self, out: CopyRows) -> None:
+        """Append this submission's rows to ``out`` (PostgreSQL's COPY text)."""
+        if self.items is None:
+            assert self.received_at is not None
+            out.add(self.records, self.device_id, self.received_at, self.protocol)
+            return
+        for item in self.items:
+            out.add((item.position,), self.device_id, item.received_at, item.protocol)
 
     def rows(self, text_times: bool) -> list[tuple[Any, ...]]:
         if self.items is None:
@@ -159,6 +173,10 @@ class Ingestor:
         self._writer: Engine = ctx.db.engine.execution_options(sqlite_immediate=True)
         # SQLite stores times as text: rows are made with it (once per frame for the arrival).
         self._text_times = self._writer.dialect.name == "sqlite"
+        # The writer thread's own connection, kept between batches: checking one out of the
+        # pool (and pinging the server) for every batch cost more than some batches' rows.
+        # Dropped after any failure, so the next transaction starts on a fresh one.
+        self._conn: Connection | None = None
         self._cond = threading.Condition()
         self._queue = _Queue()
         self._pending = 0
@@ -167,7 +185,7 @@ class Ingestor:
         self._known_devices: frozenset[str] = frozenset()
         self._next: dict[str, float] = {}
         self._sweep_now = threading.Event()
-        self._events: queue.Queue[list[Event] | None] = queue.Queue()
+        self._events: queue.Queue[list[Event] | dict[int, list[Report]] | None] = queue.Queue()
         self._publisher: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -285,7 +303,11 @@ class Ingestor:
             if stopping and not batch:
                 with self._cond:
                     if not self._queue.items:
-                        return
+                        break
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
     def _take(self) -> list[_Submission]:
         """The queue's head, up to ``max_batch`` records (always at least one submission)."""
@@ -329,13 +351,19 @@ class Ingestor:
         """Store ``batch`` and run the pipeline on it in one transaction; whether it committed,
         and the events to publish."""
         now = clock.now()
-        rows: list[tuple[Any, ...]] = []
-        text_times = self._text_times
-        for sub in batch:
-            rows += sub.rows(text_times)
+        rows: list[tuple[Any, ...]] | CopyRows
+        if self._text_times:  # SQLite: row tuples, times as the text it stores
+            rows = []
+            for sub in batch:
+                rows += sub.rows(True)
+        else:  # PostgreSQL: COPY text, written as the rows are made
+            rows = CopyRows()
+            for sub in batch:
+                sub.copy_rows(rows)
         events: list[Event] = []
+        stored: dict[int, list[Report]] | None = None
         try:
-            with self._writer.begin() as conn:
+            with self._begin() as conn:
                 new = insert_positions(conn, rows)
                 reports = self._reports(batch, new)
                 if reports:
@@ -347,12 +375,14 @@ class Ingestor:
                             # The alerts' ledger records commit with the alerts (outbox).
                             self.ctx.bus.record(conn, result.events)
                         events = result.events
+                        stored = positions_stored(result)
                         self.stats.alerts += result.alerts_raised
                     except Exception:
                         self.stats.pipeline_errors += 1
                         log.exception("tracking pipeline failed; positions stored without rules")
                         self.monitor.loaded = False
         except Exception:
+            self._drop_connection()
             self.stats.write_errors += 1
             devices = sorted({sub.device_id for sub in batch})[:5]
             log.exception(
@@ -363,6 +393,8 @@ class Ingestor:
         fresh = sum(new)
         self.stats.stored += fresh
         self.stats.duplicates += len(rows) - fresh
+        if stored is not None:
+            self._events.put(stored)  # committed: the hooks run on the publishing thread
         return True, events
 
     def _reports(self, batch: list[_Submission], new: list[bool]) -> list[Report]:
@@ -408,12 +440,16 @@ class Ingestor:
             self._events.put(events)
 
     def _publish_events(self) -> None:
-        # One batch's events together, after their commit (the ledger already has them).
-        while (events := self._events.get()) is not None:
+        # One batch's events together, after their commit (the ledger already has them); and
+        # the positions-stored hooks, in the same order as the batches.
+        while (item := self._events.get()) is not None:
+            if isinstance(item, dict):
+                call_stored_hooks(item)
+                continue
             try:
-                self.ctx.bus.publish_all(events)
+                self.ctx.bus.publish_all(item)
             except Exception:
-                log.exception("publishing %d tracking events failed", len(events))
+                log.exception("publishing %d tracking events failed", len(item))
 
     # -- chores --------------------------------------------------------------------------------
 
@@ -431,7 +467,7 @@ class Ingestor:
         if not due:
             return
         try:
-            with self._writer.begin() as conn:
+            with self._begin() as conn:
                 now = clock.now()
                 if "refresh" in due or not self.monitor.loaded:
                     self.monitor.refresh(conn, now)
@@ -448,10 +484,26 @@ class Ingestor:
                     prune_feed(conn, now - self.feed_retention)
             self._publish(events)
         except Exception:
+            self._drop_connection()
             log.exception("tracking housekeeping failed; retrying")
             self.monitor.loaded = False
         for name in due:
             self._next[name] = now_m + getattr(self.timing, f"{name}_s")
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A transaction on the writer thread's connection (see ``_conn``)."""
+        if self._conn is None or self._conn.closed:
+            self._conn = self._writer.connect()
+        with self._conn.begin():
+            yield self._conn
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.invalidate()  # its state after a failure is unknown: not back to the pool
+                conn.close()
 
     def _load_devices(self, conn: Any) -> None:
         if self.accept_unknown_devices:

@@ -26,7 +26,17 @@ from smartcustoms.tracking.rules import Report, Trigger, evaluate, moving_inside
 from smartcustoms.tracking.tables import AlertRow, AlertStepRow, TransitLiveRow
 from smartcustoms.tracking.thresholds import AlertType, Thresholds
 
-__all__ = ["ARMING_SLACK", "PIPELINE", "SYSTEM_ACTOR", "Batch", "process", "run_clock_rules"]
+__all__ = [
+    "ARMING_SLACK",
+    "PIPELINE",
+    "SYSTEM_ACTOR",
+    "Batch",
+    "PositionsStored",
+    "on_positions_stored",
+    "positions_stored",
+    "process",
+    "run_clock_rules",
+]
 
 log = logging.getLogger("smartcustoms.tracking")
 
@@ -229,6 +239,55 @@ def process(
     return batch
 
 
+# --- after the commit ----------------------------------------------------------------------------
+
+#: A callback told, once per committed batch, the new positions of each monitored transit in it
+#: (transit id: its reports, in arrival order). Called after the commit, on the ingest writer's
+#: publishing thread (never delaying acknowledgements), in batch order; an exception is logged.
+#: Read the reports' positions and arrival, not ``report.transit``: that live state belongs to
+#: the writer thread, which may have moved it on by then.
+PositionsStored = Callable[[dict[int, list[Report]]], None]
+
+_STORED_HOOKS: list[PositionsStored] = []
+
+
+def on_positions_stored(callback: PositionsStored) -> Callable[[], None]:
+    """Register ``callback`` (see :data:`PositionsStored`); returns what unregisters it.
+
+    For what follows a transit's positions out of the process (handing them to a partner
+    administration): the positions are durable when it runs. Batches whose rules failed
+    (the pipeline's savepoint rolled back) are not reported.
+    """
+    _STORED_HOOKS.append(callback)
+
+    def remove() -> None:
+        if callback in _STORED_HOOKS:
+            _STORED_HOOKS.remove(callback)
+
+    return remove
+
+
+def positions_stored(batch: Batch) -> dict[int, list[Report]] | None:
+    """What the hooks are told about ``batch``; ``None`` when no hook listens or nothing
+    of a monitored transit was in it (so the writer does no work for them)."""
+    if not _STORED_HOOKS:
+        return None
+    out: dict[int, list[Report]] = {}
+    for report in batch.reports:
+        if report.transit is not None:
+            out.setdefault(report.transit.id, []).append(report)
+    return out or None
+
+
+def call_stored_hooks(stored: dict[int, list[Report]]) -> None:
+    """Tell every hook (:func:`on_positions_stored`) about one committed batch."""
+    for hook in list(_STORED_HOOKS):
+        try:
+            hook(stored)
+        except Exception:
+            log.exception("a positions-stored hook failed")
+
+
 def run_clock_rules(conn: Connection, monitor: Monitor, now: datetime) -> Batch:
     """The sweep: clock rules (signal lost, deadline) for every monitored transit."""
     batch = Batch(conn, monitor, now, [])
@@ -327,12 +386,20 @@ def _dialect_insert(conn: Connection) -> Any:
     return sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
 
 
+_UPSERT_LIVE: dict[str, Any] = {}  # per dialect: built once, not per batch
+
+
 def _upsert_live(conn: Connection) -> Any:
+    name = conn.dialect.name
+    cached = _UPSERT_LIVE.get(name)
+    if cached is not None:
+        return cached
     stmt = _dialect_insert(conn)(TransitLiveRow)
     columns = [c.name for c in TransitLiveRow.__table__.columns if c.name != "transit_id"]
-    return stmt.on_conflict_do_update(
+    cached = _UPSERT_LIVE[name] = stmt.on_conflict_do_update(
         index_elements=["transit_id"], set_={c: stmt.excluded[c] for c in columns}
     )
+    return cached
 
 
 def _raise(batch: Batch, trigger: Trigger) -> None:

@@ -163,6 +163,16 @@ class TransitRow(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # discharged or cancelled
     # Lifecycle changes only (never the pipeline's updates): ingest workers poll it.
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Set on a transit a partner administration handed over to us (federation): who handed
+    # it in, its reference and id there; ``accepted_*`` once our officer (or the automatic
+    # rule) took responsibility. On the origin's side ``guarantee_released_at`` is when the
+    # partner's discharge came back and released the guarantee.
+    handed_in_from: Mapped[str | None] = mapped_column(String(120))
+    origin_reference: Mapped[str | None] = mapped_column(String(70))
+    origin_transit_id: Mapped[int | None] = mapped_column(Integer)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(String(64))
+    guarantee_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TransitStepRow(Base):

@@ -41,13 +41,17 @@ from smartcustoms.tracking.tables import (
 from smartcustoms.tracking.transit_status import MONITORED, TransitStatus
 
 __all__ = [
+    "HandIn",
     "TransitRequest",
+    "accept_transit",
     "arm_transit",
     "cancel_transit",
     "create_transit",
     "discharge_transit",
     "get_transit",
+    "hand_in_transit",
     "hand_over_transit",
+    "release_guarantee",
 ]
 
 _OPEN = (TransitStatus.CREATED.value, *MONITORED)
@@ -296,6 +300,148 @@ def hand_over_transit(
         )
     )
     return row
+
+
+@dataclass(frozen=True)
+class HandIn:
+    """A transit a partner administration handed over to us (federation), as its message
+    said; the declaration and corridor already stored here."""
+
+    declaration_id: int
+    corridor_id: int
+    reference: str
+    device_id: str
+    seal_number: str | None
+    vehicle: str
+    containers: Sequence[str]
+    origin: str
+    destination: str
+    deadline: datetime
+    border: str
+    from_administration: str
+    origin_reference: str
+    origin_transit_id: int
+    corridor_code: str
+
+
+def hand_in_transit(unit: Unit, hand_in: HandIn, *, actor: str) -> TransitRow:
+    """Our side of a partner's hand-over: the transit exists here from now, monitored at once
+    (its positions are judged by our rules), pending our acceptance; the partner stays
+    responsible until then. Recorded as created and armed (at the border) here."""
+    session = unit.session
+    busy = session.scalars(
+        select(TransitRow.reference).where(
+            TransitRow.device_id == hand_in.device_id, TransitRow.status.in_(_OPEN)
+        )
+    ).first()
+    if busy is not None:
+        raise Conflict(
+            f"device {hand_in.device_id} seals transit {busy} here, which is not over",
+            details=[{"field": "transit.device_id", "transit": busy}],
+        )
+    if session.get(DeviceRow, hand_in.device_id) is None:
+        session.add(
+            DeviceRow(
+                device_id=hand_in.device_id,
+                kind="e-seal",
+                registered_at=clock.now(),
+                registered_by=actor[:64],
+                disabled=False,
+            )
+        )
+    now = clock.now()
+    row = TransitRow(
+        reference=hand_in.reference,
+        declaration_id=hand_in.declaration_id,
+        device_id=hand_in.device_id,
+        seal_number=hand_in.seal_number,
+        vehicle=hand_in.vehicle,
+        containers=list(hand_in.containers),
+        corridor_id=hand_in.corridor_id,
+        origin=hand_in.origin,
+        destination=hand_in.destination,
+        deadline=hand_in.deadline,
+        status=TransitStatus.ARMED.value,
+        responsible=hand_in.from_administration,
+        created_at=now,
+        created_by=actor[:64],
+        armed_at=now,
+        changed_at=now,
+        handed_in_from=hand_in.from_administration,
+        origin_reference=hand_in.origin_reference,
+        origin_transit_id=hand_in.origin_transit_id,
+    )
+    session.add(row)
+    session.flush()
+    session.add(TransitLiveRow(transit_id=row.id, rule_state={}, updated_at=now))
+    _step(
+        unit,
+        row,
+        "handed_in",
+        actor,
+        now,
+        border=hand_in.border,
+        by=hand_in.from_administration,
+        origin_reference=hand_in.origin_reference,
+    )
+    unit.emit(
+        TransitCreated(
+            actor=actor,
+            at=now,
+            transit_id=row.id,
+            reference=row.reference,
+            declaration_id=row.declaration_id,
+            device_id=row.device_id,
+            seal_number=row.seal_number,
+            vehicle=row.vehicle,
+            containers=tuple(row.containers),
+            corridor=hand_in.corridor_code,
+            origin=row.origin,
+            destination=row.destination,
+            deadline=row.deadline.isoformat(),
+        )
+    )
+    unit.emit(
+        TransitArmed(
+            actor=actor,
+            at=now,
+            transit_id=row.id,
+            reference=row.reference,
+            device_id=row.device_id,
+            office=hand_in.border,
+        )
+    )
+    return row
+
+
+def accept_transit(unit: Unit, transit_id: int, *, actor: str, administration: str) -> TransitRow:
+    """Our officer (or the automatic rule) takes responsibility for a handed-in transit."""
+    row = get_transit(unit.session, transit_id)
+    if row.handed_in_from is None:
+        raise Conflict(
+            f"transit {row.reference} was not handed over to us by a partner",
+            details=[{"field": "transit_id"}],
+        )
+    if row.accepted_at is not None:
+        raise Conflict(
+            f"transit {row.reference} was accepted already",
+            details=[{"accepted_by": row.accepted_by}],
+        )
+    _require(row, tuple(MONITORED), "accepted")
+    now = clock.now()
+    row.accepted_at = now
+    row.accepted_by = actor[:64]
+    previous = row.responsible
+    row.responsible = administration
+    _step(unit, row, "accepted", actor, now, by=previous, to=administration)
+    return row
+
+
+def release_guarantee(unit: Unit, row: TransitRow, *, actor: str, by: str) -> None:
+    """The partner discharged a transit we handed over: its guarantee is released here."""
+    now = clock.now()
+    row.guarantee_released_at = now
+    _step(unit, row, "released", actor, now, by=by)
 
 
 def discharge_transit(

@@ -23,10 +23,13 @@ from smartcustoms.core.errors import ServiceUnavailable
 from smartcustoms.core.logs import configure_logging
 from smartcustoms.core.schema import schema_state
 from smartcustoms.core.settings import Settings, load_settings
+from smartcustoms.federation.inbox import INBOX_PATH
+from smartcustoms.federation.service import attach_federation
 from smartcustoms.interop.notify import attach_notifier
 from smartcustoms.interop.webhooks.service import attach_webhooks
 from smartcustoms.ledger.service import attach_ledger
 from smartcustoms.web.api.routes import (
+    admin,
     declarations,
     docs,
     risk,
@@ -45,6 +48,7 @@ from smartcustoms.web.api.routes import federation as federation_api
 from smartcustoms.web.api.routes import ledger as ledger_api
 from smartcustoms.web.api.routes import notifications as notifications_api
 from smartcustoms.web.api.routes import partners as partners_api
+from smartcustoms.web.api.routes import reports as reports_api
 from smartcustoms.web.api.routes import webhooks as webhooks_api
 from smartcustoms.web.errors import install_error_handlers
 from smartcustoms.web.gauges import DatabaseGauges
@@ -55,6 +59,10 @@ from smartcustoms.web.policy import authorize, check_policies, routes_of
 from smartcustoms.web.requestlog import RequestContextMiddleware
 from smartcustoms.web.shedding import LoadShedMiddleware
 from smartcustoms.web.ui.routes import (
+    admin_corridors,
+    admin_devices,
+    admin_keys,
+    admin_offices,
     admin_users,
     auth,
     command_centre,
@@ -65,6 +73,7 @@ from smartcustoms.web.ui.routes import (
 from smartcustoms.web.ui.routes import declarations as declaration_pages
 from smartcustoms.web.ui.routes import ledger as ledger_pages
 from smartcustoms.web.ui.routes import notifications as notification_pages
+from smartcustoms.web.ui.routes import reports as report_pages
 from smartcustoms.web.ui.routes import risk as risk_pages
 from smartcustoms.web.ui.routes import scans as scan_pages
 from smartcustoms.web.ui.routes import tokens as token_pages
@@ -84,6 +93,11 @@ ROUTERS = (
     auth.router,
     home.router,
     admin_users.router,
+    admin.router,
+    admin_offices.router,
+    admin_devices.router,
+    admin_corridors.router,
+    admin_keys.router,
     token_pages.router,
     declaration_pages.router,
     risk_pages.router,
@@ -106,6 +120,8 @@ ROUTERS = (
     federation_api.router,
     partners_api.router,
     partner_pages.router,
+    reports_api.router,
+    report_pages.router,
 )
 
 
@@ -139,6 +155,8 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
         DatabaseGauges(ctx.db, witnesses=len(ctx.settings.ledger_witnesses))
     )
     attach_webhooks(ctx).expose(app.state.metrics.registry)  # deliverer joined at ctx close
+    # Hand-overs queue messages to partners; the deliverer sends them (joined at ctx close).
+    attach_federation(ctx).expose(app.state.metrics.registry)
     attach_notifier(ctx)  # e-mail and SMS to the people on duty; joined at ctx close
     for router in ROUTERS:
         app.include_router(router)
@@ -160,6 +178,7 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
         limits={
             "/api/declarations": settings.max_upload_bytes,
             "/api/scans": settings.max_upload_bytes,
+            INBOX_PATH: settings.max_upload_bytes,  # a hand-over carries the track so far
         },
     )
     app.add_middleware(

@@ -21,9 +21,10 @@ from smartcustoms.core.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from smartcustoms.core.i18n import N_
 from smartcustoms.ledger.errors import PRODUCT_ERRORS, TlogError
 
-__all__ = ["install_error_handlers", "wants_html"]
+__all__ = ["ERROR_SENTENCES", "install_error_handlers", "wants_html"]
 
 log = logging.getLogger("smartcustoms.web")
 
@@ -39,6 +40,19 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_failed",
     429: "rate_limited",
+}
+
+# What the error page says for errors whose message is for developers (in English, naming
+# internals): the reader gets a sentence in their language; the API keeps the message.
+ERROR_SENTENCES = {
+    "forbidden": N_("Your roles do not allow this page or this action."),
+    "not_found": N_("There is nothing here: the address is wrong or the record was removed."),
+    "unauthenticated": N_("Sign in to see this page."),
+    "method_not_allowed": N_("This address does not accept that kind of request."),
+    "payload_too_large": N_("The file or form sent is larger than this service accepts."),
+    "rate_limited": N_("Too many requests in a short time: wait a moment and try again."),
+    "service_unavailable": N_("The service is busy or a part of it is down: try again shortly."),
+    "internal_error": N_("Something went wrong on our side; it has been logged."),
 }
 
 
@@ -71,7 +85,11 @@ def _respond(request: Request, error: SmartCustomsError | TlogError) -> Response
         from smartcustoms.web.ui.render import render
 
         response: Response = render(
-            request, "error.html", status_code=error.status_code, error=error
+            request,
+            "error.html",
+            status_code=error.status_code,
+            error=error,
+            sentence=ERROR_SENTENCES.get(error.code),
         )
     else:
         response = JSONResponse(error.to_dict(), status_code=error.status_code)

@@ -1,8 +1,14 @@
-"""Languages of the web interface: English (the source strings) and French.
+"""Languages of the web interface: English (the source strings), French and Arabic.
 
 Catalogues are gettext ``.po`` files under ``smartcustoms/locale``; they are compiled in memory
 at start-up, so the repository holds only the text that translators edit. Refresh them with
-``scripts/i18n.sh`` (Babel extract + update).
+``scripts/i18n.sh`` (Babel extract + update). A new language is a catalogue and a line in
+:data:`LANGUAGES` (and in :data:`RTL_LANGUAGES` if it is written right to left): no code change.
+
+Numbers follow the reader's locale through Babel, with Latin digits in every language: Babel's
+default numbering system (``latn``) is also CLDR's default for ``ar``, and it is what the
+administrations of North Africa write; Arabic-Indic digits would be ``numbering_system=
+"arab"``, a choice to make in one place if an administration asks for it.
 """
 
 from __future__ import annotations
@@ -17,10 +23,18 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import Request
 
-__all__ = ["LANGUAGES", "choose_language", "translations"]
+__all__ = ["LANGUAGES", "RTL_LANGUAGES", "choose_language", "direction", "translations"]
 
 #: Code → name of the language in that language (shown in the switch).
-LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français"}
+LANGUAGES: dict[str, str] = {"en": "English", "fr": "Français", "ar": "العربية"}
+#: Languages written right to left: their pages are ``dir="rtl"`` and the layout mirrors (the
+#: stylesheets use logical properties: ``margin-inline-start``, not ``margin-left``).
+RTL_LANGUAGES: frozenset[str] = frozenset({"ar"})
+
+
+def direction(language: str) -> str:
+    """``rtl`` or ``ltr``, the value of ``<html dir>`` for ``language``."""
+    return "rtl" if language in RTL_LANGUAGES else "ltr"
 
 
 @cache

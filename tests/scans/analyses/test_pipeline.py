@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from smartcustoms.core.messages import catalogue_translations
 from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind
 from smartcustoms.scans import ScanInputError, analyze
 from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.findings import FINDINGS_FORMAT
+from smartcustoms.scans.messages import CATALOGUE
 from tests.scans.helpers import simulated
 
 NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
@@ -54,6 +56,18 @@ def test_underdeclared_mass_is_a_finding() -> None:
     assert finding.category == "MASS_DISCREPANCY" and "heavier than declared" in finding.description
     data = finding.to_dict()
     assert data["assessment"]["flag"] == "THREAT" and data["region"] is None
+    # The description is also kept as code + params, worded in the reader's language.
+    said = data["assessment"]["message"]
+    assert said["code"] == "scans.mass.heavier"
+    assert said["params"]["detail"]["code"] == "scans.mass.compared"
+    french = CATALOGUE.render(said["code"], said["params"], "fr", catalogue_translations("fr"))
+    assert french.startswith("chargement plus lourd que déclaré\u00a0: chargement imagé de ")
+    assert "8\u202f000\u202fkg" in french and "heavier" not in french
+    assert CATALOGUE.render(said["code"], said["params"], "en", catalogue_translations("en")) == (
+        finding.description
+    )
+    mass = next(c for c in report.to_dict()["checks"] if c["analysis"] == "mass")
+    assert mass["message"] == said["params"]["detail"]
 
 
 def test_dense_goods_cannot_be_cleared_on_mass() -> None:

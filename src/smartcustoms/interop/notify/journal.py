@@ -84,7 +84,7 @@ def queue_test(
             " on file: set it first",
             details=[{"field": "channel", "username": user.username}],
         )
-    language = user.language if user.language in ("en", "fr") else settings.default_language
+    language = user.language if user.language in ("en", "fr", "ar") else settings.default_language
     title, body = compose(
         "test",
         {"administration": settings.administration_name, "channel": channel},

@@ -166,7 +166,7 @@ def recipients(session: Session, rule: NotifyRule, offices: Sequence[str]) -> li
         out.append(
             Recipient(
                 username=user.username,
-                language=user.language if user.language in ("en", "fr") else "",
+                language=user.language if user.language in ("en", "fr", "ar") else "",
                 email=contact.email if contact else None,
                 phone=contact.phone if contact else None,
                 quiet_start=contact.quiet_start if contact else None,

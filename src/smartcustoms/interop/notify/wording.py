@@ -22,7 +22,7 @@ from smartcustoms.core.i18n import N_
 
 __all__ = ["LANGUAGES", "TRIGGER_LABELS", "compose", "translate"]
 
-LANGUAGES = ("en", "fr")
+LANGUAGES = ("en", "fr", "ar")
 
 #: What each trigger is called on pages and in the CLI.
 TRIGGER_LABELS = {

@@ -11,10 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smartcustoms.core.errors import NotFound
+from smartcustoms.core.messages import catalogue_translations
 from smartcustoms.declarations.store import get_declaration
+from smartcustoms.risk.messages import CATALOGUE
 from smartcustoms.risk.tables import LaneDecisionRow
 
 __all__ = ["LaneAnswer", "Statement", "answer_for"]
+
+_LANGUAGES = ("en", "fr")  # the languages the response formats carry
 
 
 @dataclass(frozen=True)
@@ -57,10 +61,14 @@ def answer_for(session: Session, declaration_id: int) -> LaneAnswer:
     for reason in decision.reasons:
         if not isinstance(reason, dict):
             continue
-        texts = reason.get("text")
         code = str(reason.get("rule") or reason.get("code") or reason.get("kind") or "")
-        if isinstance(texts, dict):
-            reasons.append(Statement(code, {k: str(v) for k, v in texts.items() if v}))
+        # Reasons are stored as code + params (older rows as text by language): words now.
+        texts = {
+            lang: CATALOGUE.render_stored(reason, lang, catalogue_translations(lang))
+            for lang in _LANGUAGES
+        }
+        if any(texts.values()):
+            reasons.append(Statement(code, {k: v for k, v in texts.items() if v}))
         instruction = reason.get("instructions")
         if isinstance(instruction, str) and instruction.strip():
             instructions.append(instruction.strip())

@@ -28,12 +28,14 @@ roof-to-floor height with the type's; under 0.5, or a tilt beyond 2°, the frame
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
 from smartcustoms.scans.container_types import ContainerSpec
+from smartcustoms.scans.messages import english
 from smartcustoms.scans.model import BeamGeometry
 
 __all__ = ["ContainerFrame", "EdgeLine", "find_frame", "rectify", "rectify_int"]
@@ -77,6 +79,8 @@ class ContainerFrame:
     fan: bool  # roof and floor smeared by a fan beam's parallax
     slope: float = 0.0  # rows per column of the container's centre plane (the tilt)
     parallax_px: float = 0.0  # how far the near and far walls' edges part over the length
+    # ``reasons`` as messages (code + params, scans.messages), shown in the reader's language.
+    reason_messages: tuple[dict[str, Any], ...] = ()
 
     def shift_rows(self, cols: int) -> NDArray[np.float64]:
         """Per column, how far the container's centre plane sits below where it sits at
@@ -229,15 +233,22 @@ def find_frame(
     tilt = float(np.degrees(np.arctan(-slope * py / px)))
     sag_mm = float(floor.k * pitch_y_mm)
     reasons: list[str] = []
+    said: list[dict[str, Any]] = []
+
+    def unsure_because(code: str, **params: Any) -> None:
+        text, message = english(code, **params)
+        reasons.append(text)
+        said.append(message)
+
     conf = min(roof.inliers, floor.inliers)
     if conf < 0.7:
-        reasons.append(f"only {conf:.0%} of the container's length agrees with the fitted edges")
+        unsure_because("scans.frame.low_agreement", share=conf)
     spread = max(roof.scatter_px, floor.scatter_px)
     conf *= float(np.clip(1.5 - spread / 2.0, 0.0, 1.0))
     slope_gap = abs(roof.b - floor.b) * (c1 - c0)  # rows over the length
     slope_gap = max(0.0, slope_gap - abs(slope) * (c1 - c0) * (near - far))  # parallax
     if slope_gap > 4.0:
-        reasons.append(f"roof and floor disagree by {slope_gap:.0f} rows over the length")
+        unsure_because("scans.frame.edges_disagree", rows=slope_gap)
     conf *= float(np.clip(1.5 - slope_gap / 8.0, 0.0, 1.0))
     seen = float(floor.at(c_mid) - roof.at(c_mid)) * py
     if near != 1.0:
@@ -246,10 +257,10 @@ def find_frame(
     else:
         span = [depth, depth]
     if not min(span) - 0.1 <= seen <= max(span) + 0.1:
-        reasons.append(f"roof to floor {seen:.2f} m where the type has {height_m - floor_m:.2f} m")
+        unsure_because("scans.frame.height", seen=seen, expected=height_m - floor_m)
         conf *= 0.4
     if abs(tilt) > _MAX_TILT_DEG:
-        reasons.append(f"tilted {tilt:+.1f}°, beyond the {_MAX_TILT_DEG:.0f}° the analyses allow")
+        unsure_because("scans.frame.tilted", tilt=tilt, limit=_MAX_TILT_DEG)
     unsure = bool(
         conf < _UNSURE_BELOW or min(roof.inliers, floor.inliers) < 0.6 or abs(tilt) > _MAX_TILT_DEG
     )
@@ -265,6 +276,7 @@ def find_frame(
         beam.fan,
         slope,
         abs(slope) * (c1 - c0) / 2.0 * (near - far),
+        tuple(said),
     )
 
 

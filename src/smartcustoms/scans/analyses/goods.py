@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from smartcustoms.core.i18n import N_
 from smartcustoms.scans.errors import ScanInputError
 from smartcustoms.scans.physics.materials import MaterialClass
 
@@ -34,25 +35,26 @@ class GoodsProfile:
 
 
 _O, _M, _X = MaterialClass.ORGANIC, MaterialClass.METAL, MaterialClass.MIXED
-# (first chapter, last chapter, description, classes, light organic)
+# (first chapter, last chapter, description, classes, light organic); descriptions are marked
+# for the catalogue because findings name the goods ("metal block among {goods:t}").
 _CHAPTERS: list[tuple[int, int, str, frozenset[MaterialClass], bool]] = [
-    (1, 24, "food, beverages and tobacco", frozenset({_O}), True),
-    (25, 27, "mineral products and fuels", frozenset({_O, _X}), False),
-    (28, 38, "chemical products", frozenset({_O, _X}), False),
-    (39, 40, "plastics and rubber", frozenset({_O}), True),
-    (41, 43, "hides, leather and furs", frozenset({_O}), True),
-    (44, 46, "wood and cork", frozenset({_O}), True),
-    (47, 49, "paper and printed matter", frozenset({_O}), True),
-    (50, 63, "textiles and clothing", frozenset({_O}), True),
-    (64, 67, "footwear, headgear, umbrellas", frozenset({_O}), True),
-    (68, 71, "stone, ceramics, glass, precious metals", frozenset({_X, _M}), False),
-    (72, 83, "base metals and articles", frozenset({_M}), False),
-    (84, 85, "machinery and electrical equipment", frozenset({_M, _X, _O}), False),
-    (86, 89, "vehicles, aircraft, vessels", frozenset({_M, _X, _O}), False),
-    (90, 92, "instruments, clocks, musical instruments", frozenset({_M, _X, _O}), False),
-    (93, 93, "arms and ammunition", frozenset({_M}), False),
-    (94, 96, "furniture, toys, miscellaneous", frozenset({_O, _X, _M}), False),
-    (97, 99, "works of art, special provisions", frozenset({_O, _X, _M}), False),
+    (1, 24, N_("food, beverages and tobacco"), frozenset({_O}), True),
+    (25, 27, N_("mineral products and fuels"), frozenset({_O, _X}), False),
+    (28, 38, N_("chemical products"), frozenset({_O, _X}), False),
+    (39, 40, N_("plastics and rubber"), frozenset({_O}), True),
+    (41, 43, N_("hides, leather and furs"), frozenset({_O}), True),
+    (44, 46, N_("wood and cork"), frozenset({_O}), True),
+    (47, 49, N_("paper and printed matter"), frozenset({_O}), True),
+    (50, 63, N_("textiles and clothing"), frozenset({_O}), True),
+    (64, 67, N_("footwear, headgear, umbrellas"), frozenset({_O}), True),
+    (68, 71, N_("stone, ceramics, glass, precious metals"), frozenset({_X, _M}), False),
+    (72, 83, N_("base metals and articles"), frozenset({_M}), False),
+    (84, 85, N_("machinery and electrical equipment"), frozenset({_M, _X, _O}), False),
+    (86, 89, N_("vehicles, aircraft, vessels"), frozenset({_M, _X, _O}), False),
+    (90, 92, N_("instruments, clocks, musical instruments"), frozenset({_M, _X, _O}), False),
+    (93, 93, N_("arms and ammunition"), frozenset({_M}), False),
+    (94, 96, N_("furniture, toys, miscellaneous"), frozenset({_O, _X, _M}), False),
+    (97, 99, N_("works of art, special provisions"), frozenset({_O, _X, _M}), False),
 ]
 
 

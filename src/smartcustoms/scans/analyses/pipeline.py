@@ -32,6 +32,7 @@ from smartcustoms.scans.analyses.learned import (
 from smartcustoms.scans.analyses.mass import MassEstimate, estimate_mass
 from smartcustoms.scans.errors import ScanInputError
 from smartcustoms.scans.findings import Check, Finding, Report, ReportRegion
+from smartcustoms.scans.messages import english
 from smartcustoms.scans.model import Scan
 from smartcustoms.scans.physics.calibration import Calibration
 
@@ -106,37 +107,38 @@ def _mass_check(m: MassEstimate) -> tuple[Check, Finding | None]:
         "wall_source": m.wall_source,
         "impenetrable_fraction": m.impenetrable_fraction,
     }
-    bound = " (a lower bound: dense regions hide mass)" if m.lower_bound else ""
+    bound = "_lower_bound" if m.lower_bound else ""
     if m.consistent is None:
-        return Check(
-            "mass",
-            m.version,
-            "not_applicable",
-            f"imaged load {m.imaged_net_kg:,.0f} kg{bound}; no declared mass to compare",
-            figures,
-        ), None
+        text, said = english(f"scans.mass.alone{bound}", imaged=m.imaged_net_kg)
+        return Check("mass", m.version, "not_applicable", text, figures, said), None
     assert m.declared_net_kg is not None and m.difference_kg is not None and m.z_score is not None
-    text = (
-        f"imaged load {m.imaged_net_kg:,.0f} kg{bound} against "
-        f"{m.declared_net_kg:,.0f} kg declared "
-        f"(goods' gross mass): {m.difference_kg:+,.0f} kg, {m.z_score:+.1f}σ"
+    text, said = english(
+        f"scans.mass.compared{bound}",
+        imaged=m.imaged_net_kg,
+        declared=m.declared_net_kg,
+        difference=m.difference_kg,
+        z=m.z_score,
     )
     if m.consistent:
         status = "unverifiable" if (m.lower_bound and m.z_score < -3) else "pass"
-        return Check("mass", m.version, status, text, figures), None
+        return Check("mass", m.version, status, text, figures, said), None
     heavier = m.difference_kg > 0
+    description, described = english(
+        "scans.mass.heavier" if heavier else "scans.mass.lighter", detail=said
+    )
     finding = Finding(
         id=0,
         analysis="mass",
         analysis_version=m.version,
         category="MASS_DISCREPANCY",
-        description=f"load {'heavier' if heavier else 'lighter'} than declared: {text}",
+        description=description,
+        message=described,
         flag="THREAT",
         probability=float(min(1.0, 0.5 + abs(m.z_score) / 20)),
         mass_kg=m.difference_kg,
         details={"z_score": m.z_score, "difference_pct": m.difference_pct},
     )
-    return Check("mass", m.version, "fail", text, figures), finding
+    return Check("mass", m.version, "fail", text, figures, said), finding
 
 
 def analyze(
@@ -175,15 +177,21 @@ def analyze(
 
     frame = imaged.frame
     if frame is not None:
+        text, said = english(
+            "scans.frame.unsure" if frame.unsure else "scans.frame.found",
+            tilt=frame.tilt_deg,
+            sag=frame.sag_mm,
+            confidence=frame.confidence,
+            reasons=list(frame.reason_messages),  # each worded in the reader's language
+        )
         checks.append(
             Check(
                 "frame",
                 FRAME_VERSION,
                 "unverifiable" if frame.unsure else "pass",
-                f"container frame found: tilt {frame.tilt_deg:+.2f}°, sag {frame.sag_mm:.0f} mm, "
-                f"confidence {frame.confidence:.2f}"
-                + ("; unsure: " + "; ".join(frame.reasons) if frame.unsure else ""),
+                text,
                 frame.as_dict(scan.shape[1]),
+                said,
             )
         )
     mass = estimate_mass(imaged, declared_gross_kg=declared_gross_kg, tare_kg=tare_kg)
@@ -210,43 +218,48 @@ def analyze(
             "notes": list(verdict.notes),
         }
         if verdict.empty:
-            checks.append(
-                Check(
-                    "empty",
-                    verdict.version,
-                    "pass",
-                    f"no object above {verdict.threshold_kg} kg in "
-                    f"{verdict.inspected_fraction:.0%} of the load space",
-                    figures,
-                )
+            text, said = english(
+                "scans.empty.pass",
+                threshold=verdict.threshold_kg,
+                inspected=verdict.inspected_fraction,
             )
+            checks.append(Check("empty", verdict.version, "pass", text, figures, said))
         else:
             heavy = [
                 o
                 for o in verdict.objects
                 if o.kind == "object" and o.mass_kg >= verdict.threshold_kg
             ]
+            text, said = english(
+                "scans.empty.objects", n=len(heavy), heaviest=verdict.max_object_kg
+            )
             checks.append(
                 Check(
                     "empty",
                     verdict.version,
                     "fail" if declared_empty else "not_applicable",
-                    f"{len(heavy)} object(s) found, the heaviest ≈{verdict.max_object_kg:.1f} kg",
+                    text,
                     figures,
+                    said,
                 )
             )
             for o in heavy:
                 material = o.material_class.value if o.material_class else "material unknown"
+                description, described = english(
+                    "scans.empty.object_declared_empty"
+                    if declared_empty
+                    else "scans.empty.object_light_load",
+                    mass=o.mass_kg,
+                    material=material,
+                )
                 findings.append(
                     Finding(
                         id=0,
                         analysis="empty",
                         analysis_version=verdict.version,
                         category="NOT_EMPTY",
-                        description=(
-                            f"object of ≈{o.mass_kg:.1f} kg ({material}) in a container "
-                            + ("declared empty" if declared_empty else "with under 300 kg of load")
-                        ),
+                        description=description,
+                        message=described,
                         flag="THREAT" if declared_empty else "UNKNOWN",
                         probability=float(
                             min(1.0, 0.5 + 0.5 * min(o.mass_kg / (4 * verdict.threshold_kg), 1.0))
@@ -298,29 +311,28 @@ def analyze(
             else:
                 found["learned_not_applicable"] = learned.reason
         learned_alarms = [r for r in learned.regions if r.alarm] if learned else []
+        goods_text = goods.description if goods else "the goods"
         if not result.applicable:
+            text, said = english("scans.concealment.not_applicable", reason=result.reason)
             checks.append(
-                Check("concealment", result.version, "not_applicable", result.reason, found)
+                Check("concealment", result.version, "not_applicable", result.reason, found, said)
             )
         else:
             alarms = [r for r in result.regions if r.alarm]
             n_alarms = len(alarms) + len(learned_alarms)
+            text, said = english(
+                "scans.concealment.fail" if n_alarms else "scans.concealment.pass", n=n_alarms
+            )
             checks.append(
                 Check(
                     "concealment",
                     result.version,
                     "fail" if n_alarms else "pass",
-                    f"{n_alarms} region(s) inconsistent with the declared goods"
-                    if n_alarms
-                    else "no region inconsistent with the declared goods",
+                    text,
                     found,
+                    said,
                 )
             )
-            wording = {
-                "metal": "metal block among {goods}",
-                "composition": "material unlike the surrounding {goods} (higher Z_eff)",
-                "density": "{sign} block among {goods}",
-            }
             for group in _merge_overlapping(alarms):
                 r = max(group, key=lambda g: g.score)
                 bbox = (
@@ -330,10 +342,10 @@ def analyze(
                     max(g.bbox[3] for g in group),
                 )
                 r = replace(r, bbox=bbox)
-                goods_text = goods.description if goods else "the goods"
-                desc = wording[r.kind].format(
-                    goods=goods_text, sign="denser" if r.delta_areal_density > 0 else "lighter"
-                )
+                kind = r.kind
+                if kind == "density":
+                    kind = "denser" if r.delta_areal_density > 0 else "lighter"
+                desc, described = english(f"scans.concealment.{kind}", goods=goods_text)
                 findings.append(
                     Finding(
                         id=0,
@@ -341,6 +353,7 @@ def analyze(
                         analysis_version=result.version,
                         category="CONCEALMENT" if goods else "ANOMALY",
                         description=desc,
+                        message=described,
                         flag="THREAT",
                         probability=r.probability,
                         region=ReportRegion(imaged.to_image_box(r.bbox), pitch),
@@ -359,15 +372,16 @@ def analyze(
                 )
 
         if learned is not None and result.applicable:
-            goods_text = goods.description if goods else "the goods"
             for lr in learned_alarms:
+                desc, described = english("scans.concealment.learned", goods=goods_text)
                 findings.append(
                     Finding(
                         id=0,
                         analysis="learned-concealment",
                         analysis_version=learned.version,
                         category="CONCEALMENT",
-                        description=f"packed unlike the surrounding {goods_text} (learned model)",
+                        description=desc,
+                        message=described,
                         flag="THREAT",
                         probability=lr.score,
                         region=ReportRegion(imaged.to_image_box(lr.bbox), pitch),

@@ -8,13 +8,17 @@ it reconnects; one that cannot store leaves it unacknowledged (the broker then s
 once its in-flight window is full, which is the backpressure we want).
 
 Several workers split the load with a shared subscription (``$share/<group>/…``); each message
-goes to one of them.
+goes to one of them. A worker that stops unsubscribes first and finishes what it was sent: the
+broker keeps a stopped worker's persistent session in the group and goes on giving it its share
+of new messages, queued until a client with its ID returns — for a day, or for ever if the
+number of workers went down.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -37,6 +41,10 @@ __all__ = ["MqttConfig", "MqttSubscriber", "parse_mqtt_url"]
 log = logging.getLogger("smartcustoms.tracking.listeners")
 
 _SESSION_EXPIRY_S = 24 * 3600
+#: On stop, how long to wait for the broker's UNSUBACK and then for the messages it had already
+#: sent to be stored and acknowledged; and how long without a new one counts as drained.
+_DRAIN_S = 3.0
+_QUIET_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,11 @@ class MqttSubscriber:
         self.stats = ListenerStats()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
+        self._unsubscribed = threading.Event()
+        self._topic = subscription(config.prefix, config.share_group)
+        self._lock = threading.Lock()
+        self._in_flight = 0  # messages received and not yet acknowledged or given up
+        self._last_message = 0.0  # time.monotonic() of the latest one
         client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
@@ -81,6 +94,7 @@ class MqttSubscriber:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_message = self._on_message
         client.reconnect_delay_set(1, 30)
         self.client = client
@@ -102,8 +116,25 @@ class MqttSubscriber:
         self.client.loop_start()
 
     def stop(self) -> None:
+        """Leave the share group, finish what the broker already sent, then disconnect (the
+        session stays, with no subscription, for a restart under the same ID). Blocks for up
+        to about twice ``_DRAIN_S``: call it off the event loop."""
+        if self.subscribed.is_set():
+            self._unsubscribed.clear()
+            result, _ = self.client.unsubscribe(self._topic)
+            if result == paho.MQTT_ERR_SUCCESS and self._unsubscribed.wait(_DRAIN_S):
+                self._drain(time.monotonic() + _DRAIN_S)
         self.client.disconnect()
         self.client.loop_stop()
+
+    def _drain(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            with self._lock:
+                idle = self._in_flight == 0 and time.monotonic() - self._last_message >= _QUIET_S
+            if idle:
+                return
+            time.sleep(0.02)
+        log.warning("%s: %d messages not stored before stopping", self.name, self._in_flight)
 
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
@@ -113,9 +144,8 @@ class MqttSubscriber:
             return
         self.stats.connections += 1
         self.connected.set()
-        topic = subscription(self.config.prefix, self.config.share_group)
-        client.subscribe(topic, options=SubscribeOptions(qos=1))
-        log.info("%s: connected, subscribing to %s", self.name, topic)
+        client.subscribe(self._topic, options=SubscribeOptions(qos=1))
+        log.info("%s: connected, subscribing to %s", self.name, self._topic)
 
     def _on_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
@@ -124,6 +154,12 @@ class MqttSubscriber:
             self.subscribed.set()
         else:
             log.error("%s: subscription refused: %s", self.name, reasons)
+
+    def _on_unsubscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        self.subscribed.clear()
+        self._unsubscribed.set()
 
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
@@ -136,6 +172,9 @@ class MqttSubscriber:
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         received_at = clock.now()
         mid, qos = message.mid, message.qos
+        with self._lock:
+            self._in_flight += 1
+            self._last_message = time.monotonic()
         try:
             parsed = decode_message(
                 message.topic,
@@ -173,6 +212,7 @@ class MqttSubscriber:
                 self._ack(mid, qos)
             else:
                 self.stats.store_failures += 1
+                self._settled()  # left unacknowledged: the broker sends it again
 
         self.ingestor.submit_records(
             parsed.records, received_at, parsed.protocol, parsed.device_id, done
@@ -182,3 +222,8 @@ class MqttSubscriber:
         if qos > 0:
             self.client.ack(mid, qos)
             self.stats.acks += 1
+        self._settled()
+
+    def _settled(self) -> None:
+        with self._lock:
+            self._in_flight -= 1

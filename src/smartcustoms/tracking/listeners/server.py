@@ -89,7 +89,8 @@ class ListenerSet:
                 if connection.transport is not None:
                     connection.transport.pause_reading()
         if self.mqtt is not None:
-            self.mqtt.stop()
+            # Off the loop: it waits for what the broker already sent to be stored.
+            await asyncio.to_thread(self.mqtt.stop)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + drain_s
         while self.ingestor.pending and loop.time() < deadline:

@@ -53,7 +53,7 @@ class UserCreate(StrictBody):
     password: str = Field(min_length=10, max_length=1024)
     roles: list[Role] = Field(min_length=1)
     display_name: str | None = Field(None, max_length=120)
-    language: str | None = Field(None, pattern="^(en|fr)$")
+    language: str | None = Field(None, pattern="^(en|fr|ar)$")
 
 
 class UserUpdate(StrictBody):

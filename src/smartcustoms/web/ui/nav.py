@@ -24,6 +24,10 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem(N_("Home"), "/", ALL_ROLES),
     NavItem(N_("Users"), "/admin/users", frozenset({Role.ADMINISTRATOR})),
+    NavItem(N_("Customs offices"), "/admin/offices", frozenset({Role.ADMINISTRATOR})),
+    NavItem(N_("Devices"), "/admin/devices", frozenset({Role.ADMINISTRATOR})),
+    NavItem(N_("Corridors"), "/admin/corridors", frozenset({Role.ADMINISTRATOR})),
+    NavItem(N_("Ledger keys"), "/admin/keys", frozenset({Role.ADMINISTRATOR})),
     NavItem(
         N_("Partners"),
         "/partners",
@@ -97,6 +101,13 @@ NAV: tuple[NavItem, ...] = (
         N_("Scans"),
         "/scans",
         frozenset({Role.IMAGE_ANALYST, Role.SUPERVISOR, Role.EXAMINING_OFFICER, Role.AUDITOR}),
+    ),
+    NavItem(
+        N_("Reports"),
+        "/reports",
+        frozenset(
+            {Role.SUPERVISOR, Role.RISK_ANALYST, Role.AUDITOR, Role.ADMINISTRATOR}
+        ),  # smartcustoms.reports.READERS
     ),
     NavItem(N_("Webhooks"), "/webhooks", frozenset({Role.ADMINISTRATOR})),
     NavItem(

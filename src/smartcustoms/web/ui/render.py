@@ -13,8 +13,10 @@ from fastapi.responses import HTMLResponse
 
 from smartcustoms import __version__
 from smartcustoms.core.principal import Principal
+from smartcustoms.risk.lanes import LANE_NAMES
 from smartcustoms.web.auth import CSRF_FIELD, CSRF_HEADER, context
-from smartcustoms.web.i18n import LANGUAGES, choose_language, translations
+from smartcustoms.web.i18n import LANGUAGES, choose_language, direction, translations
+from smartcustoms.web.ui import formatting
 from smartcustoms.web.ui.nav import nav_for
 
 __all__ = ["language_of", "render"]
@@ -33,7 +35,15 @@ def _environment(language: str) -> jinja2.Environment:
     )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = _number
-    env.globals.update(version=__version__, languages=LANGUAGES, csrf_field=CSRF_FIELD)
+    # Locale-aware numbers, dates and stored messages (num, pct, kg, datetime, date, message).
+    env.filters.update(formatting.filters(language, translations(language)))
+    env.globals.update(
+        version=__version__,
+        languages=LANGUAGES,
+        csrf_field=CSRF_FIELD,
+        direction=direction,
+        lane_names=LANE_NAMES,  # a lane's name for badges: {{ _(lane_names[lane]) }}
+    )
     return env
 
 
@@ -72,6 +82,7 @@ def render(request: Request, template: str, status_code: int = 200, **values: An
         csrf_token=principal.csrf_token if principal else None,
         csrf_header=CSRF_HEADER,
         administration=ctx.settings.administration_name,
+        time_zone=ctx.settings.time_zone,
         **values,
     )
     return HTMLResponse(html, status_code=status_code)

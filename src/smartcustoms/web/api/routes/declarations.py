@@ -21,6 +21,7 @@ from smartcustoms.web.lodging import lodge_as
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.scopes import DECLARATION_LODGING, DECLARATION_READING
+from smartcustoms.web.ui.formatting import with_texts
 
 router = APIRouter(prefix="/api/declarations", tags=["declarations"])
 
@@ -54,7 +55,8 @@ class DeclarationReceipt(BaseModel):
     score: float | None = Field(description="Probability that inspection finds an irregularity")
     model_version: str | None
     reasons: list[dict[str, Any]] = Field(
-        description="Why: rules fired, model reasons (text in en and fr), random control"
+        description="Why: rules fired, model reasons, random control; each with its stable "
+        "code and params, and text in en and fr rendered from the message catalogues"
     )
 
 
@@ -138,7 +140,7 @@ def lodge(
             lane=item.decision.final_lane if item.decision else None,
             score=item.decision.score if item.decision else None,
             model_version=item.decision.model_version if item.decision else None,
-            reasons=item.decision.reasons if item.decision else [],
+            reasons=[with_texts(r) for r in item.decision.reasons] if item.decision else [],
         )
         for item in lodging.lodged
     ]

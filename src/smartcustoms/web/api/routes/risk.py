@@ -26,6 +26,7 @@ from smartcustoms.risk.tables import LaneDecisionRow, LaneOverrideRow, RuleVersi
 from smartcustoms.web.deps import ContextDep, UnitDep
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
+from smartcustoms.web.ui.formatting import with_texts
 
 router = APIRouter(tags=["risk"])
 
@@ -135,7 +136,7 @@ def decision(declaration_id: RowId, unit: UnitDep) -> DecisionPublic:
         rules_fired=row.rules_fired,
         random_control=row.random_control,
         exploration=row.exploration,
-        reasons=row.reasons,
+        reasons=[with_texts(r) for r in row.reasons],
         decided_at=row.decided_at,
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from smartcustoms.declarations.store import get_declaration
+from smartcustoms.federation.handover import accept as accept_handed_in
 from smartcustoms.tracking import queries
 from smartcustoms.tracking.tables import CorridorRow, TransitLiveRow
 from smartcustoms.tracking.transits import (
@@ -147,6 +148,23 @@ def hand_over(
         actor=principal.username,
         border=body.border,
         to_administration=body.to_administration,
+    )
+    return _public(unit, transit_id)
+
+
+@router.post(
+    "/{transit_id}/accept",
+    summary="Take responsibility for a transit a partner administration handed over to us",
+)
+@requires(OFFICERS)
+def accept(
+    transit_id: RowId, unit: UnitDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> TransitPublic:
+    accept_handed_in(
+        unit,
+        transit_id,
+        actor=principal.username,
+        administration=ctx.settings.administration_name,
     )
     return _public(unit, transit_id)
 

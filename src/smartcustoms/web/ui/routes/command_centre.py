@@ -22,6 +22,7 @@ from smartcustoms.tracking.alerts import (
     escalate_alert,
     resolve_alert,
 )
+from smartcustoms.tracking.messages import SEAL_EVENT_LABELS
 from smartcustoms.tracking.thresholds import ALERT_LABELS, SEVERITY_LABELS
 from smartcustoms.tracking.transit_status import STATUS_LABELS as TRANSIT_LABELS
 from smartcustoms.web.auth import context
@@ -51,6 +52,9 @@ _STEP_LABELS = {
     "handed_over": N_("handed over"),
     "discharged": N_("discharged"),
     "cancelled": N_("cancelled"),
+    "handed_in": N_("handed in by a partner"),
+    "accepted": N_("accepted"),
+    "released": N_("guarantee released"),
 }
 _ALERT_STEP_LABELS = {
     "raised": N_("raised"),
@@ -72,6 +76,7 @@ def labels() -> dict[str, dict[str, str]]:
         "transit_statuses": {k.value: v for k, v in TRANSIT_LABELS.items()},
         "steps": dict(_STEP_LABELS),
         "alert_steps": dict(_ALERT_STEP_LABELS),
+        "events": {k.value: v for k, v in SEAL_EVENT_LABELS.items()},
     }
 
 
@@ -88,6 +93,8 @@ _SCRIPT_LABELS = {
     "play": N_("Play"),
     "pause": N_("Pause"),
     "no_track": N_("No positions yet."),
+    "zoom_in": N_("Zoom in"),
+    "zoom_out": N_("Zoom out"),
 }
 
 
@@ -97,6 +104,7 @@ def script_labels(request: Request) -> dict[str, object]:
     out: dict[str, object] = {k: gettext(v) for k, v in _SCRIPT_LABELS.items()}
     for group, values in labels().items():
         out[group] = {k: gettext(v) for k, v in values.items()}
+    out["time_zone"] = context(request).settings.time_zone  # the scripts show times in it
     return out
 
 

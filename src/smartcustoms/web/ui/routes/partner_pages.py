@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from smartcustoms.core.errors import SmartCustomsError
+from smartcustoms.core.i18n import N_
 from smartcustoms.core.unit import Unit
 from smartcustoms.federation import directory
 from smartcustoms.federation.card import KINDS, fingerprint_groups
@@ -26,6 +27,14 @@ __all__ = ["router"]
 router = APIRouter(prefix="/partners", include_in_schema=False)
 
 PartnerName = Annotated[str, Path(min_length=1, max_length=120)]
+
+#: What a partner may receive, named on the page (the card carries the codes).
+KIND_LABELS = {
+    "transits": N_("transits"),
+    "scans": N_("scans"),
+    "rules": N_("rules"),
+    "notices": N_("notices"),
+}
 
 
 def _page(
@@ -54,6 +63,7 @@ def _page(
         card_fingerprint=card_fingerprint,
         card_problem=card_problem,
         kinds=KINDS,
+        kind_labels=KIND_LABELS,
         manager=bool(principal.roles & MANAGERS),
         added=added,
         error=error,

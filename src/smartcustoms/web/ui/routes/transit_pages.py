@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from smartcustoms.core.errors import Forbidden, NotFound, SmartCustomsError
+from smartcustoms.federation.handover import accept as accept_handed_in
 from smartcustoms.tracking import queries
 from smartcustoms.tracking.tables import CorridorRow, TransitLiveRow, ZoneRow
 from smartcustoms.tracking.transits import (
@@ -33,7 +34,7 @@ from smartcustoms.web.ui.routes.command_centre import labels, script_labels
 
 router = APIRouter(prefix="/tracking/transits", include_in_schema=False)
 
-_ACTIONS = ("arm", "hand-over", "discharge", "cancel")
+_ACTIONS = ("arm", "hand-over", "accept", "discharge", "cancel")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -71,6 +72,18 @@ def _transit_page(
             )
         )
         transit = queries.transit_public(row, corridor.code if corridor else None)
+        # Federation: handed over to us by a partner (pending our acceptance until accepted),
+        # or by us to a partner (its guarantee released when the partner discharged it).
+        federation = {
+            "handed_in_from": row.handed_in_from,
+            "origin_reference": row.origin_reference,
+            "accepted_at": row.accepted_at.isoformat() if row.accepted_at else None,
+            "accepted_by": row.accepted_by,
+            "pending": row.handed_in_from is not None and row.accepted_at is None,
+            "guarantee_released_at": (
+                row.guarantee_released_at.isoformat() if row.guarantee_released_at else None
+            ),
+        }
         timeline = queries.transit_timeline(session, row.id)
         alerts = queries.alerts(session, status="all", transit_id=row.id)
     return render(
@@ -78,6 +91,7 @@ def _transit_page(
         "tracking_transit.html",
         status_code=status_code,
         transit=transit,
+        federation=federation,
         live=queries.live_public(live),
         timeline=timeline,
         alerts=alerts,
@@ -109,7 +123,8 @@ def transit_action(
     note: Annotated[str, Form(max_length=500)] = "",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """An officer's step from the transit page: arm, hand over, discharge or cancel."""
+    """An officer's step from the transit page: arm, hand over, accept (a partner's
+    hand-over), discharge or cancel."""
     if action not in _ACTIONS:
         raise NotFound(f"no transit action {action!r}")
     allowed = HANDOVER if action == "hand-over" else OFFICERS
@@ -129,6 +144,13 @@ def transit_action(
                     actor=actor,
                     border=border,
                     to_administration=to_administration,
+                )
+            elif action == "accept":
+                accept_handed_in(
+                    unit,
+                    transit_id,
+                    actor=actor,
+                    administration=context(request).settings.administration_name,
                 )
             elif action == "discharge":
                 discharge_transit(unit, transit_id, actor=actor, seal_intact=seal_intact, note=note)

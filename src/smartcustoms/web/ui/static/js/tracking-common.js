@@ -20,7 +20,10 @@ window.SCTracking = (function () {
   }
 
   function baseMap(el, view) {
-    var map = L.map(el, { minZoom: 3, maxZoom: 15, worldCopyJump: false, preferCanvas: false });
+    // The zoom buttons' titles in the page's language, from the labels the page passes as JSON.
+    var words = el.dataset.i18n ? JSON.parse(el.dataset.i18n) : {};
+    var map = L.map(el, { minZoom: 3, maxZoom: 15, worldCopyJump: false, preferCanvas: false, zoomControl: false });
+    L.control.zoom({ zoomInTitle: words.zoom_in || "Zoom in", zoomOutTitle: words.zoom_out || "Zoom out" }).addTo(map);
     map.attributionControl.setPrefix(false);
     map.attributionControl.addAttribution("Natural Earth · world-atlas · Leaflet");
     map.setView(view || [-2.5, 34.0], 6);
@@ -62,7 +65,19 @@ window.SCTracking = (function () {
   // Leaflet puts a string tooltip or popup in as HTML: give it an element holding text instead.
   function text(value) { return el("span", {}, [value == null ? "" : String(value)]); }
 
-  function time(iso) { return iso ? iso.replace("T", " ").slice(0, 19) : "—"; }
+  // A time as the page's language writes it, in the instance's zone (given by the page's
+  // labels), to the second; the ISO text if the browser cannot.
+  function time(iso, zone) {
+    if (!iso) { return "—"; }
+    var moment = new Date(iso);
+    if (isNaN(moment.getTime())) { return iso; }
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        { dateStyle: "medium", timeStyle: "medium", timeZone: zone || undefined }).format(moment);
+    } catch (e) {
+      return iso.replace("T", " ").slice(0, 19);
+    }
+  }
 
   return { getJSON: getJSON, baseMap: baseMap, corridors: corridors, el: el, text: text, time: time };
 })();

@@ -32,7 +32,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var link = T.el("a", { href: "/tracking/transits/" + d.id }, [t.open_transit]);
     var lines = [T.el("strong", {}, [d.reference]), T.el("br"), d.device_id + " · " + (d.vehicle || ""), T.el("br"),
       t.speed + ": " + (live.speed_kmh == null ? "—" : Math.round(live.speed_kmh) + " km/h"), T.el("br"),
-      t.last_report + ": " + T.time(live.fix_time)];
+      t.last_report + ": " + T.time(live.fix_time, t.time_zone)];
     if (live.inside_corridor === false) { lines.push(T.el("br"), T.el("span", { class: "bad" }, [t.off_route])); }
     if (live.zone) { lines.push(T.el("br"), t.in_zone + " " + live.zone); }
     lines.push(T.el("br"), link);
@@ -60,7 +60,7 @@ document.addEventListener("DOMContentLoaded", function () {
   function alertItem(a) {
     var item = T.el("li", { "data-alert-id": a.id, "data-transit-id": a.transit_id, class: "sev-" + a.severity + " fresh" }, [
       T.el("strong", {}, [t.types[a.type] || a.type]), " · " + a.reference, T.el("br"),
-      T.el("span", { class: "muted" }, [(t.severities[a.severity] || a.severity) + " · " + (t.statuses[a.status] || a.status) + " · " + T.time(a.raised_at)]),
+      T.el("span", { class: "muted" }, [(t.severities[a.severity] || a.severity) + " · " + (t.statuses[a.status] || a.status) + " · " + T.time(a.raised_at, t.time_zone)]),
     ]);
     item.addEventListener("click", function () {
       if (a.latitude != null) { map.setView([a.latitude, a.longitude], Math.max(map.getZoom(), 9)); }

@@ -9,13 +9,17 @@ document.addEventListener("DOMContentLoaded", function () {
   var slider = document.getElementById("replay-slider");
   var label = document.getElementById("replay-label");
   var points = [], marker = null, timer = null;
+  // Seal events arrive as codes (low_battery); the page gives their names in its language.
+  function eventNames(p) {
+    return p.events.map(function (e) { return (t.events && t.events[e]) || e; }).join(", ");
+  }
 
   function show(i) {
     var p = points[i];
     if (!p) { return; }
     marker.setLatLng([p.latitude, p.longitude]);
-    var text = T.time(p.time) + " · " + (p.speed_kmh == null ? "—" : Math.round(p.speed_kmh) + " km/h");
-    if (p.events.length) { text += " · " + p.events.join(", "); }
+    var text = T.time(p.time, t.time_zone) + " · " + (p.speed_kmh == null ? "—" : Math.round(p.speed_kmh) + " km/h");
+    if (p.events.length) { text += " · " + eventNames(p); }
     label.textContent = text;
     slider.value = String(i);
   }
@@ -45,7 +49,7 @@ document.addEventListener("DOMContentLoaded", function () {
     points.forEach(function (p) {
       if (p.events.length) {
         L.circleMarker([p.latitude, p.longitude], { radius: 5, className: "sc-track-event" })
-          .bindTooltip(T.text(T.time(p.time) + " · " + p.events.join(", "))).addTo(map);
+          .bindTooltip(T.text(T.time(p.time, t.time_zone) + " · " + eventNames(p))).addTo(map);
       }
     });
     marker = L.circleMarker([points[0].latitude, points[0].longitude], { radius: 8, className: "truck truck-ok" }).addTo(map);
