@@ -137,10 +137,18 @@ def operator_page(
     context.close()
 
 
-def seal_report(serial: int, events: tuple[SealEvent, ...] = ()) -> bytes:
+SENT: list[datetime] = []  # the device times this module's reports carried
+
+
+def seal_report(
+    serial: int, events: tuple[SealEvent, ...] = (), at: datetime | None = None
+) -> bytes:
+    """A report ``serial`` seconds from now (or at ``at``)."""
+    when = at or datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=serial)
+    SENT.append(when)
     position = Position(
         device_id=DEVICE,
-        time=datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=serial),
+        time=when,
         latitude=VOI[1],
         longitude=VOI[0],
         speed_kmh=0.0,
@@ -243,7 +251,11 @@ def test_the_replay_names_seal_events_in_french(
     browser: Any, tracking_server: tuple[Server, int]
 ) -> None:
     server, device_port = tracking_server
-    assert b"ACK" in send(device_port, seal_report(0, (SealEvent.OPENED,)))  # the latest point
+    # The latest point: after every earlier report (some carry times ahead of the clock), and
+    # waited for, since the track shows the positions up to now.
+    at = max([datetime.now(UTC).replace(microsecond=0), *(t + timedelta(seconds=1) for t in SENT)])
+    assert b"ACK" in send(device_port, seal_report(4, (SealEvent.OPENED,), at=at))
+    wait_for(lambda: datetime.now(UTC) > at + timedelta(seconds=1), timeout=15)
     context = browser.new_context(base_url=server.url, locale="fr-FR")  # asks for French
     page = context.new_page()
     page.set_default_timeout(15_000)
