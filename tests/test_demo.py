@@ -3,17 +3,14 @@ the mail and webhooks its instance sends caught on pages of their own."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx2
 
 from smartcustoms.core.roles import ALL_ROLES
 from tests.browser.conftest import free_port
+from tests.demo_run import start_demo
 from tests.waiting import wait_for
 
 
@@ -26,27 +23,8 @@ def _caught(url: str) -> list[dict[str, object]]:
 
 def test_demo_serves_and_every_printed_user_can_log_in(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTCUSTOMS_")}
-    env["TMPDIR"] = str(tmp_path)  # the throwaway folder lands here, so we can see it go
-    env["COLUMNS"] = "120"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "smartcustoms", "demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, output = start_demo(["--port", str(port)], tmp_path, until="Open http://")
     assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "Open http://" in line:
-            break
-    output = "".join(lines)
     try:
         assert f"Open http://127.0.0.1:{port}" in output, output
         rows = re.findall(r"│\s*([^│]+?)\s*│\s*([a-z-]+)\s*│\s*(\S+)\s*│", output)

@@ -12,9 +12,10 @@ import secrets
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -31,11 +32,26 @@ from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.ledger.service import attach_ledger
 from smartcustoms.sandbox.demo.catchers import Catchers, start_catchers
 from smartcustoms.sandbox.demo.interop import seed_interop_demo
+from smartcustoms.sandbox.demo.partners import (
+    KENYA,
+    UGANDA,
+    HandOverAtMalaba,
+    link_partners,
+    share_and_offer,
+)
 from smartcustoms.sandbox.demo.risk import lodged_declarant_ids, seed_risk_demo
 from smartcustoms.sandbox.demo.scans import seed_scans_demo
-from smartcustoms.sandbox.demo.tracking import seed_tracking_demo
+from smartcustoms.sandbox.demo.tracking import import_demo_corridors, seed_tracking_demo
 
-__all__ = ["DEMO_STEPS", "DemoUser", "bind_demo_declarant", "prepare_demo", "run_demo"]
+__all__ = [
+    "DEMO_STEPS",
+    "DemoUser",
+    "bind_demo_declarant",
+    "prepare_demo",
+    "print_demo_users",
+    "run_demo",
+    "run_partner_demo",
+]
 
 ACTOR = "demo"
 #: A demo runs for an afternoon; a month covers one left running.
@@ -99,11 +115,16 @@ def _notify_settings(catchers: Catchers | None) -> dict[str, object]:
 
 
 def prepare_demo(
-    data_dir: Path, catchers: Catchers | None = None
+    data_dir: Path,
+    catchers: Catchers | None = None,
+    *,
+    steps: Sequence[Callable[[AppContext], None]] = DEMO_STEPS,
+    **settings: Any,
 ) -> tuple[AppContext, list[DemoUser]]:
-    """Create the demo's database and users in ``data_dir``; with ``catchers``, notifications
-    and webhooks go to them."""
-    settings = load_settings(
+    """Create the demo's database and users in ``data_dir`` and run ``steps``; with
+    ``catchers``, notifications and webhooks go to them. ``settings`` add to the demo's own
+    (the partner demo names each administration and its federation address)."""
+    loaded = load_settings(
         None,
         data_dir=data_dir,
         # Explicit, so a SMARTCUSTOMS_DATABASE_URL in the environment can never point the demo at
@@ -112,8 +133,9 @@ def prepare_demo(
         secret_key=secrets.token_urlsafe(48),
         production=False,
         **_notify_settings(catchers),
+        **settings,
     )
-    ctx = AppContext.from_settings(settings)
+    ctx = AppContext.from_settings(loaded)
     upgrade(ctx.db)
     attach_ledger(ctx)  # the demo's users and data are ledger records from the first one
     users = []
@@ -142,10 +164,29 @@ def prepare_demo(
             users.append(DemoUser(demo_username(role), password, role, token))
     if catchers is not None:  # first: the other steps' lane decisions and alerts go out too
         seed_interop_demo(ctx, catchers, {u.role: u.username for u in users})
-    for step in DEMO_STEPS:
+    for step in steps:
         step(ctx)
     bind_demo_declarant(ctx)  # after every step: it binds what they lodged
     return ctx, users
+
+
+def print_demo_users(
+    console: Console, users: Sequence[DemoUser], title: str = "Demo users"
+) -> None:
+    """The demo users' generated passwords, shown once, and the machine accounts' tokens."""
+    table = Table("role", "username", "password", title=f"{title} (shown once)")
+    for user in users:
+        if user.token is None:
+            table.add_row(user.role.label, user.username, user.password)
+    console.print(table)
+    for user in users:
+        if user.token is not None:
+            # Not in the table: "log in as any user above" is not true of a machine account.
+            console.print(
+                f"{user.role.label} ({user.username}) logs in to no page; its API token, "
+                f"for `smartcustoms tracking traccar-config --token-stdin`: {user.token}",
+                soft_wrap=True,
+            )
 
 
 def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
@@ -166,19 +207,7 @@ def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
         # Before the context: its settings name the mail catcher's port.
         catchers = start_catchers(port + 1)
         ctx, users = prepare_demo(folder, catchers)
-        table = Table("role", "username", "password", title="Demo users (shown once)")
-        for user in users:
-            if user.token is None:
-                table.add_row(user.role.label, user.username, user.password)
-        console.print(table)
-        for user in users:
-            if user.token is not None:
-                # Not in the table: "log in as any user above" is not true of a machine account.
-                console.print(
-                    f"{user.role.label} ({user.username}) logs in to no page; its API token, "
-                    f"for `smartcustoms tracking traccar-config --token-stdin`: {user.token}",
-                    soft_wrap=True,
-                )
+        print_demo_users(console, users)
         console.print(f"Demo data in {folder}" + (" (deleted on exit)" if throwaway else ""))
         console.print(f"Mail and webhooks the demo's instance sent: {catchers.url}")
         console.print(
@@ -197,6 +226,114 @@ def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
             ctx.close()  # stops what the steps started (the tracking listeners, the simulator)
         if catchers is not None:
             catchers.stop()  # after the instance: it may still be sending to them
+        if throwaway:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+#: What Uganda's instance seeds in the partner demo: its own corridors, risk data and scans; its
+#: trucks are Kenya's, handed over at Malaba.
+PARTNER_STEPS: list[Callable[[AppContext], None]] = [
+    import_demo_corridors,
+    seed_risk_demo,
+    seed_scans_demo,
+]
+
+
+def _public_host(host: str) -> str:
+    """The address partners reach this machine's instances at (the demo is local)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 (compared, not bound)
+
+
+def run_partner_demo(*, host: str, port: int, data_dir: Path | None) -> None:
+    """Kenya on ``port`` and Uganda on ``port + 2`` (``port + 1`` is Kenya's mail and webhook
+    catcher), partners from the start, Kenya's Northern Corridor trucks handed over at Malaba."""
+    import threading
+
+    import uvicorn
+
+    from smartcustoms.web.app import create_app
+
+    console = Console()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    throwaway = data_dir is None
+    folder = Path(tempfile.mkdtemp(prefix="smartcustoms-demo-")) if data_dir is None else data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    public = _public_host(host)
+    ports = {KENYA.name: port, UGANDA.name: port + 2}
+    contexts: list[AppContext] = []
+    catchers: Catchers | None = None
+    watcher: HandOverAtMalaba | None = None
+    uganda: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        catchers = start_catchers(port + 1)
+        kenya_ctx, kenya_users = prepare_demo(
+            folder / "kenya", catchers, **KENYA.settings(f"http://{public}:{port}")
+        )
+        contexts.append(kenya_ctx)
+        uganda_ctx, uganda_users = prepare_demo(
+            folder / "uganda", steps=PARTNER_STEPS, **UGANDA.settings(f"http://{public}:{port + 2}")
+        )
+        contexts.append(uganda_ctx)
+        link_partners(kenya_ctx, uganda_ctx)
+        shared_scan, offered_rule = share_and_offer(kenya_ctx, UGANDA.name)
+        print_demo_users(console, kenya_users, f"{KENYA.name}, http://{host}:{port}")
+        print_demo_users(console, uganda_users, f"{UGANDA.name}, http://{host}:{port + 2}")
+        uganda = uvicorn.Server(
+            uvicorn.Config(
+                create_app(uganda_ctx),
+                host=host,
+                port=port + 2,
+                log_level="warning",
+                server_header=False,
+                timeout_graceful_shutdown=10,
+            )
+        )
+        thread = threading.Thread(target=uganda.run, name="demo-uganda", daemon=True)
+        thread.start()
+        # Kenya's application first: it attaches the federation outbox the hand-overs ride on.
+        kenya_app = create_app(kenya_ctx)
+        watcher = HandOverAtMalaba(kenya_ctx, UGANDA.name)
+        watcher.start()
+        console.print(f"Demo data in {folder}" + (" (deleted on exit)" if throwaway else ""))
+        console.print(f"Mail and webhooks Kenya's instance sent: {catchers.url}")
+        console.print(
+            f"Kenya's Northern Corridor trucks are handed over to {UGANDA.name} as they reach "
+            f"Malaba: accept them on Uganda's Transits page (an officer), then follow them on "
+            f"both maps."
+        )
+        if shared_scan is not None:
+            console.print(
+                f"Kenya shared scan {shared_scan} with Uganda: Uganda's image analyst finds it in "
+                "the review queue, marked as Kenya's."
+            )
+        if offered_rule is not None:
+            console.print(
+                f"Kenya offered its rule {offered_rule!r} to Uganda: a proposal there until "
+                "Uganda's supervisor approves it (Risk → Rules)."
+            )
+        for name, served in ports.items():
+            console.print(f"[bold]{name}: open http://{host}:{served}[/]")
+        console.print("Log in with the users above. Ctrl+C stops both.")
+        uvicorn.run(
+            kenya_app,
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if watcher is not None:
+            watcher.stop()
+        if uganda is not None:
+            uganda.should_exit = True
+        if thread is not None:
+            thread.join(15)
+        for ctx in reversed(contexts):
+            ctx.close()
+        if catchers is not None:
+            catchers.stop()
         if throwaway:
             shutil.rmtree(folder, ignore_errors=True)
 

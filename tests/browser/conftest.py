@@ -52,6 +52,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def watch_problems(
+    page: Any, *, warnings: bool = True, documents: bool = True, into: list[str] | None = None
+) -> list[str]:
+    """What a page must never show, collected as it happens: uncaught script errors, console
+    errors (and warnings: CSP refusals are warnings), and responses of 400 or more (the
+    favicon, which no page has, aside). A failed load is reported once, by its response with
+    its URL, not again by the console. ``documents=False`` leaves out the pages themselves,
+    for a test that submits a refused form on purpose."""
+    problems = [] if into is None else into
+    levels = ("error", "warning") if warnings else ("error",)
+
+    def console(message: Any) -> None:
+        if message.type in levels and "Failed to load resource" not in message.text:
+            problems.append(message.text)
+
+    def response(answer: Any) -> None:
+        if answer.status < 400 or answer.url.endswith("/favicon.ico"):
+            return
+        if documents or answer.request.resource_type != "document":
+            problems.append(f"{answer.status} {answer.url}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("response", response)
+    return problems
+
+
 def username_for(role: Role) -> str:
     return role.value.replace("_", "-")
 

@@ -15,7 +15,7 @@ from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.intake import import_records
 from smartcustoms.risk.assess import assess
 from smartcustoms.web.i18n import translations
-from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for
+from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for, watch_problems
 from tests.declarations.helpers import declaration
 
 pytestmark = pytest.mark.browser
@@ -34,25 +34,7 @@ def supervisor(browser: Any, server: Server) -> Iterator[tuple[Any, list[str]]]:
     context = browser.new_context(base_url=server.url, locale="en-GB", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    problems: list[str] = []
-    # A failed load is reported below by its response (the favicon, which no page has, aside).
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type in ("error", "warning") and "Failed to load resource" not in m.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and not r.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
+    problems = watch_problems(page)
     page.goto("/login")
     page.fill("input[name=username]", username_for(Role.SUPERVISOR))
     page.fill("input[name=password]", BROWSER_PASSWORD)

@@ -15,7 +15,7 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.roles import Role
 from smartcustoms.scans.intake import Upload, receive_scan
 from smartcustoms.scans.storage import store_for
-from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for
+from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for, watch_problems
 from tests.scans.stored import CLEAN, FLAGGED, case, declaration_for, lodge, write
 
 pytestmark = pytest.mark.browser
@@ -45,24 +45,7 @@ def open_page(browser: Any, server: Server) -> Iterator[Any]:
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
-        problems: list[str] = []
-        page.on(
-            "console",
-            lambda m: (
-                problems.append(m.text)
-                if m.type in ("error", "warning") and "Failed to load resource" not in m.text
-                else None
-            ),
-        )
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.on(
-            "response",
-            lambda r: (
-                problems.append(f"{r.status} {r.url}")
-                if r.status >= 400 and not r.url.endswith("/favicon.ico")
-                else None
-            ),
-        )
+        problems = watch_problems(page)
         page.goto("/login")
         page.fill("input[name=username]", username_for(role))
         page.fill("input[name=password]", BROWSER_PASSWORD)

@@ -25,7 +25,13 @@ from smartcustoms.core.settings import load_settings
 from smartcustoms.core.users import create_user
 from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS
 from smartcustoms.tracking.records import Position, SealEvent
-from tests.browser.conftest import BROWSER_PASSWORD, Server, free_port, username_for
+from tests.browser.conftest import (
+    BROWSER_PASSWORD,
+    Server,
+    free_port,
+    username_for,
+    watch_problems,
+)
 from tests.tracking.helpers import VOI, import_packaged, make_transit
 from tests.waiting import wait_for
 
@@ -114,20 +120,7 @@ def operator_page(
     context = browser.new_context(base_url=server.url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
-    problems: list[str] = []
-
-    def console(message: Any) -> None:
-        # A failed request shows up twice (console and response): keep the one with its URL.
-        if message.type in ("error", "warning") and "Failed to load resource" not in message.text:
-            problems.append(message.text)  # CSP refusals, script errors
-
-    def response(answer: Any) -> None:
-        if answer.status >= 400 and not answer.url.endswith("/favicon.ico"):
-            problems.append(f"{answer.status} {answer.url}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("response", response)
+    problems = watch_problems(page)
     page.goto("/login")
     page.fill("input[name=username]", username_for(Role.COMMAND_CENTRE_OPERATOR))
     page.fill("input[name=password]", BROWSER_PASSWORD)

@@ -11,16 +11,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from smartcustoms.core import clock
 from smartcustoms.federation.client import envelope, post_signed, send_message
 from smartcustoms.federation.directory import add_partner, set_state
 from smartcustoms.federation.inbox import INBOX_PATH
+from smartcustoms.federation.outbox import enqueue, outbox_summary
+from smartcustoms.federation.refusals import RefusalLimiter
 from smartcustoms.federation.service import own_signer, ping
 from smartcustoms.federation.signing import sign_request
-from smartcustoms.federation.tables import InboxRow
+from smartcustoms.federation.tables import DEAD, DELIVERED, InboxRow, OutboxRow, PartnerRow
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
 from tests.federation.instances import Instance, serve
+from tests.waiting import wait_for
+
+UG = "Uganda Revenue Authority"
 
 
 @pytest.fixture
@@ -186,3 +192,60 @@ def test_the_inbox_is_public_only_through_the_signature(tmp_path: Path) -> None:
     from smartcustoms.web.policy import PUBLIC_ROUTES
 
     assert ("POST", INBOX_PATH) in PUBLIC_ROUTES
+
+
+def test_a_flood_of_forged_requests_fills_the_ledger_only_up_to_the_address_s_share(
+    pair: tuple[Instance, Instance],
+) -> None:
+    """A partner's key id is public: forged requests claiming it are each refused, but only the
+    first ``federation_refusals_recorded_per_minute`` from one address become ledger records."""
+    ke, ug = pair
+    limit = ug.ctx.settings.federation_refusals_recorded_per_minute
+    url = ug.url + INBOX_PATH
+    signer = own_signer(ke.ctx)
+    forger = Ed25519Signer.generate(signer.name)
+    before = len(_refusals(ug, "signature_invalid"))
+    for _ in range(limit + 15):
+        body = envelope("partner.hello", {})
+        headers = sign_request(forger, "POST", url, body)
+        headers["Signature-Input"] = headers["Signature-Input"].replace(
+            f"{forger.key_id:08x}", f"{signer.key_id:08x}"
+        )
+        assert _post(ug, body, headers) == (401, "signature_invalid")  # every one refused
+    assert len(_refusals(ug, "signature_invalid")) - before == limit
+    # The partner itself is not shut out by the flood.
+    assert ping(ke.ctx, "Uganda Revenue Authority", actor="admin")["duplicate"] is False
+
+
+def test_the_refusal_limiter_opens_a_new_window_and_forgets_the_oldest_addresses() -> None:
+    limiter = RefusalLimiter(2, window_s=60)
+    assert [limiter.admit("a", now=t) for t in (0, 1, 2, 59)] == [True, True, False, False]
+    assert limiter.admit("b", now=3)  # another address, its own share
+    assert limiter.admit("a", now=60) and limiter.admit("a", now=61)
+    assert not limiter.admit("a", now=62)
+
+
+def test_a_message_refused_for_good_is_set_aside_and_the_queue_goes_on(
+    pair: tuple[Instance, Instance],
+) -> None:
+    """A message the partner refuses for what it is (here a kind it does not receive: 422)
+    would block everything after it if retried for ever; it is set aside, recorded, counted."""
+    ke, _ = pair
+    with ke.ctx.unit() as unit:
+        conn = unit.session.connection()
+        pid = conn.scalar(select(PartnerRow.id).where(PartnerRow.name == UG))
+        bad = enqueue(conn, pid, "no.such-kind", {})
+        good = enqueue(conn, pid, "partner.hello", {"after": "the bad one"})
+
+    def states() -> dict[str, str]:
+        with ke.ctx.db.session() as session:
+            rows = session.execute(select(OutboxRow.message_id, OutboxRow.state)).all()
+        return {m: s for m, s in rows}
+
+    wait_for(lambda: states().get(good) == DELIVERED, timeout=30, message="the queue stuck")
+    assert states()[bad] == DEAD
+    aside = ke.records("federation.message_set_aside")
+    assert [(r["message_id"], r["status"]) for r in aside] == [(bad, 422)]
+    with ke.ctx.db.engine.connect() as conn:
+        summary = {r["partner"]: r for r in outbox_summary(conn)}
+    assert summary[UG]["set_aside"] == 1 and summary[UG]["pending"] == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from smartcustoms.core.context import AppContext
@@ -88,3 +89,45 @@ def test_a_declaration_committed_after_a_later_one_is_observed(
     active = _catch_up(ctx, observed, recorded)
     assert recorded.count(early) == 1 and recorded.count(late) == 1
     assert not active.inspection_gaps
+
+
+class _RolledBack(Exception):
+    """Raised to roll a transaction back."""
+
+
+@pytest.mark.timeout(600)
+def test_a_wide_gap_is_waited_for_and_dropped_once_its_transaction_rolls_back(
+    ctx: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """No time limit and no width limit: a transaction holding 20,000 ids (a large file) is
+    waited for while it is open, and its gap goes as soon as it has rolled back."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer at a time: its ids are committed in order")
+    load_history(ctx, kcs_slice(tmp_path, 0, 1500))
+    with ctx.unit() as unit:
+        version = train_from_store(unit, actor="analyst", seed=1).version
+        registry.activate(unit, version, actor="analyst")
+    monkeypatch.setattr(registry, "CATCH_UP_EVERY_S", 0.0)
+    observed: list[int] = []
+    _catch_up(ctx, observed, [])
+
+    with pytest.raises(_RolledBack), ctx.db.session() as slow:
+        late = _stored(slow, kcs_slice(tmp_path, 1500, 1, labels=False))
+        slow.flush()
+        # The open transaction's file takes 20,000 more ids (sequences are not transactional).
+        slow.execute(
+            text("SELECT setval(pg_get_serial_sequence('declarations', 'id'), :to)"),
+            {"to": late + 20_000},
+        )
+        with ctx.unit() as unit:
+            early = _stored(unit.session, kcs_slice(tmp_path, 1501, 1, labels=False))
+        assert early == late + 20_001
+        active = _catch_up(ctx, observed, [])
+        assert early in observed and late not in observed
+        assert late in active.declaration_gaps and late + 19_999 in active.declaration_gaps
+        active = _catch_up(ctx, observed, [])  # still open: still waited for
+        assert late in active.declaration_gaps
+        raise _RolledBack
+    active = _catch_up(ctx, observed, [])
+    assert not active.declaration_gaps and late not in observed
+    assert observed.count(early) == 1

@@ -4,9 +4,14 @@ acknowledgement only after the commit, and workers sharing a subscription."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
@@ -175,3 +180,63 @@ def test_a_stopped_worker_leaves_the_share_group(
         wait_for(lambda: stored(ctx) == 31, timeout=20, message="messages went to the stopped one")
         assert staying.listeners.mqtt is not None
         assert staying.listeners.mqtt.stats.records >= 30
+
+
+def test_a_killed_worker_s_queued_share_is_stored_by_another(
+    ctx: AppContext, publisher: paho.Client, prefix: str, tmp_path: Path
+) -> None:
+    """SIGKILL leaves no time to leave the share group: the broker goes on queueing the dead
+    worker's share for its session. Its will, after ``tracking_mqtt_reap_after_s``, has a
+    surviving worker take that session over and store every queued message, once."""
+    dying_id = f"sctest-{prefix}-dies"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTCUSTOMS_")}
+    assert ctx.settings.secret_key is not None
+    env |= {
+        "SMARTCUSTOMS_DATABASE_URL": ctx.settings.sqlalchemy_url,
+        "SMARTCUSTOMS_DATA_DIR": str(tmp_path / "dying"),
+        "SMARTCUSTOMS_SECRET_KEY": ctx.settings.secret_key.get_secret_value(),
+        "SMARTCUSTOMS_TRACKING_MQTT_TOPIC_PREFIX": prefix,
+        "SMARTCUSTOMS_TRACKING_MQTT_SHARE_GROUP": "ingest",
+        "SMARTCUSTOMS_TRACKING_MQTT_REAP_AFTER_S": "1",
+    }
+    ready = tmp_path / "ready.json"
+    dying = subprocess.Popen(
+        [sys.executable, "-m", "smartcustoms", "tracking", "listen", "--listener",
+         "jt808:tcp:0", "--host", "127.0.0.1", "--mqtt", f"mqtt://{BROKER[0]}:{BROKER[1]}",
+         "--mqtt-client-id", dying_id, "--ready-file", str(ready)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(ready.exists, timeout=60, message="the worker to be killed did not start")
+        with Harness(ctx, [], mqtt=config(prefix, f"sctest-{prefix}-lives")) as living:
+            subscribed(living)
+            # Both in the group: messages go to each in turn, the dying one stores its share.
+            sent = 0
+
+            def send(count: int) -> None:
+                nonlocal sent
+                for _ in range(count):
+                    topic = positions_topic(prefix, f"KW{sent % 4}")
+                    publish(publisher, topic, json.dumps(record(sent)).encode())
+                    sent += 1
+
+            send(10)
+            wait_for(lambda: stored(ctx) == 10, timeout=20, message="not shared by both")
+            assert living.listeners.mqtt is not None
+            assert living.listeners.mqtt.stats.records < 10  # the dying one took a share
+            os.kill(dying.pid, signal.SIGKILL)
+            dying.wait(10)
+            send(30)  # some of these are queued for the dead one's session
+            wait_for(lambda: stored(ctx) == 40, timeout=30, message="the dead one's share waits")
+            reaper = living.listeners.mqtt.reapers.get(dying_id)
+            assert reaper is not None and reaper.stats.records > 0  # it was taken over
+            wait_for(reaper.reaped.is_set, timeout=15, message="the session was not ended")
+            send(10)  # the group is one worker again: nothing more is queued for the dead one
+            wait_for(lambda: stored(ctx) == 50, timeout=20, message="the group did not heal")
+        assert stored(ctx) == 50  # each message once
+    finally:
+        if dying.poll() is None:
+            dying.kill()
+            dying.wait(10)

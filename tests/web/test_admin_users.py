@@ -49,9 +49,9 @@ def test_temporary_password_ends_the_users_sessions(ctx: AppContext, client: Tes
         login(fresh, "officer", NEW_PASSWORD)
     with pytest.raises(AssertionError), TestClient(create_app(ctx, check_schema=False)) as stale:
         login(stale, "officer", PASSWORD)
-    changed = records(ctx, "admin.password_changed")
+    changed = records(ctx, "admin.password_reset")
     assert [(r["username"], r["actor"]) for r in changed] == [("officer", "admin")]
-    assert not any(NEW_PASSWORD in str(r) for r in records(ctx, "admin.password_changed"))
+    assert not any(NEW_PASSWORD in str(r) for r in records(ctx, "admin.password_reset"))
 
 
 def test_bind_and_unbind_trader_identities(ctx: AppContext, client: TestClient) -> None:
@@ -129,5 +129,5 @@ def test_every_other_role_is_refused(ctx: AppContext, client: TestClient, role: 
         ("/admin/users/victim/traders/revoke", {"declarant_id": "BRK001"}),
     ):
         assert client.post(path, data={"csrf_token": csrf, **data}).status_code == 403
-    assert records(ctx, "admin.password_changed") == []
+    assert records(ctx, "admin.password_reset") == []
     assert records(ctx, "admin.traders_granted") == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
@@ -115,3 +117,28 @@ def test_browsers_get_a_page(client: TestClient) -> None:
     # A sentence for people in their language; the code stays in the page for support.
     assert "There is nothing here" in response.text
     assert 'data-error-code="not_found"' in response.text
+
+
+def test_a_database_busy_past_its_timeout_answers_503_and_nothing_is_half_written(
+    client: TestClient, role_tokens: dict[Role, str], ctx: Any
+) -> None:
+    """SQLite has one writer: another process holding the write lock for longer than the
+    busy timeout (10 s) is an overload, answered 503 with Retry-After, not an internal error."""
+    if not ctx.settings.sqlalchemy_url.startswith("sqlite"):
+        pytest.skip("SQLite's single writer lock; PostgreSQL writers do not wait on each other")
+    path = ctx.settings.sqlalchemy_url.removeprefix("sqlite:///")
+    auditor = bearer(role_tokens[Role.AUDITOR])
+    before = client.get("/api/tokens", headers=auditor).json()
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process's long write
+        busy = client.post("/api/tokens", headers=auditor, json={"name": "busy", "days": 3})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["Retry-After"] == "1"
+    assert_error_shape(busy.json(), "database_busy")
+    assert client.get("/api/tokens", headers=auditor).json() == before  # nothing half-written
+    again = client.post("/api/tokens", headers=auditor, json={"name": "busy", "days": 3})
+    assert again.status_code == 201, again.text

@@ -239,11 +239,12 @@ def verify(
 def _auditors() -> list[ledger_audit.Auditor]:
     """Each module's auditor of its decisions against their records (imported here, when
     fsck runs: the ledger does not know the modules that record into it)."""
+    from smartcustoms.federation.scans_audit import auditors as shared_scan_auditors
     from smartcustoms.risk.audit import auditors as risk_auditors
     from smartcustoms.scans.audit import auditors as scan_auditors
     from smartcustoms.tracking.audit import auditors as tracking_auditors
 
-    return [*risk_auditors(), *tracking_auditors(), *scan_auditors()]
+    return [*risk_auditors(), *tracking_auditors(), *scan_auditors(), *shared_scan_auditors()]
 
 
 @app.command("fsck")

@@ -158,7 +158,9 @@ def outbox(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    table = Table("partner", "pending", "oldest (s)", "next", "tries", "last error", "delivered")
+    table = Table(
+        "partner", "pending", "oldest (s)", "next", "tries", "last error", "delivered", "set aside"
+    )
     for r in rows:
         table.add_row(
             escape(r["partner"]),
@@ -168,6 +170,7 @@ def outbox(
             "" if r["head_attempts"] is None else str(r["head_attempts"]),
             escape(r["last_error"] or ""),
             str(r["delivered"]),
+            str(r["set_aside"]),
         )
     console.print(table)
 

@@ -109,12 +109,20 @@ def demo(
         Path | None,
         typer.Option(help="Keep the demo's data here instead of a throwaway folder."),
     ] = None,
+    partners: Annotated[
+        bool,
+        typer.Option(
+            "--partners",
+            help="Two administrations, Kenya on PORT and Uganda on PORT+2, partners from the "
+            "start, with Kenya's trucks handed over to Uganda at Malaba.",
+        ),
+    ] = False,
 ) -> None:
     """Try smartcustoms: a throwaway database, one demo user per role, the web interface.
 
     Prints each demo user's generated password once, then serves on http://127.0.0.1:8000
     until you press Ctrl+C. Nothing touches your real settings or database.
     """
-    from smartcustoms.demo import run_demo
+    from smartcustoms.demo import run_demo, run_partner_demo
 
-    run_demo(host=host, port=port, data_dir=data_dir)
+    (run_partner_demo if partners else run_demo)(host=host, port=port, data_dir=data_dir)

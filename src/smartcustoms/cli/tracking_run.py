@@ -97,6 +97,7 @@ def listen(
             prefix=settings.tracking_mqtt_topic_prefix,
             share_group=settings.tracking_mqtt_share_group,
             client_id=mqtt_client_id or f"smartcustoms-ingest-{socket.gethostname()}",
+            reap_after_s=settings.tracking_mqtt_reap_after_s,
         )
     config = server.ListenConfig(
         specs=specs,

@@ -14,9 +14,11 @@ from smartcustoms.cli.lazy import lazy_module
 from smartcustoms.core.roles import Role
 
 if TYPE_CHECKING:
+    from smartcustoms.core import password_change
     from smartcustoms.core import traders as trader_service
     from smartcustoms.core import users as user_service
 else:  # the accounts' tables (SQLAlchemy) load when a command runs, not for `--help`
+    password_change = lazy_module("smartcustoms.core.password_change")
     trader_service = lazy_module("smartcustoms.core.traders")
     user_service = lazy_module("smartcustoms.core.users")
 
@@ -127,12 +129,24 @@ def set_password(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    no_change_required: Annotated[
+        bool,
+        typer.Option(
+            "--no-change-required",
+            help="Do not make the user choose a new password at next login (for a password "
+            "only the user at this console knows).",
+        ),
+    ] = False,
 ) -> None:
-    """Set a new password for a user; their open web sessions end."""
+    """Set a temporary password for a user: their open web sessions end and, at next login,
+    they must choose their own before doing anything else."""
     password = _read_password(password_stdin)
     with open_context(ctx) as app_ctx, app_ctx.unit() as unit:
-        user_service.change_password(unit, username, password, actor=actor())
-        console.print(f"password of {username} changed")
+        password_change.reset_password(
+            unit, username, password, actor=actor(), must_change=not no_change_required
+        )
+    then = "" if no_change_required else "; they must choose a new one at next login"
+    console.print(f"password of {username} set{then}")
 
 
 traders_app = typer.Typer(

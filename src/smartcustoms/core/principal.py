@@ -22,6 +22,8 @@ class Principal:
     # Set for web sessions only: the token every unsafe request must carry.
     csrf_token: str | None = None
     token_id: str | None = None
+    # An administrator reset the password: nothing but choosing a new one is allowed.
+    must_change_password: bool = False
 
     @classmethod
     def of(
@@ -42,6 +44,7 @@ class Principal:
             via=via,
             csrf_token=csrf_token,
             token_id=token_id,
+            must_change_password=user.must_change_password,
         )
 
     def has_any(self, roles: frozenset[Role]) -> bool:

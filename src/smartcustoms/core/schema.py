@@ -34,7 +34,11 @@ TABLE_MODULES = (
     "smartcustoms.interop.webhooks.tables",
     "smartcustoms.interop.notify.tables",
     "smartcustoms.federation.tables",
+    "smartcustoms.federation.handover_tables",
+    "smartcustoms.federation.scans_tables",
+    "smartcustoms.federation.exchange_tables",
     "smartcustoms.reference.offices",
+    "smartcustoms.reports.schedules",
 )
 
 

@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from smartcustoms.core.errors import ConfigurationError
+from smartcustoms.core.files import create_private_file
 
 __all__ = ["ENV_PREFIX", "Settings", "load_settings"]
 
@@ -229,6 +230,13 @@ class Settings(BaseSettings):
         description="Partners' signed requests are accepted this many seconds either side of "
         "their signed creation time; their nonces are remembered twice as long.",
     )
+    federation_refusals_recorded_per_minute: int = Field(
+        20,
+        ge=1,
+        le=10000,
+        description="Refused requests claiming a partner's key are ledger records; at most this "
+        "many a minute from one address (per process), the rest are refused and only logged.",
+    )
     federation_auto_accept: bool = Field(
         False,
         description="Accept a transit a partner hands over at once (responsibility taken by "
@@ -321,6 +329,14 @@ class Settings(BaseSettings):
         pattern=r"^[^\s+#/]+$",
         description="MQTT 5 shared-subscription group that ingest workers split the load in; "
         "empty for a plain subscription.",
+    )
+    tracking_mqtt_reap_after_s: int = Field(
+        15,
+        ge=1,
+        le=86400,
+        description="How long an ingest worker that vanished without leaving the share group "
+        "(killed, crashed, cut off) may take to come back before another worker takes over "
+        "its MQTT session and stores the messages the broker queued for it.",
     )
     tracking_accept_unknown_devices: bool = Field(
         True,
@@ -540,13 +556,9 @@ def _generated_secret(data_dir: Path) -> str:
         data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(data_dir, 0o700)
     value = secrets.token_urlsafe(48)
-    # O_EXCL: two processes starting at once must not overwrite each other's key.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    # Two processes starting at once must not overwrite each other's key, nor read it half-made.
+    if not create_private_file(path, value):
         return path.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(value + "\n")
     return value
 
 

@@ -1,4 +1,5 @@
-"""Users and their roles: create, list, change roles, disable, change password.
+"""Users and their roles: create, list, change roles, disable (passwords an administrator
+sets, and the user's own change that must follow: :mod:`smartcustoms.core.password_change`).
 
 Each change publishes an event naming who made it; the caller passes ``actor``.
 
@@ -20,7 +21,6 @@ from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, NotFound, ValidationFailed
 from smartcustoms.core.events import (
     AdminAction,
-    PasswordChanged,
     RoleChanged,
     UserCreated,
     UserDisabled,
@@ -33,7 +33,6 @@ from smartcustoms.core.unit import Unit
 
 __all__ = [
     "USERNAME_PATTERN",
-    "change_password",
     "create_user",
     "enabled_administrators",
     "get_user",
@@ -41,6 +40,7 @@ __all__ = [
     "parse_roles",
     "set_disabled",
     "set_roles",
+    "validate_password",
 ]
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -244,17 +244,4 @@ def set_disabled(
         unit.emit(UserDisabled(actor=actor, username=user.username))
     else:
         unit.emit(UserEnabled(actor=actor, username=user.username))
-    return user
-
-
-def change_password(unit: Unit, username: str, password: str, *, actor: str) -> User:
-    from smartcustoms.core.sessions import end_all_sessions
-
-    validate_password(password)
-    user = get_user(unit.session, username)
-    user.password_hash = hash_password(password)
-    user.password_changed_at = clock.now()
-    end_all_sessions(unit.session, user.id)
-    unit.session.flush()
-    unit.emit(PasswordChanged(actor=actor, username=user.username))
     return user

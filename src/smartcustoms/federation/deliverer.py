@@ -1,17 +1,24 @@
 """The federation deliverer: sends the outbox to partners, in order per partner, at least once.
 
-One thread per process; only the holder of the lease (a ``flock`` beside a SQLite database, an
-advisory lock on PostgreSQL, as :mod:`smartcustoms.interop.webhooks.lease`) works, so several
-workers neither forward positions twice nor send in two orders. Each pass:
+One thread per process (:class:`smartcustoms.ledger.leased_worker.LeasedWorker`); only the
+holder of the lease (a ``flock`` beside a SQLite database, an advisory lock on PostgreSQL, as
+:mod:`smartcustoms.interop.webhooks.lease`) works, so several workers neither forward
+positions twice nor send in two orders. Each pass:
 
-1. queue the positions stored since the last pass for each transit handed over to a partner
-   (:func:`.handover.forward_positions`);
+0. every :data:`.handed_in.SWEEP_EVERY` seconds, run the clock rules (signal lost, deadline)
+   for the transits partners handed over to us (:func:`.handed_in.sweep_handed_in`);
+1. pack the positions queued for transits handed over to partners, as their writers stored
+   them, into messages (:func:`.forwarding.forward_positions`);
 2. for each active partner, read its pending messages in id order (the commit order). If the
    oldest waits for a retry, nothing newer overtakes it: a partner must see the hand-over
    before the positions and the positions before anything after them;
 3. send them one after another (signed, RFC 9421), stopping at the first failure, which is
    retried after an exponential back-off with jitter (messages to partners are never given up
-   on: an operator sees the queue and its age in the metrics);
+   on: an operator sees the queue and its age in the metrics) — unless the partner refused the
+   message itself (:data:`SET_ASIDE_STATUSES`: malformed, too large, its id reused): sending
+   it again cannot succeed and would hold every later message back, so it is set aside
+   (``dead``, a ``federation.message_set_aside`` record, `partners outbox` counts it) and the
+   queue goes on;
 4. mark the acknowledged ones delivered with their ``federation.message_sent`` records in one
    transaction.
 
@@ -25,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,20 +42,25 @@ from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
 from smartcustoms.federation.client import post_signed
 from smartcustoms.federation.errors import PartnerUnreachable
-from smartcustoms.federation.events import MessageSent
-from smartcustoms.federation.handover import forward_positions
+from smartcustoms.federation.events import MessageSent, MessageSetAside
+from smartcustoms.federation.forwarding import forward_positions
+from smartcustoms.federation.handed_in import SWEEP_EVERY, sweep_handed_in
 from smartcustoms.federation.inbox import INBOX_PATH
 from smartcustoms.federation.metrics import FederationMetrics
 from smartcustoms.federation.signing import sign_request
-from smartcustoms.federation.tables import ACTIVE, DELIVERED, PENDING, OutboxRow, PartnerRow
+from smartcustoms.federation.tables import ACTIVE, DEAD, DELIVERED, PENDING, OutboxRow, PartnerRow
 from smartcustoms.ledger.leader import Lease
+from smartcustoms.ledger.leased_worker import LeasedWorker
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
 
-__all__ = ["Deliverer", "RetryPolicy"]
+__all__ = ["SET_ASIDE_STATUSES", "Deliverer", "RetryPolicy"]
+
+#: A partner's answers that refuse the message itself, not the moment: a bad request, a
+#: conflict (its id reused with another body), too large, invalid. A 401 (a key or clock
+#: problem), a 403 (what it may receive, a suspension), 429 and 5xx may change: retried.
+SET_ASIDE_STATUSES = frozenset({400, 409, 413, 422})
 
 log = logging.getLogger("smartcustoms.federation")
-
-LEASE_CHECK_EVERY = 1.0
 
 
 @dataclass(frozen=True)
@@ -90,80 +101,46 @@ class Deliverer:
         self._ctx = ctx
         self._signer = signer
         self._policy = policy
-        self._lease = lease
         self._metrics = metrics
         self._timeout = timeout
         self._batch = batch
-        self._idle_poll = idle_poll
         self._rng = random.Random()  # noqa: S311 - jitter, not security
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._leader = False
-        self._next_lease_check = 0.0
         self._writer = ctx.db.engine.execution_options(sqlite_immediate=True)
+        self._next_sweep = 0.0
+        self._worker = LeasedWorker(
+            "smartcustoms-federation-deliverer",
+            lease,
+            self.pass_once,
+            log=log,
+            idle_poll=idle_poll,
+            on_lease_change=lambda held: metrics.leader.set(1 if held else 0),
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="smartcustoms-federation-deliverer", daemon=True
-        )
-        self._thread.start()
+        self._worker.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop after the message in flight (at most ``timeout`` s: a send that takes longer
         is left to die with the process; the message stays pending and is sent again)."""
-        self._stopping.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-        self._lease.release()
-        self._leader = False
-        self._metrics.leader.set(0)
+        self._worker.stop(timeout)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._worker.wake()
 
     @property
     def is_leader(self) -> bool:
-        return self._leader
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                if not self._hold_lease():
-                    self._stopping.wait(1.0)
-                    continue
-                done = self.pass_once()
-            except Exception:  # a database hiccup must not end the worker: log, wait, retry
-                log.exception("federation delivery pass failed")
-                self._stopping.wait(1.0)
-                continue
-            if done == 0:
-                self._wake.wait(self._idle_poll)
-                self._wake.clear()
-
-    def _hold_lease(self) -> bool:
-        now = time.monotonic()
-        if self._leader and now < self._next_lease_check:
-            return True
-        self._next_lease_check = now + LEASE_CHECK_EVERY
-        held = self._lease.still_held() if self._leader else self._lease.try_acquire()
-        if held != self._leader:
-            log.info("federation deliverer %s", "elected" if held else "lost its lease")
-        self._leader = held
-        self._metrics.leader.set(1 if held else 0)
-        return held
+        return self._worker.is_leader
 
     # -- one pass ------------------------------------------------------------------------------
 
     def pass_once(self) -> int:
-        """Forward new positions, then send what is due; how much was done."""
+        """Judge handed-in transits' clocks when due, forward new positions, then send what
+        is due; how much was done (the sweep does not count: it is on a timer)."""
+        if time.monotonic() >= self._next_sweep:
+            self._next_sweep = time.monotonic() + SWEEP_EVERY
+            sweep_handed_in(self._ctx)
         forwarded = forward_positions(self._writer)
         self._metrics.positions.inc(forwarded)
         sent = 0
@@ -174,7 +151,7 @@ class Deliverer:
                 )
             ).all()
         for pid, name, url in partners:
-            if self._stopping.is_set():
+            if self._worker.stopping:
                 break
             sent += self._deliver_to(int(pid), str(name), str(url))
         return forwarded + sent
@@ -206,16 +183,48 @@ class Deliverer:
         done: list[tuple[_Message, int]] = []
         failure: tuple[_Message, int | None, str] | None = None
         for message in messages:
-            if self._stopping.is_set():
+            if self._worker.stopping:
                 break
             status, error = self.send(url, message.body.encode())
             if error is None:
                 done.append((message, status or 200))
+            elif status in SET_ASIDE_STATUSES:
+                self._set_aside(name, message, status, error)
             else:
                 failure = (message, status, error)
                 break
         self._settle(name, done, failure)
         return len(done) + (failure is not None)
+
+    def _set_aside(self, partner: str, message: _Message, status: int, error: str) -> None:
+        with self._ctx.unit() as unit:
+            unit.session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == message.id, OutboxRow.state == PENDING)
+                .values(
+                    state=DEAD,
+                    attempts=OutboxRow.attempts + 1,
+                    last_status=status,
+                    last_error=error,
+                )
+            )
+            unit.emit(
+                MessageSetAside(
+                    actor="system:federation",
+                    at=clock.now(),
+                    partner=partner,
+                    message_id=message.message_id,
+                    kind=message.kind,
+                    body_sha256=hashlib.sha256(message.body.encode()).hexdigest(),
+                    status=status,
+                    error=error,
+                )
+            )
+        self._metrics.attempts.labels("set_aside").inc()
+        log.error(
+            "federation: %s refused message %s (%s) for good (%s): set aside",
+            partner, message.message_id, message.kind, error,
+        )  # fmt: skip
 
     def send(self, base_url: str, body: bytes) -> tuple[int | None, str | None]:
         """POST one signed envelope to the partner's inbox: (status, error or None)."""

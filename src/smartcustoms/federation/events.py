@@ -75,6 +75,20 @@ class MessageSent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageSetAside(Event):
+    """A message the partner refused for what it says (malformed, too large, a reused id):
+    sending it again cannot succeed, so it is set aside and the partner's queue goes on."""
+
+    type: ClassVar[str] = "federation.message_set_aside"
+    partner: str
+    message_id: str
+    kind: str
+    body_sha256: str
+    status: int
+    error: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestRefusedEvent(Event):
     """A signed request refused: forged, replayed, stale, unknown key, suspended partner."""
 

@@ -8,17 +8,20 @@ Origin side (the administration that armed the seal):
   partner in the directory that receives transits, queues ``transit.handover`` in the outbox
   through the same connection: the consignment (declaration, container, vehicle, seal, the
   corridor's geometry and thresholds, the zones named, the track so far, open alerts) and a
-  ``federation_forwarding`` row whose cursor is the device's last position stored so far.
-* :func:`forward_positions` (run by the deliverer, the one lease holder) queues the device's
-  positions stored since, in batches (``transit.positions``), advancing the cursor in the same
-  transaction. Ids are read per device, whose positions one ingest writer stores in order.
-* The partner's ``transit.discharged`` closes our transit (discharged, by the partner) and
-  releases its guarantee.
+  ``federation_forwarding`` row (the device followed, and to which partner).
+* Its positions stored from then on are queued for the partner by their writer, in the
+  transaction that stores them, and packed into ``transit.positions`` messages by the deliverer
+  (:mod:`.forwarding`: nothing is lost whatever order concurrent writers commit in).
+* The partner's ``transit.accepted`` adds an "accepted" step to our transit (by the partner) and
+  a ``federation.transit_accepted`` record to our ledger; its ``transit.discharged`` closes our
+  transit (discharged, by the partner) and releases its guarantee.
 
 Partner side: the inbox handlers below create the transit here (declaration and corridor
 stored here, monitored at once so our own rules judge its positions and our map shows it,
 pending acceptance by an officer, or accepted at once with
-``SMARTCUSTOMS_FEDERATION_AUTO_ACCEPT``), store forwarded positions through our tracking
+``SMARTCUSTOMS_FEDERATION_AUTO_ACCEPT``; the origin's open alerts raised again here as the
+origin's, :mod:`.handed_in`, whose sweep also runs our clock rules on it), tell the origin when
+it is accepted (``transit.accepted``), store forwarded positions through our tracking
 pipeline in the inbox's transaction (so a position acknowledged to the origin is stored, and
 a redelivered batch is answered from the inbox, never stored twice), and when our officer
 discharges it, :class:`HandoverRecorder` queues ``transit.discharged`` back.
@@ -28,9 +31,8 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -44,11 +46,20 @@ from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.model import Declaration
 from smartcustoms.declarations.store import get_declaration, store_declarations
 from smartcustoms.federation.events import GuaranteeReleased, TransitAccepted, TransitHandedIn
+from smartcustoms.federation.forwarding import (
+    FIELDS,
+    POSITIONS,
+    forward_positions,
+    freeze_positions,
+    iso,
+    stage_positions,
+    wire,
+)
+from smartcustoms.federation.handed_in import PIPELINE, recreate_alerts
 from smartcustoms.federation.inbox import Incoming, handler
 from smartcustoms.federation.outbox import enqueue
 from smartcustoms.federation.tables import ACTIVE, ForwardingRow, PartnerRow
 from smartcustoms.tracking.corridors import import_geojson
-from smartcustoms.tracking.monitor import Monitor
 from smartcustoms.tracking.pipeline import ARMING_SLACK, process
 from smartcustoms.tracking.records import Position, SealEvent, valid_device_id
 from smartcustoms.tracking.rules import Report
@@ -59,6 +70,7 @@ from smartcustoms.tracking.tables import (
     PositionRow,
     TransitLiveRow,
     TransitRow,
+    TransitStepRow,
     ZoneRow,
 )
 from smartcustoms.tracking.transit_status import MONITORED
@@ -72,6 +84,7 @@ from smartcustoms.tracking.transits import (
 )
 
 __all__ = [
+    "ACCEPTED",
     "DISCHARGED",
     "HANDOVER",
     "POSITIONS",
@@ -83,38 +96,12 @@ __all__ = [
 log = logging.getLogger("smartcustoms.federation")
 
 HANDOVER: Final = "transit.handover"
-POSITIONS: Final = "transit.positions"
 DISCHARGED: Final = "transit.discharged"
+ACCEPTED: Final = "transit.accepted"
 #: The partner kind (on its card and in our directory) that takes transits.
 TRANSITS_KIND: Final = "transits"
-#: Positions per ``transit.positions`` message, and per transit in one forwarding pass.
-BATCH: Final = 2000
-PASS_LIMIT: Final = 20_000
 MAX_TRACK: Final = 20_000
-#: A position on the wire: these fields, in this order (compact: a batch is thousands).
-FIELDS: Final = (
-    "time",
-    "latitude",
-    "longitude",
-    "speed_kmh",
-    "course",
-    "satellites",
-    "valid",
-    "altitude",
-    "events",
-    "attributes",
-    "received_at",
-    "protocol",
-)
 _OPEN_ALERTS: Final = ("open", "acknowledged", "escalated")
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 # -- origin side: the recorder -----------------------------------------------------------------
@@ -125,26 +112,6 @@ def _partner(session: Session, name: str) -> PartnerRow | None:
     if row is None or row.state != ACTIVE or TRANSITS_KIND not in row.kinds.split(","):
         return None
     return row
-
-
-def _wire(rows: Sequence[Any]) -> list[list[Any]]:
-    return [
-        [
-            _iso(r.time),
-            r.latitude,
-            r.longitude,
-            r.speed_kmh,
-            r.course,
-            r.satellites,
-            bool(r.valid),
-            r.altitude,
-            r.events,
-            r.attributes,
-            _iso(r.received_at),
-            r.protocol,
-        ]
-        for r in rows
-    ]
 
 
 _POSITION_COLUMNS = (
@@ -192,8 +159,8 @@ def handover_body(session: Session, row: TransitRow, *, border: str, sender: str
             "containers": list(row.containers),
             "origin": row.origin,
             "destination": row.destination,
-            "deadline": _iso(row.deadline),
-            "armed_at": _iso(row.armed_at),
+            "deadline": iso(row.deadline),
+            "armed_at": iso(row.armed_at),
             "border": border,
         },
         "declaration": declaration.document,
@@ -210,13 +177,16 @@ def handover_body(session: Session, row: TransitRow, *, border: str, sender: str
             for z in zones
         ],
         "fields": list(FIELDS),
-        "track": _wire(track),
+        "track": wire(track),
         "open_alerts": [
             {
+                "id": a.id,
                 "type": a.type,
                 "severity": a.severity,
                 "status": a.status,
-                "raised_at": _iso(a.raised_at),
+                "raised_at": iso(a.raised_at),
+                "occurred_at": iso(a.occurred_at),
+                "details": a.details,
                 "latitude": a.latitude,
                 "longitude": a.longitude,
                 "count": a.count,
@@ -303,7 +273,7 @@ class HandoverRecorder:
                             "office": data["office"],
                             "at_destination": bool(data["at_destination"]),
                             "seal_intact": bool(data["seal_intact"]),
-                            "discharged_at": _iso(now),
+                            "discharged_at": iso(now),
                             "by": event.actor,
                         },
                         at=now,
@@ -312,8 +282,12 @@ class HandoverRecorder:
         partner = _partner(session, str(data["to_administration"]))
         if partner is None:
             return  # handed over on paper to an administration that is not a partner here
+        # No position is being stored until this commits: each is in the track below, or
+        # queued for forwarding by its writer, which will see the forwarding row (forwarding).
+        freeze_positions(conn)
         body = handover_body(session, row, border=str(data["border"]), sender=self._own_name)
         enqueue(conn, partner.id, HANDOVER, body, at=now)
+        # For the record only (forwarding follows the queue, not a cursor).
         last = session.scalar(
             select(func.max(PositionRow.id)).where(PositionRow.device_id == row.device_id)
         )
@@ -335,93 +309,6 @@ class HandoverRecorder:
                 .where(ForwardingRow.transit_id == transit_id)
                 .values(partner_id=partner.id, last_position_id=int(last or 0), ended_at=None)
             )
-
-
-# -- origin side: forwarding positions ---------------------------------------------------------
-
-
-def forward_positions(conn_factory: Any, *, batch: int = BATCH, limit: int = PASS_LIMIT) -> int:
-    """Queue the positions stored since the last pass of every transit being forwarded, in
-    ``batch``-sized messages; how many positions. ``conn_factory`` is the database's writer
-    engine (its transactions take the write lock on SQLite at once)."""
-    with conn_factory.connect() as conn:
-        forwarding = conn.execute(
-            select(
-                ForwardingRow.transit_id,
-                ForwardingRow.partner_id,
-                ForwardingRow.device_id,
-                ForwardingRow.last_position_id,
-            ).where(ForwardingRow.ended_at.is_(None))
-        ).all()
-        due = [
-            f
-            for f in forwarding
-            if conn.scalar(
-                select(PositionRow.id)
-                .where(PositionRow.device_id == f.device_id, PositionRow.id > f.last_position_id)
-                .limit(1)
-            )
-            is not None
-        ]
-    if not due:
-        return 0
-    total = 0
-    with conn_factory.begin() as conn:
-        # Per partner, every transit's new positions packed into messages of up to ``batch``
-        # positions (many transits each with a few positions make one message, not many).
-        packed: dict[int, list[list[dict[str, Any]]]] = {}
-        sizes: dict[int, int] = {}
-        for f in due:
-            # Read again under the write lock: another pass may have moved the cursor.
-            cursor = conn.scalar(
-                select(ForwardingRow.last_position_id).where(
-                    ForwardingRow.transit_id == f.transit_id, ForwardingRow.ended_at.is_(None)
-                )
-            )
-            if cursor is None:
-                continue
-            rows = conn.execute(
-                select(*_POSITION_COLUMNS)
-                .where(PositionRow.device_id == f.device_id, PositionRow.id > cursor)
-                .order_by(PositionRow.id)
-                .limit(limit)
-            ).all()
-            if not rows:
-                continue
-            messages = packed.setdefault(f.partner_id, [[]])
-            at = 0
-            while at < len(rows):
-                room = batch - sizes.get(f.partner_id, 0)
-                if room <= 0:
-                    messages.append([])
-                    sizes[f.partner_id] = 0
-                    continue
-                chunk = rows[at : at + room]
-                messages[-1].append(
-                    {
-                        "origin_transit_id": f.transit_id,
-                        "device_id": f.device_id,
-                        "positions": _wire(chunk),
-                    }
-                )
-                sizes[f.partner_id] = sizes.get(f.partner_id, 0) + len(chunk)
-                at += len(chunk)
-            conn.execute(
-                update(ForwardingRow)
-                .where(ForwardingRow.transit_id == f.transit_id)
-                .values(
-                    last_position_id=int(rows[-1].id),
-                    forwarded=ForwardingRow.forwarded + len(rows),
-                )
-            )
-            total += len(rows)
-        for partner_id, messages in packed.items():
-            for groups in messages:
-                if groups:
-                    enqueue(
-                        conn, partner_id, POSITIONS, {"fields": list(FIELDS), "transits": groups}
-                    )
-    return total
 
 
 # -- partner side: the inbox handlers ----------------------------------------------------------
@@ -588,6 +475,7 @@ def _receive_handover(unit: Unit, message: Incoming) -> dict[str, Any]:
     alerts = body.get("open_alerts") or []
     if not isinstance(alerts, list):
         raise _invalid("body.open_alerts", "a list")
+    recreate_alerts(unit, row, partner, alerts)
     unit.emit(
         TransitHandedIn(
             actor=actor,
@@ -690,18 +578,6 @@ def _insert(
     return insert_positions(conn, rows)
 
 
-class _Pipeline:
-    """Our pipeline's memory for forwarded positions (one per process, one batch at a time)."""
-
-    def __init__(self) -> None:
-        self.monitor = Monitor()
-        self.lock = threading.Lock()
-        self.live_interval = timedelta(seconds=2)
-
-
-_PIPELINE = _Pipeline()
-
-
 @handler(POSITIONS)
 def _receive_positions(unit: Unit, message: Incoming) -> dict[str, Any]:
     """Positions of transits the partner handed over to us, stored and judged by our pipeline
@@ -714,6 +590,7 @@ def _receive_positions(unit: Unit, message: Incoming) -> dict[str, Any]:
     unit.session.flush()
     received = stored = 0
     reports: list[Report] = []
+    handed: list[TransitRow] = []
     for n, group in enumerate(groups):
         where = f"body.transits[{n}]"
         if not isinstance(group, dict):
@@ -728,6 +605,7 @@ def _receive_positions(unit: Unit, message: Incoming) -> dict[str, Any]:
                 details=[{"field": f"{where}.origin_transit_id", "value": origin_id}],
                 code="unknown_transit",
             )
+        handed.append(row)
         if group.get("device_id") != row.device_id:
             # A partner feeds only the seal of a transit it handed over to us.
             raise _invalid(f"{where}.device_id", f"the transit's device is {row.device_id}")
@@ -743,16 +621,27 @@ def _receive_positions(unit: Unit, message: Incoming) -> dict[str, Any]:
             for (p, received_at, protocol), fresh in zip(positions, new, strict=True)
             if fresh
         ]
+    if reports:
+        # A transit we handed onward to another partner: its positions go on, as our writer's.
+        by_device: dict[str, list[Report]] = {}
+        for report in reports:
+            by_device.setdefault(report.device_id, []).append(report)
+        stage_positions(conn, by_device.keys(), lambda device: by_device.get(device, []))
     alerts = 0
     if reports:
         now = clock.now()
-        with _PIPELINE.lock:
-            monitor = _PIPELINE.monitor
+        with PIPELINE.lock:
+            monitor = PIPELINE.monitor
             try:
                 with unit.session.begin_nested():
                     monitor.refresh(conn, now)
+                    # Another worker's inbox, or the sweep, may have judged these transits
+                    # since: start from the stored live state, not this memory's.
+                    for transit_id in {r.id for r in handed}:
+                        if (state := monitor.by_id.get(transit_id)) is not None:
+                            monitor.reload_live(conn, state)
                     result = process(
-                        conn, monitor, reports, now, live_interval=_PIPELINE.live_interval
+                        conn, monitor, reports, now, live_interval=PIPELINE.live_interval
                     )
             except Exception:
                 # As the ingest writer: storing must not depend on the rules.
@@ -765,10 +654,9 @@ def _receive_positions(unit: Unit, message: Incoming) -> dict[str, Any]:
     return {"received": received, "stored": stored, "alerts": alerts}
 
 
-@handler(DISCHARGED)
-def _receive_discharged(unit: Unit, message: Incoming) -> dict[str, Any]:
-    body, partner = message.body, message.partner
-    origin_id = body.get("origin_transit_id")
+def _handed_over_to(unit: Unit, partner: PartnerRow, origin_id: Any) -> TransitRow:
+    """Our transit ``origin_id`` (the message's ``origin_transit_id``), handed over to
+    ``partner`` (no other partner may speak for it)."""
     if not isinstance(origin_id, int) or isinstance(origin_id, bool) or not 0 < origin_id < 2**31:
         raise _invalid("body.origin_transit_id", "our transit id")
     row = unit.session.get(TransitRow, origin_id)
@@ -778,6 +666,13 @@ def _receive_discharged(unit: Unit, message: Incoming) -> dict[str, Any]:
             f"no transit {origin_id} was handed over to {partner.name}",
             details=[{"field": "body.origin_transit_id", "value": origin_id}],
         )
+    return row
+
+
+@handler(DISCHARGED)
+def _receive_discharged(unit: Unit, message: Incoming) -> dict[str, Any]:
+    body, partner = message.body, message.partner
+    row = _handed_over_to(unit, partner, body.get("origin_transit_id"))
     actor = f"partner:{partner.name}"[:64]
     office = str(body.get("office") or "")[:32]
     if row.status in MONITORED:
@@ -821,4 +716,52 @@ def accept(unit: Unit, transit_id: int, *, actor: str, administration: str) -> T
             origin_reference=row.origin_reference or "",
         )
     )
+    # The origin is told in this transaction (it records the step in its own ledger).
+    partner = _partner(unit.session, previous)
+    if partner is not None and row.origin_transit_id is not None:
+        enqueue(
+            unit.session.connection(),
+            partner.id,
+            ACCEPTED,
+            {
+                "origin_transit_id": row.origin_transit_id,
+                "reference": row.reference,
+                "accepted_at": iso(row.accepted_at),
+                "by": actor,
+            },
+        )
     return row
+
+
+@handler(ACCEPTED)
+def _receive_accepted(unit: Unit, message: Incoming) -> dict[str, Any]:
+    """The partner took responsibility for a transit we handed over to it: a step of our
+    transit and a ``federation.transit_accepted`` record in our ledger, by the partner."""
+    body, partner = message.body, message.partner
+    row = _handed_over_to(unit, partner, body.get("origin_transit_id"))
+    actor = f"partner:{partner.name}"[:64]
+    now = clock.now()
+    unit.session.add(
+        TransitStepRow(
+            transit_id=row.id,
+            step="accepted",
+            at=now,
+            actor=actor,
+            details={
+                "by": partner.name,
+                "partner_reference": str(body.get("reference") or "")[:70],
+                "accepted_by": str(body.get("by") or "")[:64],
+            },
+        )
+    )
+    row.changed_at = now
+    unit.emit(
+        TransitAccepted(
+            actor=actor,
+            transit_id=row.id,
+            reference=row.reference,
+            from_administration=message.own_name,
+            origin_reference=row.reference,
+        )
+    )
+    return {"transit_id": row.id, "accepted": True}

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from smartcustoms.core import clock
 from smartcustoms.core.errors import Conflict, ValidationFailed
 from smartcustoms.core.jsontext import loads
+from smartcustoms.core.settings import Settings
 from smartcustoms.core.unit import Unit
 from smartcustoms.federation.events import MessageReceived
 from smartcustoms.federation.tables import InboxRow, PartnerRow
@@ -44,6 +45,8 @@ class Incoming:
     own_name: str
     #: Take a handed-over transit's responsibility at once (SMARTCUSTOMS_FEDERATION_AUTO_ACCEPT).
     auto_accept: bool = False
+    #: This instance's settings, for handlers that store files (a shared scan's scan store).
+    settings: Settings | None = None
 
 
 Handler = Callable[[Unit, Incoming], dict[str, Any]]
@@ -70,7 +73,13 @@ def _invalid(field: str, message: str) -> ValidationFailed:
 
 
 def receive(
-    unit: Unit, partner: PartnerRow, raw: bytes, *, own_name: str, auto_accept: bool = False
+    unit: Unit,
+    partner: PartnerRow,
+    raw: bytes,
+    *,
+    own_name: str,
+    auto_accept: bool = False,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Accept ``raw`` from ``partner`` (already verified) and return the answer."""
     doc = loads(raw, "message")
@@ -105,7 +114,9 @@ def receive(
     except IntegrityError:
         row = _existing(unit, partner, message_id)
     else:
-        answer = fn(unit, Incoming(partner, message_id, kind, body, own_name, auto_accept))
+        answer = fn(
+            unit, Incoming(partner, message_id, kind, body, own_name, auto_accept, settings)
+        )
         row.answer = json.dumps(answer, ensure_ascii=False, sort_keys=True)
         unit.session.flush()
         unit.emit(

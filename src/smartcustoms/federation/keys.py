@@ -13,12 +13,11 @@ purpose. One key per purpose, each rotated on its own.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import stat
 from pathlib import Path
 
 from smartcustoms.core.errors import ConfigurationError
+from smartcustoms.core.files import create_private_file
 from smartcustoms.ledger.errors import MalformedKey
 from smartcustoms.ledger.keystore import key_dir, key_label
 from smartcustoms.ledger.tlog.keys import Ed25519Signer, parse_signer_key
@@ -45,12 +44,8 @@ def load_federation_signer(data_dir: Path, ledger_origin: str) -> Ed25519Signer:
     path = key_dir(data_dir) / FEDERATION_KEY_FILE
     name = federation_key_name(ledger_origin)
     if not path.exists():
-        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="ascii") as fh:
-                fh.write(Ed25519Signer.generate(name).key_string() + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+        # False when another process made it first: then use theirs.
+        create_private_file(path, Ed25519Signer.generate(name).key_string())
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(

@@ -23,7 +23,7 @@ class FederationMetrics:
         self.registry = CollectorRegistry()
         self.attempts = Counter(
             "smartcustoms_federation_attempts",
-            "Messages sent to partners by outcome (delivered, failed)",
+            "Messages sent to partners by outcome (delivered, failed, set_aside)",
             ("outcome",),
             registry=self.registry,
         )

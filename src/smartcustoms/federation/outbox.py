@@ -74,7 +74,7 @@ def queue_figures(conn: Connection) -> tuple[int, datetime | None]:
 def outbox_summary(conn: Connection) -> list[dict[str, Any]]:
     """Per partner: messages waiting, the oldest one's age and its last error, and how many
     were delivered — what an operator looks at when a partner is down."""
-    from smartcustoms.federation.tables import DELIVERED, PartnerRow
+    from smartcustoms.federation.tables import DEAD, DELIVERED, PartnerRow
 
     now = clock.now()
     found = []
@@ -86,6 +86,9 @@ def outbox_summary(conn: Connection) -> list[dict[str, Any]]:
         ).one()
         delivered = conn.scalar(
             select(func.count()).where(OutboxRow.partner_id == pid, OutboxRow.state == DELIVERED)
+        )
+        set_aside = conn.scalar(
+            select(func.count()).where(OutboxRow.partner_id == pid, OutboxRow.state == DEAD)
         )
         head = conn.execute(
             select(
@@ -100,6 +103,7 @@ def outbox_summary(conn: Connection) -> list[dict[str, Any]]:
                 "partner": name,
                 "pending": int(pending),
                 "delivered": int(delivered or 0),
+                "set_aside": int(set_aside or 0),
                 "oldest_age_s": None
                 if oldest is None
                 else round(max(0.0, (now - oldest).total_seconds()), 1),

@@ -28,9 +28,11 @@ from smartcustoms.federation.errors import (
     RequestRefused,
 )
 from smartcustoms.federation.events import MessageSent, RequestRefusedEvent
+from smartcustoms.federation.forward_hook import add_forwarding_hook
 from smartcustoms.federation.inbox import INBOX_PATH, receive
 from smartcustoms.federation.keys import load_federation_signer
 from smartcustoms.federation.metrics import FederationMetrics, OutboxGauges
+from smartcustoms.federation.refusals import refusal_limiter
 from smartcustoms.federation.tables import ACTIVE, PartnerRow
 from smartcustoms.federation.verify import claimed_key_id, verify_request
 from smartcustoms.ledger.leader import AdvisoryLease, FileLease, Lease, advisory_key
@@ -100,8 +102,14 @@ def handle_inbox(
 ) -> dict[str, Any]:
     """Verify a partner's request to the inbox and process it, in one transaction; a refusal is
     recorded in the ledger (its own unit: the request's was rolled back) and raised."""
-    # The hand-over handlers register themselves with the inbox when their module loads.
-    import smartcustoms.federation.handover  # noqa: F401
+    # The handlers of each message kind register themselves with the inbox when they load.
+    from smartcustoms.federation import (  # noqa: F401
+        handover,
+        notices,
+        rules_offered,
+        scans_received,
+        scans_shared,
+    )
 
     url = own_url(ctx) + INBOX_PATH
     try:
@@ -120,6 +128,7 @@ def handle_inbox(
                 body,
                 own_name=ctx.settings.administration_name,
                 auto_accept=ctx.settings.federation_auto_accept,
+                settings=ctx.settings,
             )
     except RequestRefused as exc:
         key_id = claimed_key_id(headers)
@@ -131,6 +140,8 @@ def handle_inbox(
                 exc.code, client[:64], (key_id or "")[:200],
             )  # fmt: skip
             raise
+        if not refusal_limiter(ctx).admit(client[:64]):
+            raise  # refused all the same; beyond the address's share of ledger records
         with ctx.db.session() as session:
             partner_name = session.scalar(
                 select(PartnerRow.name).where(PartnerRow.key_id == key_id)
@@ -294,6 +305,7 @@ def attach_federation(ctx: AppContext, *, start: bool = True) -> FederationOutbo
     outbox = FederationOutbox(ctx)
     ctx.services[_OUTBOX] = outbox
     ctx.bus.subscribe_recorder(outbox.recorder)
+    add_forwarding_hook(ctx)  # handed-over transits' positions queued as they are stored
     # A commit may have queued messages: look now rather than at the next poll.
     ctx.bus.subscribe_batch(Event, outbox._committed)
     ctx.on_close(outbox.stop)

@@ -10,6 +10,7 @@ running instance, built on it with the database, threads, files and HTTP:
 ``store``           the storage layout: the one writer of the tree, and every read of it
 ``sequencer``       batching appends, durable commits, signing checkpoints (one thread)
 ``leader``          the sequencer lease: PostgreSQL advisory lock, SQLite file lock
+``leased_worker``   a background thread that works only while it holds its lease (deliverers)
 ``handoff``         the queue the sequencer drains: other processes' appends and the outbox
 ``outbox``          records queued in the transaction of the change they record; idempotency keys
 ``checkpoints``     signed checkpoints and cosignatures as stored and served

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from smartcustoms.core import clock
 from smartcustoms.core.errors import ConfigurationError
+from smartcustoms.core.files import create_private_file
 from smartcustoms.ledger.errors import LedgerError, MalformedKey
 from smartcustoms.ledger.tables import LedgerKey
 from smartcustoms.ledger.tlog.cosignature import CosignatureSigner, parse_witness_signer_key
@@ -79,11 +80,8 @@ def _read_private(path: Path) -> str:
 
 def _write_private(path: Path, text: str) -> None:
     """Create ``path`` with mode 0600 and ``text``, durably; never overwrite."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(text + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    if not create_private_file(path, text):
+        raise FileExistsError(path)
 
 
 def load_log_signer(data_dir: Path, origin: str, *, create: bool = True) -> Ed25519Signer:

@@ -8,9 +8,13 @@ loses nothing. A lock serialises catching up and scoring within a process.
 Catching up reads rows by id, after the highest id it has seen. On PostgreSQL ids are given at
 insert, not at commit: a transaction that took id 100 may commit after another one's id 101
 was read. Each id skipped that way is kept as a *gap* and looked up again at every catch-up
-until its row appears (a late commit) or :data:`GAP_HORIZON_S` passes (a rolled-back insert,
-whose id never comes). An inspection whose declaration the history has not seen yet waits the
-same way.
+until its row appears (a late commit) or no transaction that could commit it is left (a
+rolled-back insert): see :mod:`smartcustoms.risk.gaps`. An inspection whose declaration the
+history has not seen yet waits until it has.
+
+A catch-up adds only the new rows to the history's tables (see
+:class:`~smartcustoms.risk.features.history.HistoryState`): its cost grows with what was
+stored since, not with the history.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select, update
@@ -35,6 +40,7 @@ from smartcustoms.core.events import AdminAction
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.risk.card import ModelCard, load_model
+from smartcustoms.risk.gaps import Gaps, open_writers
 from smartcustoms.risk.items import items_frame
 from smartcustoms.risk.model import RiskModel
 from smartcustoms.risk.tables import InspectionRow, LaneDecisionRow, RiskModelRow
@@ -44,21 +50,12 @@ __all__ = ["ActiveModel", "activate", "active_model", "list_models"]
 log = logging.getLogger(__name__)
 
 CATCH_UP_CHUNK = 5000
-# Counting a few declarations into the history costs about as much as a thousand (the
-# history's tables are rebuilt: ~20 ms for 256 declarations on a 2-core machine, work that
-# shares the interpreter lock with requests): they are counted every CATCH_UP_BATCH
-# declarations, or after CATCH_UP_EVERY_S seconds when lodging is slow. A minute's lag in
-# the history's counts changes scores very little, and inspection results take hours anyway;
-# catching up every few seconds instead put a catch-up beside 2 % of lodgings at 10/s.
-CATCH_UP_BATCH = 256
-CATCH_UP_EVERY_S = 60.0
+# A catch-up costs what it adds (the history's tables are updated in place), plus a few
+# queries: the history is caught up every CATCH_UP_BATCH declarations on a background thread,
+# or after CATCH_UP_EVERY_S seconds when lodging is slow, so it lags lodging by seconds.
+CATCH_UP_BATCH = 64
+CATCH_UP_EVERY_S = 5.0
 RECENT_DECISIONS = 2000
-#: How long an id skipped by the catch-up is looked for: far longer than any lodging or
-#: inspection transaction stays open.
-GAP_HORIZON_S = 300.0
-#: A jump of more ids than this is a sequence moved on (a restore, a cache), not transactions
-#: in flight: not tracked.
-MAX_GAP = 10_000
 SCORES_TTL_S = 10.0
 
 
@@ -71,9 +68,11 @@ class ActiveModel:
     inspections_seen: int  # highest inspection id recorded into it
     caught_up_at: float = 0.0  # time.monotonic() of the last catch-up
     _scores: np.ndarray = field(default_factory=lambda: np.empty(0))
-    # Ids skipped while catching up (id → monotonic time first missed): see the module's note.
-    declaration_gaps: dict[int, float] = field(default_factory=dict)
-    inspection_gaps: dict[int, float] = field(default_factory=dict)
+    # Ids skipped while catching up: see the module's note.
+    declaration_gaps: Gaps = field(default_factory=lambda: Gaps(DeclarationRow.__tablename__))
+    inspection_gaps: Gaps = field(default_factory=lambda: Gaps(InspectionRow.__tablename__))
+    # Inspections read whose declaration the history has not observed yet.
+    inspections_waiting: set[int] = field(default_factory=set)
     _scores_at: float = -1e9
 
     def recent_scores(self, session: Session) -> np.ndarray:
@@ -127,7 +126,8 @@ def active_model(
     Held under the process's lock until the ``with`` block ends. With ``in_background`` (the
     lodging path), a model already in memory is caught up on a background thread instead, when
     a catch-up is due: the history then lags lodging by a few seconds, and no request waits for
-    the catch-up (tens of milliseconds: the history's tables are rebuilt, whatever the batch).
+    the catch-up (it costs what it adds, a few milliseconds per 64 declarations, but shares the
+    interpreter with requests).
     The history can be read while it is updated (see ``HistoryState``).
     """
     slot = _slot(db)
@@ -202,11 +202,35 @@ def _catch_up(session: Session, active: ActiveModel, below: int | None) -> None:
         )
         if (pending or 0) < CATCH_UP_BATCH:
             return
-    now = active.caught_up_at = time.monotonic()
-    _observe_late(session, active, now)
+    active.caught_up_at = time.monotonic()
+    _observe_declarations(session, active, below)
+    _record_inspections(session, active)
+
+
+_DECLARATION = (DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
+
+
+def _observe(active: ActiveModel, rows: Sequence[Any]) -> None:
+    active.model.observe(items_frame((r.id, r.document, r.received_at) for r in rows))
+
+
+def _observe_declarations(session: Session, active: ActiveModel, below: int | None) -> None:
+    """Observe the declarations committed late into a gap, then those stored since."""
+    table = DeclarationRow.__tablename__
+    active.declaration_gaps.fill(
+        session,
+        lambda first, last: (
+            select(*_DECLARATION)
+            .where(DeclarationRow.id.between(first, last))
+            .order_by(DeclarationRow.id)
+        ),
+        lambda rows: _observe(active, rows),
+        open_writers(session, table),
+    )
+    read: list[tuple[int, list[int]]] = []
     while True:
         query = (
-            select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
+            select(*_DECLARATION)
             .where(DeclarationRow.id > active.declarations_seen)
             .order_by(DeclarationRow.id)
             .limit(CATCH_UP_CHUNK)
@@ -216,47 +240,18 @@ def _catch_up(session: Session, active: ActiveModel, below: int | None) -> None:
         rows = session.execute(query).all()
         if not rows:
             break
-        _note_gaps(active.declaration_gaps, active.declarations_seen, [r.id for r in rows], now)
-        active.model.observe(items_frame((r.id, r.document, r.received_at) for r in rows))
+        read.append((active.declarations_seen, [r.id for r in rows]))
+        _observe(active, rows)
         active.declarations_seen = rows[-1].id
-    _record_inspections(session, active, now)
+    if read:
+        writers = open_writers(session, table)  # after the reads: see risk.gaps
+        for seen, ids in read:
+            active.declaration_gaps.note(seen, ids, writers)
 
 
-def _note_gaps(gaps: dict[int, float], seen: int, ids: list[int], now: float) -> None:
-    """Keep the ids missing between ``seen`` and the ascending ``ids`` just read."""
-    expected = seen + 1
-    for found in ids:
-        if expected < found <= expected + MAX_GAP:
-            for missing in range(expected, found):
-                gaps.setdefault(missing, now)
-        expected = found + 1
-
-
-def _expire(gaps: dict[int, float], now: float) -> None:
-    for gap in [g for g, since in gaps.items() if now - since > GAP_HORIZON_S]:
-        del gaps[gap]
-
-
-def _observe_late(session: Session, active: ActiveModel, now: float) -> None:
-    """Observe the declarations committed after a higher id was read."""
-    _expire(active.declaration_gaps, now)
-    wanted = sorted(active.declaration_gaps)
-    for start in range(0, len(wanted), 1000):
-        late = session.execute(
-            select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
-            .where(DeclarationRow.id.in_(wanted[start : start + 1000]))
-            .order_by(DeclarationRow.id)
-        ).all()
-        if late:
-            active.model.observe(items_frame((r.id, r.document, r.received_at) for r in late))
-            for r in late:
-                del active.declaration_gaps[r.id]
-
-
-def _record_inspections(session: Session, active: ActiveModel, now: float) -> None:
+def _record_inspections(session: Session, active: ActiveModel) -> None:
     """Record the inspection results stored since, and those that waited (a late commit, or a
     declaration the history had not seen yet)."""
-    _expire(active.inspection_gaps, now)
     columns = (
         InspectionRow.id, InspectionRow.irregular, DeclarationRow.id,
         DeclarationRow.document, DeclarationRow.received_at,
@@ -264,11 +259,21 @@ def _record_inspections(session: Session, active: ActiveModel, now: float) -> No
     joined = select(*columns).join(
         DeclarationRow, DeclarationRow.id == InspectionRow.declaration_id
     )
-    waiting = sorted(active.inspection_gaps)
+    waiting = sorted(active.inspections_waiting)
     batches = [
         session.execute(joined.where(InspectionRow.id.in_(waiting[i : i + 1000]))).all()
         for i in range(0, len(waiting), 1000)
     ]
+    table = InspectionRow.__tablename__
+    active.inspection_gaps.fill(
+        session,
+        lambda first, last: joined.where(InspectionRow.id.between(first, last)).order_by(
+            InspectionRow.id
+        ),
+        batches.append,
+        open_writers(session, table),
+    )
+    read: list[tuple[int, list[int]]] = []
     while True:
         found = session.execute(
             joined.where(InspectionRow.id > active.inspections_seen)
@@ -277,18 +282,22 @@ def _record_inspections(session: Session, active: ActiveModel, now: float) -> No
         ).all()
         if not found:
             break
-        _note_gaps(active.inspection_gaps, active.inspections_seen, [r[0] for r in found], now)
+        read.append((active.inspections_seen, [r[0] for r in found]))
         active.inspections_seen = found[-1][0]
         batches.append(found)
+    if read:
+        writers = open_writers(session, table)
+        for seen, ids in read:
+            active.inspection_gaps.note(seen, ids, writers)
     for rows in batches:
         ready = []
         for r in rows:
             observed = r[2] <= active.declarations_seen and r[2] not in active.declaration_gaps
             if observed:
                 ready.append(r)
-                active.inspection_gaps.pop(r[0], None)
+                active.inspections_waiting.discard(r[0])
             else:  # its declaration is not in the history yet: record it once it is
-                active.inspection_gaps.setdefault(r[0], now)
+                active.inspections_waiting.add(r[0])
         if ready:
             frame = items_frame((r[2], r[3], r[4]) for r in ready)
             outcome_by_declaration = {str(r[2]): float(r[1]) for r in ready}

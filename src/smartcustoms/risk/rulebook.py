@@ -123,6 +123,7 @@ def review(
     row.reviewed_by = actor
     row.reviewed_at = clock.now()
     row.review_note = note.strip()[:500] or None
+    unit.session.flush()  # the bus's recorders read the review through the connection
     action = "risk_rule_approved" if approve else "risk_rule_rejected"
     unit.emit(AdminAction(actor=actor, action=action, target=f"{row.rule.name}@{row.version}"))
     return row

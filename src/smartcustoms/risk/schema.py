@@ -182,8 +182,19 @@ def _factor(
         codes = np.where(codes < 0, len(values), codes)
         values.append("")
     # Normalising can merge values ("A " and "A"): factorize the normalised ones again.
-    merged, distinct = pd.factorize(np.asarray(values, dtype=object))
-    return merged[codes].astype(np.int64), np.asarray(distinct, dtype=object)
+    merged, distinct = _factorize_text(values)
+    return merged[codes], distinct
+
+
+def _factorize_text(values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of distinct-ish strings (codes in order of first appearance) with a
+    dict: these lists hold a column's distinct values, a handful when a declaration is lodged,
+    where pandas' per-call overhead was most of the cost."""
+    first: dict[str, int] = {}
+    codes = np.fromiter(
+        (first.setdefault(v, len(first)) for v in values), dtype=np.int64, count=len(values)
+    )
+    return codes, np.asarray(list(first), dtype=object)
 
 
 # Below this many rows (a lodged declaration), pandas' per-call overhead is most of the cost:
@@ -261,8 +272,8 @@ def prepare_items(frame: pd.DataFrame | PreparedItems) -> PreparedItems:
     if bad_unique.any():
         raise _fail("hs6", "expected 6 to 10 digits", bad_unique[hs_codes], index)
     for name, width in (("hs6", 6), ("hs4", 4), ("hs2", 2)):
-        cut, distinct = pd.factorize(np.array([h[:width] for h in hs if h], dtype=object))
-        factors[name] = (cut[hs_codes].astype(np.int64), np.asarray(distinct, dtype=object))
+        cut, distinct = _factorize_text([h[:width] for h in hs if h])
+        factors[name] = (cut[hs_codes], distinct)
     for name, (codes, uniques) in factors.items():
         out[name] = uniques[codes]
 

@@ -56,6 +56,9 @@ MESSAGES: dict[str, str] = {
     "scans.concealment.fail": N_("{n:int} region(s) inconsistent with the declared goods"),
     "scans.concealment.pass": N_("no region inconsistent with the declared goods"),
     "scans.concealment.not_applicable": N_("regions not compared: {reason:t}"),
+    "scans.concealment.mixed_goods": N_(
+        "regions not compared: {goods:t}: mixed goods, no single material to compare against"
+    ),
     "scans.concealment.metal": N_("metal block among {goods:t}"),
     "scans.concealment.composition": N_("material unlike the surrounding {goods:t} (higher Z_eff)"),
     "scans.concealment.denser": N_("denser block among {goods:t}"),

@@ -50,6 +50,7 @@ from smartcustoms.tracking.feed import prune_feed
 from smartcustoms.tracking.monitor import Monitor
 from smartcustoms.tracking.pipeline import (
     call_stored_hooks,
+    call_written_hooks,
     positions_stored,
     process,
     run_clock_rules,
@@ -365,6 +366,10 @@ class Ingestor:
         try:
             with self._begin() as conn:
                 new = insert_positions(conn, rows)
+                # In the storing transaction, outside the rules' savepoint (see the hook).
+                call_written_hooks(
+                    self.ctx.services, conn, {s.device_id for s in batch}, self._new_of(batch, new)
+                )
                 reports = self._reports(batch, new)
                 if reports:
                     try:
@@ -396,6 +401,23 @@ class Ingestor:
         if stored is not None:
             self._events.put(stored)  # committed: the hooks run on the publishing thread
         return True, events
+
+    @staticmethod
+    def _new_of(batch: list[_Submission], new: list[bool]) -> Callable[[str], list[Report]]:
+        """One device's new records in ``batch`` (for the positions-written hooks)."""
+
+        def of(device_id: str) -> list[Report]:
+            found: list[Report] = []
+            at = 0
+            for sub in batch:
+                size = len(sub)
+                if sub.device_id == device_id:
+                    flags = new[at : at + size]
+                    found += [r for r, n in zip(sub.reports(), flags, strict=True) if n]
+                at += size
+            return found
+
+        return of
 
     def _reports(self, batch: list[_Submission], new: list[bool]) -> list[Report]:
         """What the pipeline sees: the new records of devices on a monitored transit (the

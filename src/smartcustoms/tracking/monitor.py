@@ -149,6 +149,9 @@ class TransitState:
     deadline: datetime
     armed_at: datetime
     destination: str
+    # Handed over to us by a partner: its positions come through the federation inbox, whose
+    # sweep judges its clocks (this worker's memory of it is not fed).
+    handed_in: bool = False
     # Live state, as in tracking_transit_live.
     last_seen_at: datetime | None = None
     fix_time: datetime | None = None
@@ -279,6 +282,7 @@ class Monitor:
                 deadline=row.deadline,
                 armed_at=row.armed_at or row.created_at,
                 destination=row.destination,
+                handed_in=row.handed_in_from is not None,
             )
             state.load_live(live.get(row.id))
             state.touched_at = time.monotonic()

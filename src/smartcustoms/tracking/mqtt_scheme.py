@@ -26,10 +26,17 @@ committed, so the broker keeps a message until it is stored; a worker that dies 
 gets it again when it reconnects (its session is persistent). QoS 0 messages are stored but can
 be lost in transit. Workers share the load through the MQTT 5 shared subscription
 ``$share/<group>/<prefix>/v1/devices/#``. Future versions get a new ``v2`` segment; ``v1`` stays.
+
+``<prefix>/v1/workers/<digest>/gone``
+    Not for devices: each ingest worker in a share group leaves this as its will (the payload
+    is its client ID). The broker publishes it when the worker vanishes without leaving the
+    group and does not come back within ``tracking_mqtt_reap_after_s``; one surviving worker
+    then takes over the vanished one's session and stores what the broker queued for it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -48,8 +55,11 @@ __all__ = [
     "Parsed",
     "decode_message",
     "frames_topic",
+    "is_worker_gone",
     "positions_topic",
     "subscription",
+    "worker_gone_subscription",
+    "worker_gone_topic",
 ]
 
 SCHEME_VERSION: Final = "v1"
@@ -69,6 +79,22 @@ def frames_topic(prefix: str, device_id: str, protocol: str) -> str:
 def subscription(prefix: str, share_group: str | None) -> str:
     topic = f"{prefix}/{SCHEME_VERSION}/devices/#"
     return f"$share/{share_group}/{topic}" if share_group else topic
+
+
+def worker_gone_topic(prefix: str, client_id: str) -> str:
+    """Where the broker announces an ingest worker that vanished (its will). A client ID may
+    hold characters a topic level may not, so the level is a digest; the payload is the ID."""
+    digest = hashlib.sha256(client_id.encode()).hexdigest()[:16]
+    return f"{prefix}/{SCHEME_VERSION}/workers/{digest}/gone"
+
+
+def worker_gone_subscription(prefix: str, share_group: str) -> str:
+    """One surviving worker of the group gets each announcement (a share group of its own)."""
+    return f"$share/{share_group}-reapers/{prefix}/{SCHEME_VERSION}/workers/+/gone"
+
+
+def is_worker_gone(topic: str, prefix: str) -> bool:
+    return topic.startswith(f"{prefix}/{SCHEME_VERSION}/workers/") and topic.endswith("/gone")
 
 
 class Parsed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,9 +29,11 @@ from smartcustoms.tracking.thresholds import AlertType, Thresholds
 __all__ = [
     "ARMING_SLACK",
     "PIPELINE",
+    "POSITIONS_WRITTEN",
     "SYSTEM_ACTOR",
     "Batch",
     "PositionsStored",
+    "PositionsWritten",
     "on_positions_stored",
     "positions_stored",
     "process",
@@ -288,10 +290,44 @@ def call_stored_hooks(stored: dict[int, list[Report]]) -> None:
             log.exception("a positions-stored hook failed")
 
 
-def run_clock_rules(conn: Connection, monitor: Monitor, now: datetime) -> Batch:
-    """The sweep: clock rules (signal lost, deadline) for every monitored transit."""
+#: A callback run *inside* the transaction that stores positions, before it commits, whatever
+#: the rules did: the connection, the devices with new positions in the batch, and a function
+#: giving one device's new positions (built only for the devices asked about). What must follow
+#: positions out of the process and never miss one (a transit handed over to a partner
+#: administration) queues it here: it commits with the positions or not at all, whatever the
+#: order in which concurrent writers commit. An exception fails the batch (not acknowledged:
+#: the devices send it again).
+PositionsWritten = Callable[[Connection, Collection[str], Callable[[str], list[Report]]], None]
+
+#: Where the :data:`PositionsWritten` hooks are: a list in ``AppContext.services`` under this
+#: key, so that a package above tracking (federation) adds its hook when it attaches to a
+#: context without loading tracking, and each context's writer runs its own.
+POSITIONS_WRITTEN = "tracking.positions_written"
+
+
+def call_written_hooks(
+    services: Mapping[str, Any],
+    conn: Connection,
+    devices: Collection[str],
+    new_of: Callable[[str], list[Report]],
+) -> None:
+    """Run the context's :data:`PositionsWritten` hooks in the storing transaction."""
+    for hook in services.get(POSITIONS_WRITTEN) or ():
+        hook(conn, devices, new_of)
+
+
+def run_clock_rules(
+    conn: Connection, monitor: Monitor, now: datetime, *, handed_in: bool = False
+) -> Batch:
+    """The sweep: clock rules (signal lost, deadline) for every monitored transit whose
+    positions this writer stores; with ``handed_in``, for those handed over to us by a partner
+    instead (the federation inbox stores theirs), their live state read again first."""
     batch = Batch(conn, monitor, now, [])
     for transit in list(monitor.by_id.values()):
+        if transit.handed_in != handed_in:
+            continue
+        if handed_in:
+            monitor.reload_live(conn, transit)
         fired = sweep(transit, batch.thresholds(transit), now)
         if fired:
             batch.triggers.extend(fired)

@@ -24,6 +24,7 @@ from smartcustoms.core.logs import configure_logging
 from smartcustoms.core.schema import schema_state
 from smartcustoms.core.settings import Settings, load_settings
 from smartcustoms.federation.inbox import INBOX_PATH
+from smartcustoms.federation.rule_answers import attach_rule_answers
 from smartcustoms.federation.service import attach_federation
 from smartcustoms.interop.notify import attach_notifier
 from smartcustoms.interop.webhooks.service import attach_webhooks
@@ -32,6 +33,7 @@ from smartcustoms.web.api.routes import (
     admin,
     declarations,
     docs,
+    report_schedules,
     risk,
     scan_uploads,
     scans,
@@ -58,6 +60,7 @@ from smartcustoms.web.params import check_inputs
 from smartcustoms.web.policy import authorize, check_policies, routes_of
 from smartcustoms.web.requestlog import RequestContextMiddleware
 from smartcustoms.web.shedding import LoadShedMiddleware
+from smartcustoms.web.ui.report_files import attach_report_mail
 from smartcustoms.web.ui.routes import (
     admin_corridors,
     admin_devices,
@@ -121,6 +124,7 @@ ROUTERS = (
     partners_api.router,
     partner_pages.router,
     reports_api.router,
+    report_schedules.router,
     report_pages.router,
 )
 
@@ -157,7 +161,9 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
     attach_webhooks(ctx).expose(app.state.metrics.registry)  # deliverer joined at ctx close
     # Hand-overs queue messages to partners; the deliverer sends them (joined at ctx close).
     attach_federation(ctx).expose(app.state.metrics.registry)
+    attach_rule_answers(ctx)  # a partner's rule reviewed here answers back to it
     attach_notifier(ctx)  # e-mail and SMS to the people on duty; joined at ctx close
+    attach_report_mail(ctx)  # scheduled report e-mails; joined at ctx close
     for router in ROUTERS:
         app.include_router(router)
     static = resources.files("smartcustoms.web.ui") / "static"

@@ -9,12 +9,14 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import Unauthenticated
+from smartcustoms.core.password_change import PasswordChangeRequired
 from smartcustoms.core.principal import Principal
 from smartcustoms.core.sessions import follow_up_session, lookup_session
 from smartcustoms.core.tokens import lookup_token, touch_token
@@ -22,11 +24,13 @@ from smartcustoms.core.tokens import lookup_token, touch_token
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
+    "PASSWORD_PAGE",
     "PRELOGIN_COOKIE",
     "SESSION_COOKIE",
     "client_address",
     "cookie_secure",
     "login_csrf_token",
+    "open_while_password_must_change",
     "principal_from_request",
     "set_cookie",
 ]
@@ -37,6 +41,10 @@ LANGUAGE_COOKIE = "sc_lang"
 log = logging.getLogger("smartcustoms.web")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+#: Where a user whose password an administrator reset is sent (web/ui/routes/auth.py).
+PASSWORD_PAGE = "/password"  # noqa: S105 (a path, not a secret)
+_OPEN_WHILE_MUST_CHANGE = "__smartcustoms_open_while_password_must_change__"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def context(request: Request) -> AppContext:
@@ -48,8 +56,29 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def open_while_password_must_change(fn: F) -> F:
+    """Mark an endpoint a user whose password was reset may still call (log out, change the
+    password, switch language); every other one answers :class:`PasswordChangeRequired`."""
+    setattr(fn, _OPEN_WHILE_MUST_CHANGE, True)
+    return fn
+
+
+def _password_gate(request: Request, principal: Principal | None) -> Principal | None:
+    if principal is None or not principal.must_change_password:
+        return principal
+    if getattr(request.scope.get("endpoint"), _OPEN_WHILE_MUST_CHANGE, False):
+        return principal
+    # Browsers are redirected to the change page by the error handler (web.errors).
+    raise PasswordChangeRequired(
+        "an administrator set your password: choose a new one first",
+        details=[{"path": request.url.path, "change_at": PASSWORD_PAGE}],
+    )
+
+
 def principal_from_request(request: Request) -> Principal | None:
-    """Resolve the caller; None when anonymous. A bad bearer token raises Unauthenticated.
+    """Resolve the caller; None when anonymous. A bad bearer token raises Unauthenticated; a
+    user who must change their password raises PasswordChangeRequired on any endpoint not
+    marked :func:`open_while_password_must_change`.
 
     The lookup only reads, so it never waits for a writer (a long import, the ledger): the
     occasional bookkeeping write (last use of a token, session activity) happens afterwards, on
@@ -68,7 +97,7 @@ def principal_from_request(request: Request) -> Principal | None:
         token_id = principal.token_id
         if stale and token_id:
             _in_background(ctx, lambda s: touch_token(s, token_id))
-        return principal
+        return _password_gate(request, principal)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
@@ -82,7 +111,7 @@ def principal_from_request(request: Request) -> Principal | None:
         )
     if action is not None:
         _in_background(ctx, lambda s: follow_up_session(s, cookie, action))
-    return found
+    return _password_gate(request, found)
 
 
 def _in_background(ctx: AppContext, write: Callable[[Session], None]) -> None:

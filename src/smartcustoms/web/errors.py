@@ -13,10 +13,12 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smartcustoms.core.errors import (
     RateLimited,
+    ServiceUnavailable,
     SmartCustomsError,
     Unauthenticated,
     ValidationFailed,
@@ -53,6 +55,7 @@ ERROR_SENTENCES = {
     "rate_limited": N_("Too many requests in a short time: wait a moment and try again."),
     "service_unavailable": N_("The service is busy or a part of it is down: try again shortly."),
     "internal_error": N_("Something went wrong on our side; it has been logged."),
+    "password_change_required": N_("Choose a new password of your own before you go on."),
 }
 
 
@@ -82,6 +85,8 @@ def _respond(request: Request, error: SmartCustomsError | TlogError) -> Response
         if isinstance(error, Unauthenticated) and request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if error.code == "password_change_required" and request.method == "GET":
+            return RedirectResponse("/password", status_code=303)
         from smartcustoms.web.ui.render import render
 
         response: Response = render(
@@ -98,6 +103,14 @@ def _respond(request: Request, error: SmartCustomsError | TlogError) -> Response
     if isinstance(error, Unauthenticated) and not wants_html(request):
         response.headers["WWW-Authenticate"] = 'Bearer realm="smartcustoms"'
     return response
+
+
+def _database_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (or "busy"), however SQLAlchemy wrapped it."""
+    if not isinstance(exc, OperationalError):
+        return False
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -129,6 +142,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if _database_busy(exc):
+            # SQLite's one writer was busy for longer than busy_timeout: an overload, not a
+            # fault. Nothing was written (the unit of work rolled back); the client may retry.
+            log.warning("database busy on %s %s: answered 503", request.method, request.url.path)
+            busy = ServiceUnavailable(
+                "the database is busy: try again in a moment", code="database_busy"
+            )
+            response = _respond(request, busy)
+            response.headers["Retry-After"] = "1"
+            return response
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _respond(request, SmartCustomsError("internal error; it has been logged"))
 

@@ -93,3 +93,26 @@ def test_bad_arguments(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(ScanInputError) as info:
         analyze(sim.scan, **kwargs)  # type: ignore[arg-type]
     assert info.value.field == field and info.value.status_code == 422
+
+
+def test_the_learned_detector_stands_aside_when_organic_goods_read_as_mixed() -> None:
+    # A scanner whose spectra are not its calibration's reads textiles at Z_eff 14: every
+    # feature the model learned from is shifted, so it must not judge; the classical check,
+    # which compares the load with itself, still does.
+    from smartcustoms.scans.analyses.concealment import ConcealmentResult
+    from smartcustoms.scans.analyses.goods import goods_profile
+    from smartcustoms.scans.analyses.history import LoadSummary
+    from smartcustoms.scans.analyses.pipeline import _reads_off_calibration
+
+    def result(z: float) -> ConcealmentResult:
+        load = LoadSummary(
+            median_z=z, median_areal_density=45.0, composition_score=0.0, density_score=0.0
+        )
+        return ConcealmentResult(True, "compared", (), (20.0, 24.0), "default", load, None)
+
+    garments = goods_profile("6109.10")
+    why = _reads_off_calibration(result(14.4), garments)
+    assert why is not None and "14.4" in why and "calibration" in why
+    assert _reads_off_calibration(result(6.2), garments) is None
+    assert _reads_off_calibration(result(14.4), None) is None
+    assert _reads_off_calibration(result(14.4), goods_profile("8483.40")) is None  # mixed goods

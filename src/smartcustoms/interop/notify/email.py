@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -21,7 +22,7 @@ from smartcustoms.core.settings import Settings
 from smartcustoms.interop.notify.errors import DeliveryFailed
 from smartcustoms.interop.notify.secrets import resolve_secret
 
-__all__ = ["SmtpConfig", "send_email", "smtp_config"]
+__all__ = ["Attachment", "SmtpConfig", "send_email", "smtp_config"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,15 @@ class SmtpConfig:
     user: str | None = None
     password: str | None = None
     timeout_s: float = 20.0
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (a scheduled report)."""
+
+    filename: str
+    media_type: str  # "application/pdf"
+    data: bytes
 
 
 def smtp_config(settings: Settings) -> SmtpConfig | None:
@@ -65,7 +75,13 @@ def _one_line(text: str) -> str:
 
 
 def build_message(
-    config: SmtpConfig, *, to: str, subject: str, body: str, key: str
+    config: SmtpConfig,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    key: str,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     message = EmailMessage()
     message["From"] = config.sender
@@ -75,13 +91,26 @@ def build_message(
     message["Message-ID"] = f"<{key[:40]}@notify.smartcustoms>"
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this
     message.set_content(body)
+    for item in attachments:
+        main, _, sub = item.media_type.partition("/")
+        message.add_attachment(item.data, maintype=main, subtype=sub, filename=item.filename)
     return message
 
 
-def send_email(config: SmtpConfig, *, to: str, subject: str, body: str, key: str) -> None:
+def send_email(
+    config: SmtpConfig,
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    key: str,
+    attachments: Sequence[Attachment] = (),
+) -> None:
     """Hand one message to the SMTP server. Raises DeliveryFailed (``permanent`` when the
     server refused the address or the message itself)."""
-    message = build_message(config, to=to, subject=subject, body=body, key=key)
+    message = build_message(
+        config, to=to, subject=subject, body=body, key=key, attachments=attachments
+    )
     try:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout_s) as smtp:
             if config.starttls:

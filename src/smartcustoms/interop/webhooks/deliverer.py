@@ -1,6 +1,7 @@
 """The delivery worker: sends the webhook outbox, in order per subject, at least once.
 
-One thread per process, but only the lease holder (see :mod:`.lease`) sends. Each pass:
+One thread per process, but only the lease holder (see :mod:`.lease`) sends
+(:class:`smartcustoms.ledger.leased_worker.LeasedWorker`). Each pass:
 
 1. for each active subscription, read its *due* pending deliveries (``next_attempt_at`` passed)
    in id order — the commit order;
@@ -51,6 +52,7 @@ from smartcustoms.interop.webhooks.tables import (
     WebhookSubscription,
 )
 from smartcustoms.ledger.leader import Lease
+from smartcustoms.ledger.leased_worker import LeasedWorker
 
 __all__ = ["Deliverer", "Outcome", "RetryPolicy"]
 
@@ -59,7 +61,6 @@ log = logging.getLogger("smartcustoms.webhooks")
 #: Delivered rows are kept this long for the deliveries page, then purged.
 RETENTION = timedelta(days=7)
 PURGE_EVERY = 60.0
-LEASE_CHECK_EVERY = 1.0
 
 
 @dataclass(frozen=True)
@@ -122,17 +123,12 @@ class Deliverer:
         self._db = db
         self._sealer = sealer
         self._policy = policy
-        self._lease = lease
         self._metrics = metrics
         self._timeout = timeout
         self._concurrency = concurrency
         self._batch = batch
-        self._idle_poll = idle_poll
         self._agent = f"smartcustoms-webhooks/{__version__}"
         self._rng = random.Random()  # noqa: S311 - jitter, not security
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._opened: list[transport.Connection] = []  # every sending thread's, to close
@@ -140,77 +136,54 @@ class Deliverer:
         self._secrets: dict[tuple[int, bytes], str] = {}
         self._paused: dict[int, float] = {}  # subscription → time.monotonic() it may resume
         self._probing: set[int] = set()
-        self._leader = False
-        self._next_lease_check = 0.0
         self._next_purge = 0.0
+        self._worker = LeasedWorker(
+            "smartcustoms-webhook-deliverer",
+            lease,
+            self.deliver_once,
+            log=log,
+            idle_poll=idle_poll,
+            on_lease_change=self._lease_changed,
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="webhook-send")
-        self._thread = threading.Thread(
-            target=self._run, name="smartcustoms-webhook-deliverer", daemon=True
-        )
-        self._thread.start()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="webhook-send")
+        self._worker.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._worker.stop(timeout, before_release=self._close)
+
+    def _close(self) -> None:
+        """The sending threads and their kept-alive connections, once the pass has ended."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         with self._opened_lock:
             opened, self._opened = self._opened, []
         for conn in opened:
             conn.close()
-        self._lease.release()
-        self._leader = False
-        self._metrics.leader.set(0)
+
+    def _lease_changed(self, held: bool) -> None:
+        # Back-off pauses are the holder's memory: a new holder starts from the database.
+        self._paused.clear()
+        self._probing.clear()
+        self._metrics.leader.set(1 if held else 0)
 
     def wake(self) -> None:
         """New deliveries may be queued: look now rather than at the next poll."""
-        self._wake.set()
+        self._worker.wake()
 
     def resume(self, subscription_id: int) -> None:
         """Try a subscription at once (an administrator replayed): end its back-off pause."""
         self._paused.pop(subscription_id, None)
-        self._wake.set()
+        self._worker.wake()
 
     @property
     def is_leader(self) -> bool:
-        return self._leader
-
-    def _run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                if not self._hold_lease():
-                    self._stopping.wait(1.0)
-                    continue
-                sent = self.deliver_once()
-            except Exception:  # a database hiccup must not end the worker: log, wait, retry
-                log.exception("webhook delivery pass failed")
-                self._stopping.wait(1.0)
-                continue
-            if sent == 0:
-                self._wake.wait(self._idle_poll)
-                self._wake.clear()
-
-    def _hold_lease(self) -> bool:
-        now = time.monotonic()
-        if self._leader and now < self._next_lease_check:
-            return True
-        self._next_lease_check = now + LEASE_CHECK_EVERY
-        held = self._lease.still_held() if self._leader else self._lease.try_acquire()
-        if held != self._leader:
-            log.info("webhook deliverer %s", "elected" if held else "lost its lease")
-            self._paused.clear()
-            self._probing.clear()
-        self._leader = held
-        self._metrics.leader.set(1 if held else 0)
-        return held
+        return self._worker.is_leader
 
     # -- one pass ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Mapping
 from typing import Any
@@ -55,62 +56,69 @@ def outcome_array(outcomes: npt.ArrayLike | None, n_rows: int) -> np.ndarray:
     return np.asarray(arr, dtype=np.float64)
 
 
-class _Snapshot:
-    """One consistent version of a group's table; never changed once built."""
-
-    __slots__ = ("index", "keys", "rows")
-
-    def __init__(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        self.keys = keys
-        # One row per key (seen, inspected, irregular, last day) and a last row for "never
-        # seen", so a lookup is a single gather.
-        self.rows = rows
-        self.index: pd.Index | None = None
-
-
 class _GroupTable:
-    """Counts per group key, sorted by key for vectorised lookup.
+    """Counts per group key, updated in place by each batch.
 
-    Updates build a new snapshot and swap it in with one assignment, so a scoring thread that
-    runs while another thread records results reads either the old or the new table, never a
-    mixture of the two.
+    Row 0 is "never seen", so a lookup is a single gather; each key seen has a row of its own
+    (seen, inspected, irregular, last day) found through ``_positions``. Adding a batch touches
+    only the batch's keys: its cost grows with the batch, not with the history (the table
+    used to be rebuilt from all its keys at every catch-up). Rows are written and read under
+    ``_lock`` (held for a gather or a scatter, microseconds), so a scoring thread never reads
+    a row half updated by the catch-up thread.
     """
 
     ARRAYS = ("keys", "seen", "inspected", "irregular", "last_day")
-    __slots__ = ("_data",)
+    __slots__ = ("_index", "_keys", "_lock", "_positions", "_rows", "_size")
 
     def __init__(self) -> None:
-        self.set_arrays(
-            {
-                "keys": np.empty(0, dtype=np.int64),
-                "seen": np.empty(0),
-                "inspected": np.empty(0),
-                "irregular": np.empty(0),
-                "last_day": np.empty(0),
-            }
-        )
+        self._lock = threading.Lock()
+        self._positions: dict[int, int] = {}
+        self._size = 1  # rows in use, "never seen" included
+        self._keys = np.empty(1, dtype=np.int64)  # key of each row (row 0: none)
+        self._rows = np.zeros((1, 4))
+        self._rows[0, 3] = np.nan
+        # A hash index over the keys for large lookups, built when one comes (not on the
+        # lodging path) and dropped when keys are added.
+        self._index: pd.Index | None = None
+
+    # Copied and pickled as its arrays (a lock is neither).
+    def __getstate__(self) -> dict[str, np.ndarray]:
+        return self.arrays()
+
+    def __setstate__(self, state: Mapping[str, np.ndarray]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.set_arrays(state)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        data = self._data
-        cols = data.rows[:-1]
+        """The table sorted by key (one canonical form, however it was built)."""
+        with self._lock:
+            keys = self._keys[1 : self._size].copy()
+            rows = self._rows[1 : self._size].copy()
+        order = np.argsort(keys, kind="stable")
+        rows = rows[order]
         return {
-            "keys": data.keys,
-            "seen": cols[:, 0].copy(),
-            "inspected": cols[:, 1].copy(),
-            "irregular": cols[:, 2].copy(),
-            "last_day": cols[:, 3].copy(),
+            "keys": keys[order],
+            "seen": rows[:, 0].copy(),
+            "inspected": rows[:, 1].copy(),
+            "irregular": rows[:, 2].copy(),
+            "last_day": rows[:, 3].copy(),
         }
 
     def set_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
-        rows = np.column_stack(
-            [
-                np.r_[arrays["seen"], 0.0],
-                np.r_[arrays["inspected"], 0.0],
-                np.r_[arrays["irregular"], 0.0],
-                np.r_[arrays["last_day"], np.nan],
-            ]
-        )
-        self._data = _Snapshot(np.asarray(arrays["keys"], dtype=np.int64), rows)
+        keys = np.asarray(arrays["keys"], dtype=np.int64)
+        with self._lock:
+            self._positions = dict(zip(keys.tolist(), range(1, len(keys) + 1), strict=True))
+            self._size = len(keys) + 1
+            self._keys = np.r_[np.int64(UNKNOWN), keys]
+            self._rows = np.column_stack(
+                [
+                    np.r_[0.0, arrays["seen"]],
+                    np.r_[0.0, arrays["inspected"]],
+                    np.r_[0.0, arrays["irregular"]],
+                    np.r_[np.nan, arrays["last_day"]],
+                ]
+            )
+            self._index = None
 
     def add(
         self,
@@ -120,44 +128,58 @@ class _GroupTable:
         irregular: np.ndarray,
         last_day: np.ndarray,
     ) -> None:
-        old = self.arrays()
         keep = keys != UNKNOWN
-        uniq, inverse = np.unique(np.concatenate([old["keys"], keys[keep]]), return_inverse=True)
+        # The batch summed per key first (sums of floats in one order, like a rebuild's).
+        uniq, inverse = np.unique(keys[keep], return_inverse=True)
         size = len(uniq)
-
-        def total(name: str, new: np.ndarray) -> np.ndarray:
-            weights = np.concatenate([old[name], new[keep]])
-            return np.bincount(inverse, weights=weights, minlength=size)
-
-        latest = np.full(size, -np.inf)
-        np.fmax.at(latest, inverse, np.concatenate([old["last_day"], last_day[keep]]))
-        latest[np.isinf(latest)] = np.nan
-        self.set_arrays(
-            {
-                "keys": uniq,
-                "seen": total("seen", seen),
-                "inspected": total("inspected", inspected),
-                "irregular": total("irregular", irregular),
-                "last_day": latest,
-            }
+        if not size:
+            return
+        sums = np.column_stack(
+            [
+                np.bincount(inverse, weights=w[keep], minlength=size)
+                for w in (seen, inspected, irregular)
+            ]
         )
+        latest = np.full(size, -np.inf)
+        np.fmax.at(latest, inverse, last_day[keep])
+        latest[np.isinf(latest)] = np.nan
+        get = self._positions.get
+        found = [get(k, 0) for k in uniq.tolist()]
+        positions = np.asarray(found, dtype=np.int64)
+        fresh = np.flatnonzero(positions == 0)
+        with self._lock:
+            if len(fresh):
+                start = self._size
+                needed = start + len(fresh)
+                if needed > len(self._rows):  # grown by half again: amortised O(1) per key
+                    capacity = max(needed, len(self._rows) * 3 // 2, 64)
+                    rows = np.zeros((capacity, 4))
+                    rows[:start] = self._rows[:start]
+                    self._rows = rows
+                    self._keys = np.resize(self._keys, capacity)
+                positions[fresh] = np.arange(start, needed)
+                self._rows[start:needed] = (0.0, 0.0, 0.0, np.nan)
+                self._keys[start:needed] = uniq[fresh]
+                self._positions.update(zip(uniq[fresh].tolist(), range(start, needed), strict=True))
+                self._size = needed
+                self._index = None
+            rows = self._rows
+            rows[positions, :3] += sums
+            rows[positions, 3] = np.fmax(rows[positions, 3], latest)
 
     def lookup(self, keys: np.ndarray) -> GroupCounts:
-        data = self._data  # read once: a concurrent update swaps in a new snapshot
-        missing = len(data.keys)
-        if not missing:
-            pos = np.zeros(len(keys), dtype=np.int64)
-        elif len(keys) <= _SMALL_BATCH:
-            # Binary search on the sorted keys: no per-call setup, best for a few rows.
-            pos = np.minimum(np.searchsorted(data.keys, keys), missing - 1)
-            pos[(data.keys[pos] != keys) | (keys == UNKNOWN)] = missing
+        if len(keys) <= _SMALL_BATCH:
+            get = self._positions.get
+            pos = np.fromiter((get(k, 0) for k in keys.tolist()), dtype=np.int64, count=len(keys))
+            with self._lock:
+                rows = self._rows[pos]
         else:
-            if data.index is None:
-                # A hash index: several times faster than binary search on large batches.
-                data.index = pd.Index(data.keys)
-            pos = np.asarray(data.index.get_indexer(keys))
-            pos[pos < 0] = missing
-        rows = data.rows[pos]
+            with self._lock:
+                if self._index is None:
+                    # A hash index: several times faster than a dict walk on large batches.
+                    self._index = pd.Index(self._keys[1 : self._size])
+                pos = np.asarray(self._index.get_indexer(keys)) + 1
+                rows = self._rows[pos]
         return GroupCounts(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
 
 
@@ -165,8 +187,8 @@ class HistoryState:
     """Counts of declarations, inspections and irregularities per group, and unit-value peers.
 
     Score from many threads, but apply updates from one at a time: a scoring call running
-    beside an update sees each group's counts either before or after it (groups are swapped one
-    by one, so a batch may see some groups updated and others not yet), and never fails.
+    beside an update sees each key's counts either before or after it (keys are updated group by
+    group, so a batch may see some groups updated and others not yet), and never fails.
     """
 
     def __init__(self) -> None:

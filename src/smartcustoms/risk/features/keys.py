@@ -30,8 +30,11 @@ class Vocabulary:
     def __init__(self, field: str, values: Iterable[str] = ()) -> None:
         self.field = field
         self._values: list[str] = []
-        self._index = pd.Index([], dtype=object)
         self._lookup: dict[str, int] = {}
+        # A hash index for large lookups, built when one comes and rebuilt only when the
+        # vocabulary has grown since: extending it (every catch-up brings new traders) costs
+        # the new values, not the whole vocabulary.
+        self._index: pd.Index | None = None
         self.extend(np.asarray(list(values), dtype=object))
 
     @property
@@ -41,19 +44,25 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self._values)
 
+    def _dict_codes(self, values: np.ndarray) -> np.ndarray:
+        get = self._lookup.get
+        return np.fromiter((get(v, UNKNOWN) for v in values), dtype=np.int64, count=len(values))
+
     def codes(self, values: np.ndarray) -> np.ndarray:
         """The code of each value, ``-1`` for a value never seen."""
         if not self._values:
             return np.full(len(values), UNKNOWN, dtype=np.int64)
         if len(values) <= _SMALL:
             # A dict beats building a hash lookup over the index for a handful of values.
-            get = self._lookup.get
-            return np.array([get(v, UNKNOWN) for v in values], dtype=np.int64)
-        return np.asarray(self._index.get_indexer(values), dtype=np.int64)
+            return self._dict_codes(values)
+        index = self._index
+        if index is None or len(index) != len(self._values):
+            index = self._index = pd.Index(self._values[:], dtype=object)
+        return np.asarray(index.get_indexer(values), dtype=np.int64)
 
     def extend(self, values: np.ndarray) -> np.ndarray:
         """Give codes to unseen values, then return the codes of all ``values``."""
-        codes = self.codes(values)
+        codes = self._dict_codes(values)
         fresh = pd.unique(values[codes == UNKNOWN])
         if len(fresh):
             capacity = (1 << KEY_BITS[self.field]) - 1
@@ -63,10 +72,11 @@ class Vocabulary:
                     "widen KEY_BITS in smartcustoms.risk.features.groups"
                 )
             start = len(self._values)
-            self._values.extend(str(v) for v in fresh)
-            self._lookup.update((v, start + i) for i, v in enumerate(self._values[start:]))
-            self._index = pd.Index(self._values, dtype=object)
-            codes = self.codes(values)
+            added = [str(v) for v in fresh]
+            # The dict first: a reader meanwhile finds a code whose value it has not counted.
+            self._lookup.update((v, start + i) for i, v in enumerate(added))
+            self._values.extend(added)
+            codes = self._dict_codes(values)
         return codes
 
 

@@ -37,7 +37,7 @@ from smartcustoms.tracking.packaged import packaged_geojson
 from smartcustoms.tracking.tables import CorridorRow
 from smartcustoms.tracking.transits import TransitRequest, arm_transit, create_transit
 
-__all__ = ["DEMO_TRUCKS", "seed_tracking_demo"]
+__all__ = ["DEMO_TRUCKS", "import_demo_corridors", "seed_tracking_demo"]
 
 ACTOR = "demo"
 DEMO_TRUCKS: Final = 12
@@ -56,11 +56,16 @@ def _container(n: int) -> str:
     return base + iso6346.calc_check_digit(base)
 
 
-def seed_tracking_demo(ctx: AppContext) -> None:
+def import_demo_corridors(ctx: AppContext) -> None:
+    """The packaged corridors, with the demo's short thresholds."""
     with ctx.unit() as unit:
         import_geojson(unit, packaged_geojson(), actor=ACTOR)
         for row in unit.session.scalars(select(CorridorRow)):
             row.thresholds = dict(DEMO_THRESHOLDS)
+
+
+def seed_tracking_demo(ctx: AppContext) -> None:
+    import_demo_corridors(ctx)
     corridors = list(packaged_routes())
     for n in range(DEMO_TRUCKS):
         corridor = corridors[n % len(corridors)]

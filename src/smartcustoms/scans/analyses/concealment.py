@@ -94,6 +94,9 @@ class ConcealmentResult:
     load_z_scores: tuple[float, float] | None  # this load against the heading's history
     version: str = CONCEALMENT_ANALYSIS_VERSION
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # Why the regions were not compared, as a message code and its parameters (the reader's
+    # language), when ``reason`` holds more than a fixed sentence; None: ``reason`` is one.
+    reason_message: tuple[str, dict[str, str]] | None = None
 
     @property
     def alarm(self) -> bool:
@@ -311,6 +314,7 @@ def find_concealments(
             "none",
             None,
             None,
+            reason_message=("scans.concealment.mixed_goods", {"goods": goods.description}),
         )
     tm = tile_map(imaged)
     valid = _below_load_top(tm.valid)

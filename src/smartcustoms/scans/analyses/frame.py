@@ -27,7 +27,7 @@ roof-to-floor height with the type's; under 0.5, or a tilt beyond 2°, the frame
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -203,29 +203,52 @@ def find_frame(
         near, far, src = d / (d - w), d / (d + w), beam.source_row
     tol = (0.1 if spec else 0.35) / py + 3
     grad = ndimage.uniform_filter1d(np.diff(prof, axis=0, prepend=prof[:1]), 2, axis=0)
-    floor_rows = np.full(x.size, -1.0)
-    for i in range(x.size):
-        if roof_rows[i] < 0:
-            continue
-        top = float(roof.at(x[i]))
-        if near != 1.0:
-            top_h = (src - top) * py / (near if src > top else far)
-            h_f = top_h - depth
-            edges = (src - h_f * near / py, src - h_f * far / py)
-        else:
-            edges = (top + depth / py, top + depth / py)
-        r_a = max(0, int(min(edges) - tol))
-        r_b = min(rows - 1, int(max(edges) + tol))
-        if r_b - r_a < 3:
-            continue
-        j = r_a + int(np.argmax(grad[r_a:r_b, i]))
-        g0, g1, g2 = (float(grad[min(max(k, 0), rows - 1), i]) for k in (j - 1, j, j + 1))
-        bend = g0 - 2 * g1 + g2
-        floor_rows[i] = j + (0.5 * (g0 - g2) / bend if bend < 0 else 0.0)
-    okf = floor_rows >= 0
-    if okf.sum() < 6:
+
+    def floor_for(outer_is_near: bool) -> EdgeLine | None:
+        """The floor, taking the roof edge found to be the near wall's (or the far wall's)."""
+        floor_rows = np.full(x.size, -1.0)
+        for i in range(x.size):
+            if roof_rows[i] < 0:
+                continue
+            top = float(roof.at(x[i]))
+            if near != 1.0:
+                m = near if (src > top) == outer_is_near else far
+                top_h = (src - top) * py / m
+                h_f = top_h - depth
+                edges = (src - h_f * near / py, src - h_f * far / py)
+            else:
+                edges = (top + depth / py, top + depth / py)
+            r_a = max(0, int(min(edges) - tol))
+            r_b = min(rows - 1, int(max(edges) + tol))
+            if r_b - r_a < 3:
+                continue
+            j = r_a + int(np.argmax(grad[r_a:r_b, i]))
+            g0, g1, g2 = (float(grad[min(max(k, 0), rows - 1), i]) for k in (j - 1, j, j + 1))
+            bend = g0 - 2 * g1 + g2
+            floor_rows[i] = j + (0.5 * (g0 - g2) / bend if bend < 0 else 0.0)
+        okf = floor_rows >= 0
+        return _fit(x[okf], floor_rows[okf], c_mid, half) if okf.sum() >= 6 else None
+
+    # With a fan beam the outer roof edge is the near wall's – unless that edge lies above the
+    # image's top row (a short detector array, a high-cube box close to the source) or reads
+    # too thin, when the edge found is the far wall's and the floor lies well above where the
+    # near wall's roof would put it. Both readings are tried; the floor that more of the
+    # container's length agrees on wins.
+    outer_is_near = True
+    floor = floor_for(True)
+    if near != 1.0:
+        other = floor_for(False)
+        if other is not None and (
+            floor is None or (other.inliers, -other.scatter_px) > (floor.inliers, -floor.scatter_px)
+        ):
+            floor, outer_is_near = other, False
+    if floor is None:
         return None
-    floor = _fit(x[okf], floor_rows[okf], c_mid, half)
+    if not outer_is_near and src > float(roof.at(c_mid)):
+        # Report the near wall's roof edge, where the beam's geometry puts it (above the image
+        # when clipped), so everything below reads the frame one way.
+        r = near / far
+        roof = replace(roof, a=src - (src - roof.a) * r, b=roof.b * r, k=roof.k * r)
 
     px = pitch_x_mm / 1000.0
     # The roof's outer edge is the near wall's: a fan magnifies its slope by ``near``.

@@ -100,7 +100,7 @@ def locate_container(
         # The dense span's bottom is the underside unless a chassis continues it: then the
         # underside is where the floor's top edge and the type's floor depth put it.
         under = floor_top + floor_h / py
-        r0 = top
+        r0 = max(top, 0)  # a near roof edge above the image (fan beam, clipped)
         if fan is None and abs(r1 - under) > 2.5:
             r1 = round(under)
         height = (r1 - r0) * pitch_y_mm / 1000

@@ -18,7 +18,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from smartcustoms import __version__
-from smartcustoms.scans.analyses.concealment import Region, find_concealments
+from smartcustoms.scans.analyses.concealment import (
+    ConcealmentResult,
+    Region,
+    find_concealments,
+)
 from smartcustoms.scans.analyses.empty import DEFAULT_THRESHOLD_KG, verify_empty
 from smartcustoms.scans.analyses.goods import GoodsProfile, goods_profile
 from smartcustoms.scans.analyses.history import HeadingProfile
@@ -35,6 +39,7 @@ from smartcustoms.scans.findings import Check, Finding, Report, ReportRegion
 from smartcustoms.scans.messages import english
 from smartcustoms.scans.model import Scan
 from smartcustoms.scans.physics.calibration import Calibration
+from smartcustoms.scans.physics.materials import ORGANIC_MAX_Z
 
 __all__ = ["ANALYSIS_VERSION", "analyze"]
 
@@ -139,6 +144,24 @@ def _mass_check(m: MassEstimate) -> tuple[Check, Finding | None]:
         details={"z_score": m.z_score, "difference_pct": m.difference_pct},
     )
     return Check("mass", m.version, "fail", text, figures, said), finding
+
+
+def _reads_off_calibration(result: ConcealmentResult, goods: GoodsProfile | None) -> str | None:
+    """Why the learned detector must not judge this load: organic goods reading as mixed.
+
+    Textiles are cellulose and plastics, Z_eff 6–8. When the whole load of them reads 10 or
+    more, the scanner's spectra are not the calibration's (a site's scanner not yet calibrated
+    with ``smartcustoms scans calibrate``): every Z_eff and ratio the model learned from is
+    shifted, and its scores mean nothing. The classical analysis compares regions with the
+    load itself and still applies."""
+    if goods is None or not goods.organic_only or result.load is None:
+        return None
+    if result.load.median_z < ORGANIC_MAX_Z:
+        return None
+    return (
+        f"declared {goods.description} read as Z_eff {result.load.median_z:.1f}: "
+        "the scanner's spectra do not match its calibration"
+    )
 
 
 def analyze(
@@ -284,6 +307,11 @@ def analyze(
             imaged, goods, history, false_alarm_rate=FALSE_ALARM_RATE * share
         )
         learned: LearnedResult | None = None
+        off_calibration = _reads_off_calibration(result, goods)
+        if learned_on and off_calibration is not None:
+            learned_on = False
+            model = detector or default_detector()
+            learned = LearnedResult(False, off_calibration, (), 0.0, 0.0, "none", model.version)
         if learned_on:
             model = detector or default_detector()
             limit, source = model.threshold_from(history, FALSE_ALARM_RATE / 3)
@@ -313,7 +341,11 @@ def analyze(
         learned_alarms = [r for r in learned.regions if r.alarm] if learned else []
         goods_text = goods.description if goods else "the goods"
         if not result.applicable:
-            text, said = english("scans.concealment.not_applicable", reason=result.reason)
+            code, params = result.reason_message or (
+                "scans.concealment.not_applicable",
+                {"reason": result.reason},
+            )
+            text, said = english(code, **params)
             checks.append(
                 Check("concealment", result.version, "not_applicable", result.reason, found, said)
             )

@@ -12,6 +12,14 @@ goes to one of them. A worker that stops unsubscribes first and finishes what it
 broker keeps a stopped worker's persistent session in the group and goes on giving it its share
 of new messages, queued until a client with its ID returns — for a day, or for ever if the
 number of workers went down.
+
+A worker that cannot unsubscribe (killed with SIGKILL, crashed, its machine cut off) leaves
+that share queued too. So each worker in a group leaves a will, delayed by
+``tracking_mqtt_reap_after_s``: if it does not come back in time, the broker announces it
+gone, one surviving worker (a share group of its own) connects under the vanished one's ID,
+unsubscribes it, stores and acknowledges what was queued, and ends the session. Should the
+vanished worker come back meanwhile, it takes its session over and the reaper steps aside;
+nothing is acknowledged before it is stored, so nothing is lost either way.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -34,7 +42,13 @@ from smartcustoms.core.errors import ConfigurationError
 from smartcustoms.tracking.errors import FrameError
 from smartcustoms.tracking.ingest import Ingestor
 from smartcustoms.tracking.listeners.spec import ListenerStats
-from smartcustoms.tracking.mqtt_scheme import decode_message, subscription
+from smartcustoms.tracking.mqtt_scheme import (
+    decode_message,
+    is_worker_gone,
+    subscription,
+    worker_gone_subscription,
+    worker_gone_topic,
+)
 
 __all__ = ["MqttConfig", "MqttSubscriber", "parse_mqtt_url"]
 
@@ -56,6 +70,10 @@ class MqttConfig:
     prefix: str
     share_group: str | None
     client_id: str
+    #: A vanished worker's will waits this long for it to come back (setting
+    #: ``tracking_mqtt_reap_after_s``).
+    reap_after_s: int = 15
+    keepalive_s: int = 30
 
 
 def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
@@ -72,9 +90,15 @@ def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
 
 
 class MqttSubscriber:
-    def __init__(self, config: MqttConfig, ingestor: Ingestor) -> None:
+    def __init__(
+        self, config: MqttConfig, ingestor: Ingestor, *, parent: MqttSubscriber | None = None
+    ) -> None:
         self.config = config
         self.ingestor = ingestor
+        #: Set for a reaper: it takes over a vanished worker's session for ``parent``.
+        self.parent = parent
+        self.reapers: dict[str, MqttSubscriber] = {}
+        self.reaped = threading.Event()  # a reaper's work is over
         self.stats = ListenerStats()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -97,7 +121,34 @@ class MqttSubscriber:
         client.on_unsubscribe = self._on_unsubscribe
         client.on_message = self._on_message
         client.reconnect_delay_set(1, 30)
+        if config.share_group:
+            # Announced by the broker only if this connection ends without a DISCONNECT and
+            # does not come back within the delay (MQTT 5 Will Delay Interval).
+            will = Properties(PacketTypes.WILLMESSAGE)  # type: ignore[no-untyped-call]
+            will.WillDelayInterval = config.reap_after_s
+            client.will_set(
+                worker_gone_topic(config.prefix, config.client_id),
+                config.client_id.encode(),
+                qos=1,
+                properties=will,
+            )
         self.client = client
+        # Announcements of vanished workers come on a connection of their own, with no session
+        # kept: a dead worker must leave that share group at once, or the broker would queue
+        # for it the news of its own death.
+        self._watcher: paho.Client | None = None
+        if config.share_group and parent is None:
+            watcher = paho.Client(
+                callback_api_version=CallbackAPIVersion.VERSION2,
+                client_id=f"{config.client_id}.watch",
+                protocol=paho.MQTTv5,
+            )
+            if config.username:
+                watcher.username_pw_set(config.username, config.password)
+            watcher.on_connect = self._on_watcher_connect
+            watcher.on_message = self._on_watcher_message
+            watcher.reconnect_delay_set(1, 30)
+            self._watcher = watcher
 
     @property
     def name(self) -> str:
@@ -109,22 +160,77 @@ class MqttSubscriber:
         self.client.connect_async(
             self.config.host,
             self.config.port,
-            keepalive=30,
+            keepalive=self.config.keepalive_s,
             clean_start=False,
             properties=properties,
         )
         self.client.loop_start()
+        if self._watcher is not None:
+            self._watcher.connect_async(
+                self.config.host, self.config.port, keepalive=self.config.keepalive_s,
+                clean_start=True,
+            )  # fmt: skip
+            self._watcher.loop_start()
 
     def stop(self) -> None:
         """Leave the share group, finish what the broker already sent, then disconnect (the
         session stays, with no subscription, for a restart under the same ID). Blocks for up
         to about twice ``_DRAIN_S``: call it off the event loop."""
+        if self._watcher is not None:
+            self._watcher.disconnect()
+            self._watcher.loop_stop()
+        for reaper in list(self.reapers.values()):
+            reaper.reaped.wait(_DRAIN_S)
+            reaper.client.disconnect()
+            reaper.client.loop_stop()
         if self.subscribed.is_set():
             self._unsubscribed.clear()
             result, _ = self.client.unsubscribe(self._topic)
             if result == paho.MQTT_ERR_SUCCESS and self._unsubscribed.wait(_DRAIN_S):
                 self._drain(time.monotonic() + _DRAIN_S)
         self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_watcher_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            log.error("%s: the broker refused the watcher: %s", self.name, reason)
+            return
+        assert self.config.share_group is not None
+        topic = worker_gone_subscription(self.config.prefix, self.config.share_group)
+        client.subscribe(topic, options=SubscribeOptions(qos=1))
+
+    def _on_watcher_message(
+        self, client: paho.Client, userdata: Any, message: paho.MQTTMessage
+    ) -> None:
+        if is_worker_gone(message.topic, self.config.prefix):
+            self._reap(bytes(message.payload).decode("utf-8", "replace"))
+
+    def _reap(self, client_id: str) -> None:
+        """Take over the session of ``client_id``, announced gone (see the module's notes)."""
+        owner = self.parent or self
+        if client_id == owner.config.client_id:
+            return  # our own will from before a restart: we already have our session back
+        with owner._lock:
+            if client_id in owner.reapers and not owner.reapers[client_id].reaped.is_set():
+                return
+            reaper = MqttSubscriber(replace(owner.config, client_id=client_id), owner.ingestor,
+                                    parent=owner)  # fmt: skip
+            owner.reapers[client_id] = reaper
+        log.warning("%s: worker %s vanished; storing what was queued for it", self.name, client_id)
+        reaper.start()
+        threading.Thread(target=reaper._finish_reaping, name="mqtt-reaper", daemon=True).start()
+
+    def _finish_reaping(self) -> None:
+        """A reaper: once unsubscribed and drained, end the vanished worker's session."""
+        if self._unsubscribed.wait(_DRAIN_S * 10) and not self.reaped.is_set():
+            self._drain(time.monotonic() + 600)
+            properties = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 0  # the session ends with this connection
+            self.client.disconnect(properties=properties)
+            log.info("%s: session of vanished worker %s ended", self.name, self.config.client_id)
+        self.reaped.set()
         self.client.loop_stop()
 
     def _drain(self, deadline: float) -> None:
@@ -144,6 +250,12 @@ class MqttSubscriber:
             return
         self.stats.connections += 1
         self.connected.set()
+        if self.parent is not None:
+            # A reaper: no new messages for the vanished worker's session, only those queued
+            # (the broker sends them after the CONNACK, whatever we do now).
+            self._unsubscribed.clear()
+            client.unsubscribe(self._topic)
+            return
         client.subscribe(self._topic, options=SubscribeOptions(qos=1))
         log.info("%s: connected, subscribing to %s", self.name, self._topic)
 
@@ -166,6 +278,13 @@ class MqttSubscriber:
     ) -> None:
         self.connected.clear()
         self.subscribed.clear()
+        if self.parent is not None:
+            # A reaper never reconnects: the worker came back and took its session over, or
+            # the reaper's work is done.
+            self.reaped.set()
+            self._unsubscribed.set()
+            client.disconnect()
+            return
         if reason.is_failure:
             log.warning("%s: disconnected (%s); reconnecting", self.name, reason)
 

@@ -6,8 +6,12 @@ Registered in each language's Jinja environment (:mod:`smartcustoms.web.ui.rende
   ``{{ share|pct }}``, ``{{ mass|kg }}``: as the locale writes them ("7 773 kg" in French, with
   the narrow no-break space CLDR gives);
 * ``{{ when|datetime }}``, ``{{ when|date }}``: a ``datetime`` or ISO string shown in the
-  instance's time zone (``SMARTCUSTOMS_TIME_ZONE``) or the one given (an office's), to the
-  second;
+  instance's time zone (``SMARTCUSTOMS_TIME_ZONE``) or the one given, to the second (no
+  microseconds); ``{{ when|datetime(office=code) }}`` in that office's own time zone (the
+  instance's when the office has none registered);
+* ``{{ code|office }}`` an office's name from its UN/LOCODE: the registered office's
+  (:mod:`smartcustoms.reference.offices`), else the packaged UN/LOCODE point's, else the code.
+  The offices are read once per request, whatever the number of rows on the page;
 * ``{{ decision.final_lane|lane }}`` a lane's name ("Rouge");
 * ``{{ reason|message }}``: a stored message (code + params) rendered through the catalogue;
   a row written before (``{"text": {"en": ..., "fr": ...}}``) as it was written.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import gettext
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -31,12 +36,16 @@ from babel.numbers import format_decimal, format_percent
 from babel.units import format_unit
 
 from smartcustoms.core.messages import Catalogue, catalogue_translations
+from smartcustoms.reference.offices import list_offices
+from smartcustoms.reference.unlocode import location
 from smartcustoms.risk.lanes import LANE_NAMES
 from smartcustoms.risk.messages import MESSAGES as RISK_MESSAGES
 from smartcustoms.scans.messages import MESSAGES as SCAN_MESSAGES
+from smartcustoms.web.auth import context
 
 __all__ = [
     "CATALOGUE",
+    "OfficeDirectory",
     "english_text",
     "filters",
     "format_when",
@@ -103,6 +112,46 @@ def format_when(
     return format_datetime(local, format="medium", locale=_locale(language))
 
 
+@dataclass(frozen=True)
+class OfficeDirectory:
+    """This administration's registered offices, as one page shows them."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    time_zones: Mapping[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def key(code: str) -> str:
+        return code.replace(" ", "").upper()
+
+    def name(self, code: str | None) -> str:
+        if not code:
+            return ""
+        key = self.key(code)
+        packaged = location(key)
+        return self.names.get(key) or (packaged.name if packaged else code)
+
+    def time_zone(self, code: str | None) -> str | None:
+        return self.time_zones.get(self.key(code)) if code else None
+
+
+def _directory(page: jinja2.runtime.Context) -> OfficeDirectory:
+    """The offices, read once per request (kept on ``request.state``); a page rendered outside
+    a request (an exported report) gets the packaged UN/LOCODE names only."""
+    request = page.get("request")
+    if request is None:
+        return OfficeDirectory()
+    cached = getattr(request.state, "office_directory", None)
+    if isinstance(cached, OfficeDirectory):
+        return cached
+    with context(request).db.read_session() as session:
+        rows = list_offices(session)
+        directory = OfficeDirectory(
+            names={r.code: r.name for r in rows}, time_zones={r.code: r.time_zone for r in rows}
+        )
+    request.state.office_directory = directory
+    return directory
+
+
 def filters(language: str, translations: gettext.NullTranslations) -> dict[str, Callable[..., str]]:
     """The filters of one language's environment. Dates take the zone given, else the page's
     ``time_zone`` (the instance's, set by ``render``)."""
@@ -125,13 +174,32 @@ def filters(language: str, translations: gettext.NullTranslations) -> dict[str, 
             float(value), "mass-kilogram", length="short", format=pattern, locale=_locale(language)
         )
 
-    @jinja2.pass_context
-    def when(page: jinja2.runtime.Context, value: Any, time_zone: str | None = None) -> str:
-        return format_when(value, language, time_zone or page.get("time_zone"))
+    def zone_of(page: jinja2.runtime.Context, time_zone: str | None, office: str | None) -> Any:
+        if time_zone is None and office:
+            time_zone = _directory(page).time_zone(office)
+        return time_zone or page.get("time_zone")
 
     @jinja2.pass_context
-    def day(page: jinja2.runtime.Context, value: Any, time_zone: str | None = None) -> str:
-        return format_when(value, language, time_zone or page.get("time_zone"), date_only=True)
+    def when(
+        page: jinja2.runtime.Context,
+        value: Any,
+        time_zone: str | None = None,
+        office: str | None = None,
+    ) -> str:
+        return format_when(value, language, zone_of(page, time_zone, office))
+
+    @jinja2.pass_context
+    def day(
+        page: jinja2.runtime.Context,
+        value: Any,
+        time_zone: str | None = None,
+        office: str | None = None,
+    ) -> str:
+        return format_when(value, language, zone_of(page, time_zone, office), date_only=True)
+
+    @jinja2.pass_context
+    def office(page: jinja2.runtime.Context, code: Any) -> str:
+        return _directory(page).name(str(code) if code else None)
 
     def message(stored: Any) -> str:
         return CATALOGUE.render_stored(stored, language, translations)
@@ -147,6 +215,7 @@ def filters(language: str, translations: gettext.NullTranslations) -> dict[str, 
         "kg": kg,
         "datetime": when,
         "date": day,
+        "office": office,
         "message": message,
     }
 

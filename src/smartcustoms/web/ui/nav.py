@@ -34,6 +34,11 @@ NAV: tuple[NavItem, ...] = (
         frozenset({Role.ADMINISTRATOR, Role.SUPERVISOR, Role.AUDITOR}),  # web.api.routes.partners
     ),
     NavItem(
+        N_("Notices"),
+        "/partners/notices",
+        frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),
+    ),
+    NavItem(
         N_("Declarations"),
         "/declarations",
         frozenset({Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}),

@@ -3,7 +3,8 @@
 ``GET /api/partners``, ``GET /api/partners/card`` (this instance's signed card),
 ``POST /api/partners`` (a partner's card: verified, added, a ledger record),
 ``POST /api/partners/{name}/suspend`` and ``/activate``, ``POST /api/partners/{name}/ping``,
-``PUT /api/partners/{name}/accounts/{username}`` (link a partner-administration account).
+``PUT /api/partners/{name}/accounts/{username}`` (link a partner-administration account),
+``POST /api/partners/{name}/rules/offer`` (offer an approved targeting rule: a proposal there).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from smartcustoms.core.roles import Role
 from smartcustoms.federation import directory
 from smartcustoms.federation.accounts import link_account
 from smartcustoms.federation.card import fingerprint_groups
+from smartcustoms.federation.rules_offered import offer_public, offer_rule
 from smartcustoms.federation.service import own_card, ping
 from smartcustoms.federation.tables import ACTIVE, SUSPENDED
 from smartcustoms.web.api.schemas import StrictBody
 from smartcustoms.web.deps import ContextDep, UnitDep
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
-__all__ = ["MANAGERS", "READERS", "router"]
+__all__ = ["MANAGERS", "READERS", "RULE_OFFERERS", "RuleOfferPublic", "router"]
 
 router = APIRouter(prefix="/api/partners", tags=["partners"])
 
@@ -34,6 +36,8 @@ router = APIRouter(prefix="/api/partners", tags=["partners"])
 MANAGERS = frozenset({Role.ADMINISTRATOR})
 #: Read it.
 READERS = frozenset({Role.ADMINISTRATOR, Role.SUPERVISOR, Role.AUDITOR})
+#: Offer a targeting rule to a partner (the rulebook's writers and reviewers).
+RULE_OFFERERS = frozenset({Role.RISK_ANALYST, Role.SUPERVISOR})
 
 PartnerName = Annotated[str, Path(min_length=1, max_length=120, description="Partner name")]
 Username = Annotated[str, Path(min_length=1, max_length=64)]
@@ -65,6 +69,22 @@ class CardBody(StrictBody):
     kinds: list[str] | None = Field(
         None, description="What the partner may receive (default: what its card accepts)"
     )
+
+
+class RuleOffer(StrictBody):
+    rule: int = Field(ge=1, le=2**31 - 1, description="An approved rule version's id")
+
+
+class RuleOfferPublic(BaseModel):
+    partner: str
+    rule: str
+    version: int
+    message_id: str = Field(description="The offer's id; the partner's answer names it")
+    state: str = Field(description="offered, adopted or declined")
+    offered_at: datetime
+    offered_by: str
+    answered_at: datetime | None
+    answer_note: str | None
 
 
 class Link(BaseModel):
@@ -155,3 +175,17 @@ def unlink(
 ) -> None:
     directory.get_partner(unit.session, name)
     link_account(unit, username, None, actor=principal.username)
+
+
+@router.post(
+    "/{name}/rules/offer",
+    status_code=status.HTTP_201_CREATED,
+    summary="Offer an approved targeting rule: a proposal at the partner until its supervisor "
+    "approves it",
+)
+@requires(RULE_OFFERERS)
+def offer(
+    name: PartnerName, body: RuleOffer, unit: UnitDep, principal: CurrentPrincipal
+) -> RuleOfferPublic:
+    row = offer_rule(unit, name, body.rule, actor=principal.username)
+    return RuleOfferPublic(**offer_public(row, name))

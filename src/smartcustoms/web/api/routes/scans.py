@@ -7,7 +7,13 @@ Who may do what (the role map in docs/architecture.md):
   of the examination), and image analysts (a scan that arrived by other means);
 - review: image analysts; re-check: supervisors (not the analyst who reviewed); examination
   result: examining officers;
-- read (scans, reports, images): all of these and auditors and risk analysts.
+- read (scans, reports, images): all of these and auditors and risk analysts;
+- share with a partner (``POST /api/scans/{id}/share``): image analysts and supervisors.
+
+A scan shared with a partner, or received from one, carries ``shared`` (the sender's decision,
+the partner's examination result when it came back); every scan carries ``partner_scans``, the
+partners' scans of its container in the last 30 days, so an officer does not scan a container
+again unless our own risk says so (advisory: nothing is blocked).
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import object_session
 
 from smartcustoms.core.errors import NotFound, ValidationFailed
 from smartcustoms.core.roles import Role
+from smartcustoms.federation.scans_queries import Shared, partner_scans, shares_of
+from smartcustoms.federation.scans_shared import examine, share_scan
 from smartcustoms.scans.intake import Upload, receive_scan
 from smartcustoms.scans.queries import QUEUES, layers_of, queue
 from smartcustoms.scans.rendering import data_png, display_png
@@ -28,7 +37,6 @@ from smartcustoms.scans.reviews import (
     DECISIONS,
     FINDING_CODES,
     recheck_scan,
-    record_examination,
     review_scan,
 )
 from smartcustoms.scans.storage import store_for
@@ -47,6 +55,7 @@ READERS = (
     Role.RISK_ANALYST,
     Role.AUDITOR,
 )
+SHARERS = (Role.IMAGE_ANALYST, Role.SUPERVISOR)
 IMAGE_CACHE = "private, max-age=86400"  # a stored scan never changes
 
 
@@ -88,6 +97,50 @@ class ExaminationCreate(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
+class ShareCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    partner: str = Field(min_length=1, max_length=120, description="The partner's name")
+    note: str | None = Field(None, max_length=2000, description="For the partner's analysts")
+
+
+class PartnerExamination(BaseModel):
+    irregular: bool
+    codes: list[str]
+    found_kg: Decimal | None
+    examined_at: datetime
+    examined_by: str
+
+
+class SharePublic(BaseModel):
+    direction: str = Field(description="sent: we shared it; received: a partner shared it")
+    partner: str
+    origin_scan_id: int = Field(description="The scan's id at the sender")
+    shared_at: datetime
+    shared_by: str
+    sender_machine: str = Field(description="The sender's machine decision")
+    sender_decision: str | None = Field(description="The sender's analyst's decision, if any")
+    sender_status: str | None
+    sender_decided_at: datetime | None
+    note: str | None
+    transit_id: int | None = Field(description="Our transit: handed over, or handed in")
+    transit_reference: str | None
+    examination: PartnerExamination | None = Field(
+        description="The partner's examination result, once it flowed back (sent only)"
+    )
+
+
+class PartnerScan(BaseModel):
+    """A partner already scanned this container: do not scan it again unless our own risk
+    lane says so."""
+
+    partner: str
+    scan_id: int = Field(description="The partner's scan, as stored here")
+    container_number: str
+    shared_at: datetime
+    sender_machine: str
+    sender_decision: str | None
+
+
 class ReviewPublic(BaseModel):
     kind: str
     decision: str
@@ -120,6 +173,10 @@ class ScanSummary(BaseModel):
     max_score: float
     status: str
     decision: str | None
+    partner_scans: list[PartnerScan] = Field(
+        default_factory=list,
+        description="Partners' scans of this container in the last 30 days (advisory)",
+    )
 
 
 class ScanPublic(ScanSummary):
@@ -140,6 +197,7 @@ class ScanPublic(ScanSummary):
     report: dict[str, Any] = Field(description="The findings, shaped like a DICOS TDR")
     reviews: list[ReviewPublic]
     examination: ExaminationPublic | None
+    shared: list[SharePublic] = Field(default_factory=list)
     links: dict[str, str]
 
 
@@ -185,9 +243,57 @@ def _summary_fields(row: ScanRow) -> dict[str, Any]:
     }
 
 
+def _share(item: Shared) -> SharePublic:
+    row = item.row
+    exam = None
+    if row.examined_at is not None and row.examined_irregular is not None:
+        exam = PartnerExamination(
+            irregular=row.examined_irregular,
+            codes=list(row.examined_codes or []),
+            found_kg=row.examined_found_kg,
+            examined_at=row.examined_at,
+            examined_by=row.examined_by or "",
+        )
+    return SharePublic(
+        direction=row.direction,
+        partner=item.partner,
+        origin_scan_id=row.origin_scan_id,
+        shared_at=row.shared_at,
+        shared_by=row.shared_by,
+        sender_machine=row.sender_machine,
+        sender_decision=row.sender_decision,
+        sender_status=row.sender_status,
+        sender_decided_at=row.sender_decided_at,
+        note=row.note,
+        transit_id=row.transit_id,
+        transit_reference=row.transit_reference,
+        examination=exam,
+    )
+
+
+def _partner_scans(items: list[Shared], scan_id: int) -> list[PartnerScan]:
+    return [
+        PartnerScan(
+            partner=i.partner,
+            scan_id=i.row.scan_id,
+            container_number=i.row.container_number,
+            shared_at=i.row.shared_at,
+            sender_machine=i.row.sender_machine,
+            sender_decision=i.row.sender_decision,
+        )
+        for i in items
+        if i.row.scan_id != scan_id  # the partner's scan itself is not a second scan
+    ]
+
+
 def scan_public(row: ScanRow, *, created: bool = True) -> ScanPublic:
+    session = object_session(row)
+    assert session is not None  # read in the request's unit
+    earlier = partner_scans(session, [row.container_number]).get(row.container_number, [])
     return ScanPublic(
         **_summary_fields(row),
+        partner_scans=_partner_scans(earlier, row.id),
+        shared=[_share(s) for s in shares_of(session, row.id)],
         created=created,
         received_by=row.received_by,
         source=row.source,
@@ -298,10 +404,56 @@ def list_scans(
     ] = "review",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[ScanSummary]:
+    rows = [row for row, _ in queue(unit.session, queue_name, limit=limit)]
+    earlier = partner_scans(unit.session, [r.container_number for r in rows])
     return [
-        ScanSummary(**_summary_fields(row))
-        for row, _ in queue(unit.session, queue_name, limit=limit)
+        ScanSummary(
+            **_summary_fields(row),
+            partner_scans=_partner_scans(earlier.get(row.container_number, []), row.id),
+        )
+        for row in rows
     ]
+
+
+@router.get(
+    "/partner-scans",
+    summary="Was this container scanned by a partner lately? (before scanning it again)",
+)
+@requires(*READERS)
+def container_partner_scans(
+    unit: UnitDep,
+    container_number: Annotated[
+        str, Query(min_length=4, max_length=17, description="ISO 6346 container number")
+    ],
+) -> list[PartnerScan]:
+    number = container_number.replace(" ", "").upper()
+    return _partner_scans(partner_scans(unit.session, [number]).get(number, []), 0)
+
+
+@router.post(
+    "/{scan_id}/share",
+    status_code=status.HTTP_201_CREATED,
+    summary="Share a scan (file, report, decision) with a partner that may receive scans",
+)
+@requires(*SHARERS)
+def share(
+    scan_id: RowId, body: ShareCreate, unit: UnitDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> ScanPublic:
+    """Queued in the outbox in this request's transaction; delivered to the partner's inbox
+    by the deliverer. 409 ``partner_not_allowed`` when the partner may not receive scans,
+    ``already_shared`` when it has this one; 413 when the message would exceed the inbox's
+    body limit."""
+    share_scan(
+        unit,
+        store_for(ctx.settings),
+        scan_id,
+        body.partner,
+        note=body.note,
+        actor=principal.username,
+        own_name=ctx.settings.administration_name,
+        max_bytes=ctx.settings.max_upload_bytes,
+    )
+    return scan_public(_get(unit, scan_id))
 
 
 @router.get("/{scan_id}", summary="A scan, its findings, reviews and examination result")
@@ -401,7 +553,7 @@ def recheck(
 def examination(
     scan_id: RowId, body: ExaminationCreate, unit: UnitDep, principal: CurrentPrincipal
 ) -> ScanPublic:
-    record_examination(
+    examine(
         unit,
         scan_id,
         irregular=body.irregular,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, status
 
 from smartcustoms.core import traders as trader_service
 from smartcustoms.core import users as user_service
+from smartcustoms.core.password_change import reset_password
 from smartcustoms.core.roles import Role
 from smartcustoms.core.tables import User
 from smartcustoms.core.unit import Unit
@@ -80,7 +81,8 @@ def update_user(
             unit, username, body.disabled, actor=actor, allow_self_demotion=confirm
         )
     if body.password is not None:
-        user = user_service.change_password(unit, username, body.password, actor=actor)
+        # A temporary password: the user must choose their own before anything else.
+        user = reset_password(unit, username, body.password, actor=actor)
     return public(user)
 
 

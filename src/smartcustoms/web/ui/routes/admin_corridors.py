@@ -179,6 +179,39 @@ def _packaged_text() -> str:
     return json.dumps(packaged_geojson())
 
 
+def _editor(request: Request, corridor: dict[str, Any] | None, route: Any) -> HTMLResponse:
+    return render(
+        request,
+        "admin_corridor_edit.html",
+        corridor=corridor,
+        route=route,
+        threshold_labels=THRESHOLD_LABELS,
+        zone_kinds=ZONE_KIND_LABELS,
+    )
+
+
+@router.get("/new", response_class=HTMLResponse)
+@requires(Role.ADMINISTRATOR)
+def new_corridor(request: Request) -> HTMLResponse:
+    """Draw a corridor on the map: its route, its stop zones, its thresholds. The page builds
+    a GeoJSON FeatureCollection and sends it to the import, which checks it as any file."""
+    return _editor(request, None, None)
+
+
+@router.get("/{code}/edit", response_class=HTMLResponse)
+@requires(Role.ADMINISTRATOR)
+def edit_corridor(request: Request, code: CorridorCode) -> HTMLResponse:
+    """Move, add or remove the route's points, change its thresholds, add stop zones: saved as
+    an import of the same code, which replaces the stored corridor."""
+    corridors, _ = _corridors(context(request))
+    corridor = next((c for c in corridors if c["code"] == code), None)
+    if corridor is None:
+        raise NotFound(f"no corridor {code}", details=[{"field": "code"}])
+    with context(request).db.read_session() as session:
+        route = session.scalar(select(CorridorRow.route).where(CorridorRow.code == code))
+    return _editor(request, corridor, route)
+
+
 @router.get("/{code}", response_class=HTMLResponse)
 @requires(Role.ADMINISTRATOR)
 def corridor_map(request: Request, code: CorridorCode) -> HTMLResponse:

@@ -1,7 +1,8 @@
 """User administration pages: add users, change roles, disable and enable, set a temporary
-password (every session of the user ends), and bind declarants to the trader identities
-(declarant IDs) they act for. Each change is an ``admin.*`` ledger record; a refused form is
-shown again with what was typed (passwords excepted) and the field named."""
+password (every session of the user ends; the user must choose their own at next login), and
+bind declarants to the trader identities (declarant IDs) they act for. Each change is an
+``admin.*`` ledger record; a refused form is shown again with what was typed (passwords
+excepted) and the field named."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from smartcustoms.core import password_change
 from smartcustoms.core import traders as trader_service
 from smartcustoms.core import users as user_service
 from smartcustoms.core.errors import SmartCustomsError
@@ -145,10 +147,12 @@ def reset_password(
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     """Set a temporary password the administrator hands over: every session of the user ends
-    (``admin.password_changed``)."""
+    and the user must choose their own at next login (``admin.password_reset``)."""
     try:
         with context(request).unit() as unit:
-            user = user_service.change_password(unit, username, password, actor=principal.username)
+            user = password_change.reset_password(
+                unit, username, password, actor=principal.username
+            )
             name = user.username
     except SmartCustomsError as exc:
         return _row_refused(request, username, exc)

@@ -1,4 +1,5 @@
-"""Log in, log out, switch language."""
+"""Log in, log out, switch language, change one's own password (required after an
+administrator's reset: :mod:`smartcustoms.core.password_change`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,18 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from smartcustoms.core.errors import Forbidden, RateLimited, Unauthenticated
+from smartcustoms.core.errors import (
+    Forbidden,
+    RateLimited,
+    SmartCustomsError,
+    Unauthenticated,
+    ValidationFailed,
+)
 from smartcustoms.core.events import UserLoggedOut
+from smartcustoms.core.i18n import N_
 from smartcustoms.core.login import authenticate
+from smartcustoms.core.password_change import change_own_password
+from smartcustoms.core.passwords import MIN_PASSWORD_LENGTH
 from smartcustoms.core.sessions import end_session, open_session
 from smartcustoms.web.auth import (
     LANGUAGE_COOKIE,
@@ -21,6 +31,7 @@ from smartcustoms.web.auth import (
     client_address,
     context,
     login_csrf_token,
+    open_while_password_must_change,
     prelogin_nonce,
     set_cookie,
 )
@@ -113,6 +124,7 @@ async def login(
 
 @router.post("/logout")
 @requires(ANY_ROLE)
+@open_while_password_must_change
 def logout(request: Request, principal: CurrentPrincipal) -> Response:
     ctx = context(request)
     with ctx.unit() as unit:
@@ -125,6 +137,7 @@ def logout(request: Request, principal: CurrentPrincipal) -> Response:
 
 @router.post("/lang")
 @requires(ANY_ROLE)
+@open_while_password_must_change
 def switch_language(
     request: Request,
     language: Annotated[str, Form(max_length=8)],
@@ -133,4 +146,74 @@ def switch_language(
     response = RedirectResponse(_safe_next(next), status_code=303)
     if language in LANGUAGES:
         set_cookie(request, response, LANGUAGE_COOKIE, language, max_age=365 * 24 * 3600)
+    return response
+
+
+# A refused change, told in the reader's language: (field, problem) → sentence.
+_PASSWORD_PROBLEMS = {
+    ("current_password", "wrong"): N_("Current password: not the one you logged in with."),
+    ("new_password", "too short"): N_("New password: at least %(min)d characters."),
+    ("new_password", "unchanged"): N_("New password: it must differ from the current one."),
+    ("repeat_password", "differs"): N_("Repeat the new password exactly."),
+}
+
+
+def _password_page(
+    request: Request, *, status_code: int = 200, problem: SmartCustomsError | None = None
+) -> Response:
+    field, text = "", ""
+    if problem is not None:
+        detail = next((d for d in problem.details if "field" in d), {})
+        field = str(detail.get("field", ""))
+        sentence = _PASSWORD_PROBLEMS.get((field, str(detail.get("problem", ""))))
+        _ = translations(language_of(request)).gettext
+        text = _(sentence) % {"min": MIN_PASSWORD_LENGTH} if sentence else problem.message
+    return render(
+        request,
+        "password.html",
+        status_code=status_code,
+        problem_field=field,
+        problem_text=text,
+        min_password=MIN_PASSWORD_LENGTH,
+    )
+
+
+@router.get("/password")
+@requires(ANY_ROLE)
+@open_while_password_must_change
+def password_form(request: Request) -> Response:
+    return _password_page(request)
+
+
+@router.post("/password")
+@requires(ANY_ROLE)
+@open_while_password_must_change
+async def change_password(
+    request: Request,
+    principal: CurrentPrincipal,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+    repeat_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change one's own password. Every session of the user ends (another browser holding one
+    may have been someone else's); this browser gets a fresh one."""
+    ctx = context(request)
+    if new_password != repeat_password:
+        mismatch = ValidationFailed(
+            "the two new passwords differ",
+            details=[{"field": "repeat_password", "problem": "differs"}],
+        )
+        return _password_page(request, status_code=422, problem=mismatch)
+
+    def _change() -> str:
+        with ctx.unit() as unit:
+            user = change_own_password(unit, principal.user_id, current_password, new_password)
+            return open_session(unit.session, user, client_address(request))
+
+    try:
+        cookie = await run_in_threadpool(_change)
+    except SmartCustomsError as exc:
+        return _password_page(request, status_code=exc.status_code, problem=exc)
+    response = RedirectResponse("/", status_code=303)
+    set_cookie(request, response, SESSION_COOKIE, cookie)
     return response

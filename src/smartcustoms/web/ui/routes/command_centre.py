@@ -96,13 +96,15 @@ _SCRIPT_LABELS = {
     "zoom_in": N_("Zoom in"),
     "zoom_out": N_("Zoom out"),
 }
+# A truck's state as the map colours it (the legend's words), for the replay's label.
+_STATE_LABELS = {"ok": N_("on route"), "warning": N_("warning"), "alert": N_("alert")}
 
 
 def script_labels(request: Request) -> dict[str, object]:
     """Every label the pages' scripts show, translated (they get it as JSON)."""
     gettext = translations(language_of(request)).gettext
     out: dict[str, object] = {k: gettext(v) for k, v in _SCRIPT_LABELS.items()}
-    for group, values in labels().items():
+    for group, values in {**labels(), "states": _STATE_LABELS}.items():
         out[group] = {k: gettext(v) for k, v in values.items()}
     out["time_zone"] = context(request).settings.time_zone  # the scripts show times in it
     return out

@@ -5,6 +5,7 @@ administrators only: other roles see the version and whether the database is rea
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +53,29 @@ class Work:
     urgent: bool = False
 
 
-def _count(session: Session, query: Any) -> int:
-    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+#: Counts one kind of work in a read session.
+WorkQuery = Callable[[Session], Work]
+
+
+def _waiting(
+    session: Session,
+    query: Any,
+    *,
+    key: str,
+    label: str,
+    empty: str,
+    link: str,
+    item: Callable[[Any], dict[str, str]] | None = None,
+    order: Sequence[Any] = (),
+    urgent: bool = False,
+) -> Work:
+    """One kind of work: how many rows ``query`` finds and, when ``item`` says how to show
+    one, the first few in ``order``. Every list on the home page is made here."""
+    count = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    shown = []
+    if item is not None and count:
+        shown = [item(row) for row in session.execute(query.order_by(*order).limit(_SHOWN))]
+    return Work(key, label, count, link, empty, shown, urgent=urgent and count > 0)
 
 
 def _examinations(session: Session) -> Work:
@@ -63,17 +85,15 @@ def _examinations(session: Session) -> Work:
         .outerjoin(InspectionRow, InspectionRow.declaration_id == DeclarationRow.id)
         .where(FINAL_LANE.in_(["red", "scan", "yellow"]), InspectionRow.id.is_(None))
     )
-    rows = session.execute(query.order_by(DeclarationRow.id).limit(_SHOWN)).all()
-    return Work(
+    return _waiting(
+        session,
+        query,
         key="examinations",
         label=N_("Declarations waiting for examination"),
-        count=_count(session, query),
-        link="/declarations?lane=todo",
         empty=N_("No declaration is waiting for examination."),
-        items=[
-            {"text": f"{lrn} · {declarant}", "lane": lane, "href": f"/declarations/{id_}"}
-            for id_, lrn, declarant, lane in rows
-        ],
+        link="/declarations?lane=todo",
+        item=lambda r: {"text": f"{r[1]} · {r[2]}", "lane": r[3], "href": f"/declarations/{r[0]}"},
+        order=[DeclarationRow.id],
     )
 
 
@@ -81,184 +101,170 @@ def _transits_to_arm(session: Session) -> Work:
     query = select(TransitRow.id, TransitRow.reference, TransitRow.origin).where(
         TransitRow.status == TransitStatus.CREATED.value
     )
-    rows = session.execute(query.order_by(TransitRow.id).limit(_SHOWN)).all()
-    return Work(
+    return _waiting(
+        session,
+        query,
         key="transits_to_arm",
         label=N_("Transits waiting to be armed at departure"),
-        count=_count(session, query),
-        link="/tracking/transits",
         empty=N_("No transit is waiting to be armed."),
-        items=[
-            {"text": f"{ref} · {origin}", "href": f"/tracking/transits/{id_}"}
-            for id_, ref, origin in rows
-        ],
+        link="/tracking/transits",
+        item=lambda r: {"text": f"{r[1]} · {r[2]}", "href": f"/tracking/transits/{r[0]}"},
+        order=[TransitRow.id],
     )
 
 
-def _scans(session: Session, status: str, key: str, label: str, empty: str, queue: str) -> Work:
-    query = select(ScanRow.id, ScanRow.declaration_id).where(ScanRow.status == status)
-    rows = session.execute(query.order_by(ScanRow.priority.desc(), ScanRow.id).limit(_SHOWN)).all()
-    return Work(
-        key=key,
-        label=label,
-        count=_count(session, query),
-        link=f"/scans?queue={queue}",
-        empty=empty,
-        items=[{"text": f"#{id_}", "href": f"/scans/{id_}"} for id_, _ in rows],
+def _scans(status: str, key: str, label: str, empty: str, queue: str) -> WorkQuery:
+    def scans(session: Session) -> Work:
+        return _waiting(
+            session,
+            select(ScanRow.id).where(ScanRow.status == status),
+            key=key,
+            label=label,
+            empty=empty,
+            link=f"/scans?queue={queue}",
+            item=lambda r: {"text": f"#{r[0]}", "href": f"/scans/{r[0]}"},
+            order=[ScanRow.priority.desc(), ScanRow.id],
+        )
+
+    return scans
+
+
+def _critical_alerts(session: Session) -> Work:
+    query = select(AlertRow.id, AlertRow.transit_id).where(
+        AlertRow.status != "resolved", AlertRow.severity == "critical"
+    )
+    return _waiting(
+        session,
+        query,
+        key="critical_alerts",
+        label=N_("Critical alerts not resolved"),
+        empty=N_("No critical alert is open."),
+        link="/tracking/alerts",
+        item=lambda r: {"text": f"#{r[0]}", "href": f"/tracking/transits/{r[1]}"},
+        order=[AlertRow.raised_at],
+        urgent=True,
     )
 
 
-def _alerts(session: Session) -> list[Work]:
-    unresolved = select(AlertRow.id).where(AlertRow.status != "resolved")
-    critical = (
-        select(AlertRow.id, AlertRow.type, AlertRow.transit_id)
-        .where(AlertRow.status != "resolved", AlertRow.severity == "critical")
-        .order_by(AlertRow.raised_at)
+def _open_alerts(session: Session) -> Work:
+    return _waiting(
+        session,
+        select(AlertRow.id).where(AlertRow.status != "resolved"),
+        key="open_alerts",
+        label=N_("Alerts not resolved"),
+        empty=N_("No alert is open."),
+        link="/tracking/alerts",
     )
-    rows = session.execute(critical.limit(_SHOWN)).all()
-    n_critical = _count(session, critical)
-    return [
-        Work(
-            key="critical_alerts",
-            label=N_("Critical alerts not resolved"),
-            count=n_critical,
-            link="/tracking/alerts",
-            empty=N_("No critical alert is open."),
-            items=[
-                {"text": f"#{id_}", "href": f"/tracking/transits/{transit}"}
-                for id_, _type, transit in rows
-            ],
-            urgent=n_critical > 0,
-        ),
-        Work(
-            key="open_alerts",
-            label=N_("Alerts not resolved"),
-            count=_count(session, unresolved),
-            link="/tracking/alerts",
-            empty=N_("No alert is open."),
-        ),
-    ]
 
 
 def _overrides(session: Session) -> Work:
-    query = select(LaneOverrideRow.id, LaneOverrideRow.declaration_id, LaneOverrideRow.to_lane)
-    query = query.where(LaneOverrideRow.status == "proposed")
-    rows = session.execute(query.order_by(LaneOverrideRow.id).limit(_SHOWN)).all()
-    return Work(
+    query = select(
+        LaneOverrideRow.id, LaneOverrideRow.declaration_id, LaneOverrideRow.to_lane
+    ).where(LaneOverrideRow.status == "proposed")
+    return _waiting(
+        session,
+        query,
         key="overrides",
         label=N_("Lane overrides waiting for approval"),
-        count=_count(session, query),
-        link="/risk/overrides",
         empty=N_("No lane override is waiting for approval."),
-        items=[
-            {"text": f"#{declaration} → {lane}", "href": f"/declarations/{declaration}"}
-            for _, declaration, lane in rows
-        ],
+        link="/risk/overrides",
+        item=lambda r: {"text": f"#{r[1]} → {r[2]}", "href": f"/declarations/{r[1]}"},
+        order=[LaneOverrideRow.id],
     )
 
 
 def _rules(session: Session) -> Work:
-    query = select(RuleVersionRow.id).where(RuleVersionRow.status == "draft")
-    return Work(
+    return _waiting(
+        session,
+        select(RuleVersionRow.id).where(RuleVersionRow.status == "draft"),
         key="rules",
         label=N_("Targeting rules waiting for approval"),
-        count=_count(session, query),
-        link="/risk/rules",
         empty=N_("No targeting rule is waiting for approval."),
+        link="/risk/rules",
     )
 
 
 def _devices(session: Session) -> Work:
-    query = select(DeviceRow.device_id).where(DeviceRow.disabled.is_(False))
-    return Work(
+    return _waiting(
+        session,
+        select(DeviceRow.device_id).where(DeviceRow.disabled.is_(False)),
         key="devices",
         label=N_("Devices in service"),
-        count=_count(session, query),
-        link="/admin/devices",
         empty=N_("No device is registered yet."),
+        link="/admin/devices",
     )
+
+
+#: The work each role sees, in this order; a role not listed has none on the home page.
+WORK_BY_ROLE: Mapping[Role, Sequence[WorkQuery]] = {
+    Role.EXAMINING_OFFICER: (
+        _examinations,
+        _scans(
+            "awaiting_examination",
+            "scans_to_examine",
+            N_("Scans flagged for physical examination"),
+            N_("No scan is waiting for physical examination."),
+            "examination",
+        ),
+        _transits_to_arm,
+    ),
+    Role.RISK_ANALYST: (_rules, _overrides),
+    Role.SUPERVISOR: (
+        _overrides,
+        _rules,
+        _scans(
+            "awaiting_recheck",
+            "scans_to_recheck",
+            N_("Scan decisions waiting for your re-check"),
+            N_("No scan decision is waiting for a re-check."),
+            "recheck",
+        ),
+    ),
+    Role.COMMAND_CENTRE_OPERATOR: (_critical_alerts, _open_alerts),
+    Role.IMAGE_ANALYST: (
+        _scans(
+            "awaiting_review",
+            "scans_to_review",
+            N_("Scans waiting for review"),
+            N_("No scan is waiting for review."),
+            "review",
+        ),
+    ),
+    Role.ADMINISTRATOR: (_devices,),
+}
 
 
 def work_for(ctx: AppContext, principal: Principal) -> list[tuple[Role, list[Work]]]:
     """The work waiting for each of ``principal``'s roles, in the order of :class:`Role`."""
-    out: list[tuple[Role, list[Work]]] = []
     with ctx.db.read_session() as session:
-        for role in Role:
-            if not principal.has_any(frozenset({role})):
-                continue
-            work: list[Work] = []
-            if role is Role.EXAMINING_OFFICER:
-                work = [
-                    _examinations(session),
-                    _scans(
-                        session,
-                        "awaiting_examination",
-                        "scans_to_examine",
-                        N_("Scans flagged for physical examination"),
-                        N_("No scan is waiting for physical examination."),
-                        "examination",
-                    ),
-                    _transits_to_arm(session),
-                ]
-            elif role is Role.RISK_ANALYST:
-                work = [_rules(session), _overrides(session)]
-            elif role is Role.SUPERVISOR:
-                work = [
-                    _overrides(session),
-                    _rules(session),
-                    _scans(
-                        session,
-                        "awaiting_recheck",
-                        "scans_to_recheck",
-                        N_("Scan decisions waiting for your re-check"),
-                        N_("No scan decision is waiting for a re-check."),
-                        "recheck",
-                    ),
-                ]
-            elif role is Role.COMMAND_CENTRE_OPERATOR:
-                work = _alerts(session)
-            elif role is Role.IMAGE_ANALYST:
-                work = [
-                    _scans(
-                        session,
-                        "awaiting_review",
-                        "scans_to_review",
-                        N_("Scans waiting for review"),
-                        N_("No scan is waiting for review."),
-                        "review",
-                    )
-                ]
-            elif role is Role.ADMINISTRATOR:
-                work = [_devices(session)]
-            if work:
-                out.append((role, work))
-    return out
+        return [
+            (role, [query(session) for query in WORK_BY_ROLE[role]])
+            for role in Role
+            if role in WORK_BY_ROLE and principal.has_any(frozenset({role}))
+        ]
+
+
+def _is_administrator(principal: Principal) -> bool:
+    return principal.has_any(frozenset({Role.ADMINISTRATOR}))
 
 
 @router.get("/", response_class=HTMLResponse)
 @requires(ANY_ROLE)
 async def home(request: Request, principal: CurrentPrincipal) -> HTMLResponse:
     ctx = context(request)
-    status = await run_in_threadpool(system_status, ctx)
-    work = await run_in_threadpool(work_for, ctx, principal)
-    return render(
-        request,
-        "home.html",
-        status=status,
-        roles=sorted(principal.roles),
-        work=work,
-        show_accounts=principal.has_any(frozenset({Role.ADMINISTRATOR})),
+    status = await run_in_threadpool(
+        lambda: system_status(ctx, accounts=_is_administrator(principal))
     )
+    work = await run_in_threadpool(work_for, ctx, principal)
+    return render(request, "home.html", status=status, roles=sorted(principal.roles), work=work)
 
 
 @router.get("/ui/status", response_class=HTMLResponse)
 @requires(ANY_ROLE)
 async def status_fragment(request: Request, principal: CurrentPrincipal) -> HTMLResponse:
     """The status panel alone; the home page polls it with HTMX."""
-    status = await run_in_threadpool(system_status, context(request))
-    return render(
-        request,
-        "_status.html",
-        status=status,
-        show_accounts=principal.has_any(frozenset({Role.ADMINISTRATOR})),
+    ctx = context(request)
+    status = await run_in_threadpool(
+        lambda: system_status(ctx, accounts=_is_administrator(principal))
     )
+    return render(request, "_status.html", status=status)

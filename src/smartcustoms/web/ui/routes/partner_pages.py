@@ -1,22 +1,38 @@
 """The partners page: this instance's card and fingerprint, the partner directory; for
 administrators, adding a partner by pasting its card, suspending and reactivating one.
-Supervisors and auditors read it."""
+Supervisors and auditors read it. The community page (``/partners/community``): per partner,
+witnessing and what is shared, and the rules offered with their answers. The notices page
+(``/partners/notices``): searching seizure and irregularity notices, ours and partners', and
+for analysts and supervisors publishing one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from smartcustoms.core import clock
 from smartcustoms.core.errors import SmartCustomsError
 from smartcustoms.core.i18n import N_
 from smartcustoms.core.unit import Unit
 from smartcustoms.federation import directory
 from smartcustoms.federation.card import KINDS, fingerprint_groups
+from smartcustoms.federation.community import community
+from smartcustoms.federation.notices import (
+    NOTICE_KINDS,
+    NOTICES_KIND,
+    UNITS,
+    notice_public,
+    publish_notice,
+    search_notices,
+)
+from smartcustoms.federation.rules_offered import list_offers
 from smartcustoms.federation.service import own_card
 from smartcustoms.federation.tables import ACTIVE, SUSPENDED
+from smartcustoms.web.api.routes.federation import NOTICE_PUBLISHERS, NOTICE_READERS
 from smartcustoms.web.api.routes.partners import MANAGERS, READERS
 from smartcustoms.web.auth import context
 from smartcustoms.web.policy import CurrentPrincipal, requires
@@ -125,3 +141,120 @@ def activate(request: Request, name: PartnerName, principal: CurrentPrincipal) -
         principal,
         lambda unit: directory.set_state(unit, name, ACTIVE, actor=principal.username),
     )
+
+
+@router.get("/community", response_class=HTMLResponse)
+@requires(READERS)
+def community_page(request: Request) -> HTMLResponse:
+    with context(request).db.read_session() as session:
+        figures = community(session)
+        offers = list_offers(session)
+    return render(request, "partners_community.html", partners=figures, offers=offers)
+
+
+#: Words on the notices page for the codes a notice carries.
+NOTICE_KIND_LABELS = {"seizure": N_("seizure"), "irregularity": N_("irregularity")}
+UNIT_LABELS = {
+    "kg": N_("kg"),
+    "t": N_("tonnes"),
+    "l": N_("litres"),
+    "m3": N_("cubic metres"),
+    "pieces": N_("pieces"),
+    "packages": N_("packages"),
+    "cartons": N_("cartons"),
+}
+
+
+def _notices_page(
+    request: Request,
+    principal: CurrentPrincipal,
+    *,
+    q: str = "",
+    hs: str = "",
+    form: dict[str, str] | None = None,
+    published: bool = False,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx = context(request)
+    with ctx.db.read_session() as session:
+        try:
+            notices = [notice_public(r) for r in search_notices(session, q=q, hs=hs)]
+        except SmartCustomsError as exc:
+            notices, error, status_code = [], exc.message, exc.status_code
+        partners = [
+            p.name
+            for p in directory.list_partners(session)
+            if p.state == ACTIVE and NOTICES_KIND in directory.kinds_of(p)
+        ]
+    return render(
+        request,
+        "partners_notices.html",
+        status_code=status_code,
+        notices=notices,
+        q=q,
+        hs=hs,
+        partners=partners,
+        kinds=NOTICE_KINDS,
+        kind_labels=NOTICE_KIND_LABELS,
+        units=UNITS,
+        unit_labels=UNIT_LABELS,
+        publisher=bool(principal.roles & NOTICE_PUBLISHERS),
+        form=form or {},
+        published=published,
+        error=error,
+        today=clock.now().date().isoformat(),
+    )
+
+
+@router.get("/notices", response_class=HTMLResponse)
+@requires(NOTICE_READERS)
+def notices_page(
+    request: Request,
+    principal: CurrentPrincipal,
+    q: Annotated[str, Query(max_length=200)] = "",
+    hs: Annotated[str, Query(max_length=10)] = "",
+) -> HTMLResponse:
+    return _notices_page(request, principal, q=q.strip(), hs=hs.strip())
+
+
+@router.post("/notices", response_class=HTMLResponse)
+@requires(NOTICE_PUBLISHERS)
+def publish(
+    request: Request,
+    principal: CurrentPrincipal,
+    kind: Annotated[str, Form(max_length=12)],
+    found: Annotated[str, Form(max_length=500)],
+    hs_code: Annotated[str, Form(max_length=10)],
+    route: Annotated[str, Form(max_length=200)],
+    concealment: Annotated[str, Form(max_length=300)],
+    quantity: Annotated[Decimal, Form(gt=0, lt=10**12)],
+    unit: Annotated[str, Form(max_length=8)],
+    found_on: Annotated[str, Form(max_length=10)],
+    partners: Annotated[list[str] | None, Form()] = None,
+) -> HTMLResponse:
+    form = {
+        "kind": kind,
+        "found": found,
+        "hs_code": hs_code,
+        "route": route,
+        "concealment": concealment,
+        "quantity": str(quantity),
+        "unit": unit,
+        "found_on": found_on,
+    }
+    ctx = context(request)
+    try:
+        with ctx.unit() as work:
+            publish_notice(
+                work,
+                form,
+                partners or [],
+                own_name=ctx.settings.administration_name,
+                actor=principal.username,
+            )
+    except SmartCustomsError as exc:
+        return _notices_page(
+            request, principal, form=form, error=exc.message, status_code=exc.status_code
+        )
+    return _notices_page(request, principal, published=True, status_code=201)

@@ -1,5 +1,7 @@
 """The review station: the queue of scans, one scan beside its declaration, and the forms for
-the analyst's decision, the supervisor's re-check and the examination result."""
+the analyst's decision, the supervisor's re-check, the examination result and sharing the scan
+with a partner. A partner's scan shows its sender's decision beside ours, and every scan whose
+container a partner scanned lately says so (advisory: "scanned by … on …, decision …")."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from smartcustoms.core.errors import NotFound, SmartCustomsError, ValidationFailed
 from smartcustoms.core.roles import Role
 from smartcustoms.declarations.tables import DeclarationRow
+from smartcustoms.federation.scans_queries import partner_scans, received_from, shares_of
+from smartcustoms.federation.scans_received import handed_in_transit
+from smartcustoms.federation.scans_shared import examine, share_scan, sharing_partners
 from smartcustoms.reference.hs import edition_named
 from smartcustoms.scans.queries import QUEUES, queue, queue_counts
 from smartcustoms.scans.reviews import (
@@ -20,9 +25,9 @@ from smartcustoms.scans.reviews import (
     FINDING_CODES,
     STATUSES,
     recheck_scan,
-    record_examination,
     review_scan,
 )
+from smartcustoms.scans.storage import store_for
 from smartcustoms.scans.tables import ScanRow
 from smartcustoms.scans.wording import (
     CATEGORIES,
@@ -50,6 +55,7 @@ READERS = (
 DECLARATION_READERS = frozenset(
     {Role.EXAMINING_OFFICER, Role.RISK_ANALYST, Role.SUPERVISOR, Role.AUDITOR}
 )
+SHARERS = (Role.IMAGE_ANALYST, Role.SUPERVISOR)
 MAX_REGIONS_FIELD = 20_000  # characters of JSON: fifty regions with labels fit easily
 
 
@@ -63,10 +69,12 @@ def scans_queue(
     with context(request).db.session() as session:
         rows = queue(session, view)
         counts = queue_counts(session)
+        earlier = partner_scans(session, [scan.container_number for scan, _ in rows])
+        origins = received_from(session, [scan.id for scan, _ in rows])
     return render(
         request, "scans.html", rows=rows, view=view, queues=list(QUEUES), counts=counts,
         statuses=STATUSES, decisions=DECISIONS, categories=CATEGORIES,
-        machine_decisions=MACHINE_DECISIONS,
+        machine_decisions=MACHINE_DECISIONS, earlier=earlier, origins=origins,
     )  # fmt: skip
 
 
@@ -126,6 +134,24 @@ def _page(
         reviews = list(scan.reviews)
         examination = scan.examination
         following = [s.id for s, _ in queue(session, "review", limit=2) if s.id != scan.id]
+        shares = shares_of(session, scan.id)
+        received = next((s for s in shares if s.row.direction == "received"), None)
+        transit = None
+        if received is not None:
+            transit_id = received.row.transit_id
+            if transit_id is None:  # the transit may have been handed in after the scan
+                found = handed_in_transit(session, received.partner, None, scan.container_number)
+                transit_id = found.id if found is not None else None
+            transit = transit_id
+        earlier = [
+            item
+            for item in partner_scans(session, [scan.container_number]).get(
+                scan.container_number, []
+            )
+            if item.row.scan_id != scan.id
+        ]
+        partners = [p.name for p in sharing_partners(session)]
+        sent_to = {s.partner for s in shares if s.row.direction == "sent"}
     principal = request.state.principal
     analyst = next((r.reviewer for r in reviews if r.kind == "review"), None)
     return render(
@@ -156,6 +182,12 @@ def _page(
         and analyst != principal.username,
         can_examine=principal.has_any({Role.EXAMINING_OFFICER}) and examination is None,
         link_declaration=principal.has_any(DECLARATION_READERS),
+        shares=shares,
+        received=received,
+        received_transit=transit,
+        earlier=earlier,
+        share_to=[p for p in partners if p not in sent_to],
+        can_share=principal.has_any(set(SHARERS)) and received is None,
         next_scan=following[0] if following else None,
         saved=request.query_params.get("saved"),
         error=error,
@@ -254,7 +286,7 @@ def examination(
         found = _decimal(found_kg, "found_kg")
         weighed = _decimal(weighed_net_kg, "weighed_net_kg")
         with context(request).unit() as unit:
-            record_examination(
+            examine(
                 unit, scan_id, irregular=outcome == "irregular", codes=codes or [],
                 regions=_regions(regions), found_kg=found, weighed_net_kg=weighed, note=note,
                 actor=principal.username,
@@ -262,3 +294,25 @@ def examination(
     except SmartCustomsError as exc:
         return _page(request, scan_id, error=exc.message, status=exc.status_code)
     return _done(scan_id, "examination")
+
+
+@router.post("/{scan_id}/share")
+@requires(*SHARERS)
+def share(
+    request: Request,
+    scan_id: RowId,
+    principal: CurrentPrincipal,
+    partner: Annotated[str, Form(min_length=1, max_length=120)],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    ctx = context(request)
+    try:
+        with ctx.unit() as unit:
+            share_scan(
+                unit, store_for(ctx.settings), scan_id, partner, note=note,
+                actor=principal.username, own_name=ctx.settings.administration_name,
+                max_bytes=ctx.settings.max_upload_bytes,
+            )  # fmt: skip
+    except SmartCustomsError as exc:
+        return _page(request, scan_id, error=exc.message, status=exc.status_code)
+    return _done(scan_id, "share")

@@ -35,6 +35,8 @@ from smartcustoms.web.ui.routes.command_centre import labels, script_labels
 router = APIRouter(prefix="/tracking/transits", include_in_schema=False)
 
 _ACTIONS = ("arm", "hand-over", "accept", "discharge", "cancel")
+# What the replay needs of each alert to colour the truck by the alerts open at each moment.
+_REPLAY_FIELDS = ("severity", "occurred_at", "raised_at", "resolved_at")
 
 
 @router.get("", response_class=HTMLResponse)
@@ -95,6 +97,7 @@ def _transit_page(
         live=queries.live_public(live),
         timeline=timeline,
         alerts=alerts,
+        replay_alerts=[{k: a[k] for k in _REPLAY_FIELDS} for a in alerts],
         borders=borders,
         labels=labels(),
         i18n=script_labels(request),

@@ -9,22 +9,12 @@ document.addEventListener("DOMContentLoaded", function () {
   var trucks = {};       // transit id -> {marker, data, alerts: {alert id: severity}}
   var list = document.getElementById("cc-alerts");
   var status = document.querySelector("[data-testid=stream-status]");
-  var RANK = { critical: 0, high: 1, medium: 2, low: 3 };
-
-  function colour(truck) {
-    var worst = 9;
-    Object.keys(truck.alerts).forEach(function (id) { worst = Math.min(worst, RANK[truck.alerts[id]]); });
-    return worst <= 1 ? "alert" : worst <= 3 ? "warning" : "ok";
-  }
 
   function paint(truck) {
+    var severities = Object.keys(truck.alerts).map(function (id) { return truck.alerts[id]; });
+    T.paintTruck(truck.marker, T.stateOf(severities));
     var path = truck.marker.getElement();
-    if (path) {
-      path.classList.remove("truck-ok", "truck-warning", "truck-alert");
-      path.classList.add("truck-" + colour(truck));
-      path.setAttribute("data-transit-id", truck.data.id);
-      path.setAttribute("data-colour", colour(truck));
-    }
+    if (path) { path.setAttribute("data-transit-id", truck.data.id); }
   }
 
   function popup(truck) {
@@ -48,10 +38,14 @@ document.addEventListener("DOMContentLoaded", function () {
       truck.marker = L.circleMarker([live.latitude, live.longitude], { radius: 7, className: "truck truck-ok" }).addTo(map);
       truck.marker.bindTooltip(function () { return T.text(truck.data.reference); });
       truck.marker.bindPopup(function () { return popup(truck); });
+      // Named by its plate when the transit gives one, else by its reference.
+      truck.label = map.scLabels.add({ latlng: truck.marker.getLatLng(), text: d.vehicle || d.reference, kind: "truck",
+                                       priority: 0, minZoom: 3, attrs: { "data-transit-id": d.id } });
       trucks[d.id] = truck;
     } else {
       truck.data = Object.assign(truck.data, d);
       truck.marker.setLatLng([live.latitude, live.longitude]);
+      map.scLabels.move(truck.label, truck.marker.getLatLng());
     }
     paint(truck);
     return truck;
@@ -97,6 +91,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var truck = trucks[x.transit_id];
     if (truck && (x.status === "discharged" || x.status === "cancelled")) {
       map.removeLayer(truck.marker);
+      map.scLabels.remove(truck.label);
       delete trucks[x.transit_id];
     }
   }
