@@ -20,7 +20,11 @@ It prints:
 3. forwarding, open loop: ``--positions`` positions stored at the origin at ``--rate`` per
    second (frames of ``--frame`` records across the handed-over transits); positions/s stored
    at the partner while they flow, and the latency from a frame's storage at the origin to the
-   moment the partner has it (p50/p99/max, by polling the partner's database every 5 ms).
+   moment the partner has it (p50/p99/max, by polling the partner's database every 5 ms from a
+   thread of its own while the positions are offered);
+4. steady traffic: ``--steady-seconds`` at ``--steady-rate`` positions/s (a corridor's normal
+   load, not a saturating burst) and the same latency: a border crossing → on the partner's
+   map.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -179,22 +184,23 @@ def _count(ctx: AppContext, what: object) -> int:
         return int(conn.scalar(select(func.count()).select_from(what)) or 0)  # type: ignore[arg-type]
 
 
+def _position(device: str, at: datetime) -> Position:
+    return Position(
+        device_id=device,
+        time=at,
+        latitude=VOI[1],
+        longitude=VOI[0],
+        speed_kmh=60.0,
+        course=300.0,
+        satellites=9,
+        valid=True,
+    )
+
+
 def _baseline(ctx: AppContext, total: int, batch: int) -> float:
     """The partner's store alone: positions of a device no transit names, batched."""
     start = datetime.now(UTC)
-    positions = [
-        Position(
-            device_id="BASELINE",
-            time=start + timedelta(milliseconds=n),
-            latitude=VOI[1],
-            longitude=VOI[0],
-            speed_kmh=60.0,
-            course=300.0,
-            satellites=9,
-            valid=True,
-        )
-        for n in range(total)
-    ]
+    positions = [_position("BASELINE", start + timedelta(milliseconds=n)) for n in range(total)]
     text_times = ctx.db.is_sqlite
     writer = ctx.db.engine.execution_options(sqlite_immediate=True)
     began = time.perf_counter()
@@ -212,12 +218,96 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def _forward(
+    ke: AppContext,
+    ug: AppContext,
+    devices: list[str],
+    start: datetime,
+    positions: int,
+    rate: int,
+    frame: int,
+) -> tuple[float, int, int, list[float]]:
+    """Store ``positions`` at the origin at ``rate``/s in frames of ``frame`` (open loop) while
+    a thread polls the partner's database every 5 ms; return (positions/s end to end, stored at
+    the partner, sent, latencies in seconds from a frame's commit at the origin to the first
+    poll that found the partner holding it)."""
+    before = _count(ug, PositionRow)
+    polls: list[tuple[float, int]] = []  # (when, positions at the partner)
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            polls.append((time.perf_counter(), _count(ug, PositionRow) - before))
+            time.sleep(0.005)
+
+    poller = threading.Thread(target=poll, name="poll-partner", daemon=True)
+    poller.start()
+    writer = Ingestor(ke)
+    writer.start()
+    frames: list[tuple[float, int]] = []  # (stored at origin, cumulative count)
+    interval = frame / rate
+    sent = 0
+    t0 = time.perf_counter()
+    n = 0
+    while sent < positions:
+        due = t0 + n * interval
+        wait = due - time.perf_counter()
+        if wait > 0:
+            time.sleep(wait)
+        device = devices[n % len(devices)]
+        records = [
+            _position(device, start + timedelta(milliseconds=n * frame + k)) for k in range(frame)
+        ]
+        sent += len(records)
+
+        def stored(ok: bool, total: int = sent) -> None:
+            if ok:  # committed at the origin: the clock of this frame starts
+                frames.append((time.perf_counter(), total))
+
+        writer.submit_records(records, datetime.now(UTC), "bench", device, stored)
+        n += 1
+    writer.stop()
+    while (not polls or polls[-1][1] < sent) and time.perf_counter() - t0 < 300:
+        time.sleep(0.01)
+    done.set()
+    poller.join()
+    total = polls[-1][1] if polls else 0
+    if total < sent:
+        print(f"stopped waiting: {sent - total} positions not at the partner after 300 s")
+    flow = total / (polls[-1][0] - t0) if polls else 0.0
+    # Each frame: the first poll at or after its commit that saw its cumulative count.
+    latencies = []
+    ordered = sorted(frames, key=lambda f: f[1])
+    at = 0
+    for committed, count in ordered:
+        while at < len(polls) and (polls[at][1] < count or polls[at][0] < committed):
+            at += 1
+        if at == len(polls):
+            break
+        latencies.append(polls[at][0] - committed)
+    return flow, total, sent, latencies
+
+
+def _print_latency(what: str, latencies: list[float]) -> None:
+    if latencies:
+        print(
+            f"{what}: p50 {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p99 {_pct(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+            f"({len(latencies)} frames)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--transits", type=int, default=20)
     parser.add_argument("--positions", type=int, default=40_000)
     parser.add_argument("--rate", type=int, default=12_000, help="positions/s stored at origin")
     parser.add_argument("--frame", type=int, default=50, help="records per frame")
+    parser.add_argument(
+        "--steady-rate", type=int, default=1000, help="positions/s of the latency phase (0: none)"
+    )
+    parser.add_argument("--steady-seconds", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the databases and logs")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="sc-federation-bench-"))
@@ -257,72 +347,31 @@ def main() -> None:
         took = time.perf_counter() - began
         print(f"hand-overs: {len(transits)} in {took:.2f} s = {len(transits) / took:,.1f}/s")
 
-        before = _count(ug, PositionRow)
-        writer = Ingestor(ke)
-        writer.start()
-        frames: list[tuple[float, int]] = []  # (stored at origin, cumulative count)
         devices = [f"SEAL-B{n:05d}" for n in range(len(transits))]
         start = datetime.now(UTC)
-        interval = args.frame / args.rate
-        sent = 0
-        t0 = time.perf_counter()
-        n = 0
-        while sent < args.positions:
-            due = t0 + n * interval
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            device = devices[n % len(devices)]
-            records = [
-                Position(
-                    device_id=device,
-                    time=start + timedelta(milliseconds=n * args.frame + k),
-                    latitude=VOI[1],
-                    longitude=VOI[0],
-                    speed_kmh=60.0,
-                    course=300.0,
-                    satellites=9,
-                    valid=True,
-                )
-                for k in range(args.frame)
-            ]
-            sent += len(records)
-
-            def stored(ok: bool, total: int = sent) -> None:
-                if ok:  # committed at the origin: the clock of this frame starts
-                    frames.append((time.perf_counter(), total))
-
-            writer.submit_records(records, datetime.now(UTC), "bench", device, stored)
-            n += 1
-        writer.stop()
-        latencies: list[float] = []
-        pending = sorted(frames, key=lambda f: f[1])
-        first = None
-        while pending:
-            have = _count(ug, PositionRow) - before
-            now = time.perf_counter()
-            if first is None and have > 0:
-                first = now
-            while pending and pending[0][1] <= have:
-                latencies.append(now - pending.pop(0)[0])
-            if pending and now - t0 > 300:
-                print(f"stopped waiting: {len(pending)} frames not at the partner after 300 s")
-                break
-            time.sleep(0.005)
-        done = time.perf_counter()
-        total = _count(ug, PositionRow) - before
-        flow = total / (done - t0)
+        flow, total, sent, latencies = _forward(
+            ke, ug, devices, start, args.positions, args.rate, args.frame
+        )
         print(
             f"forwarding: {total:,} of {sent:,} positions at the partner, offered at "
             f"{args.rate:,}/s in frames of {args.frame}: {flow:,.0f} positions/s end to end "
             f"({flow / baseline:.2f} × the baseline)"
         )
-        if latencies:
-            print(
-                "origin stored → partner stored: "
-                f"p50 {statistics.median(latencies) * 1000:.0f} ms, "
-                f"p99 {_pct(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+        _print_latency("origin stored → partner stored, at that rate", latencies)
+        if args.steady_rate:
+            # A corridor's steady traffic (tens of thousands of seals, each reporting every
+            # half minute or so: about 1,000 positions/s): the delay a border crossing takes to
+            # show on the partner's map, not the queue of a saturating burst.
+            later = start + timedelta(hours=1)
+            steady = args.steady_rate * args.steady_seconds
+            flow, total, sent, latencies = _forward(
+                ke, ug, devices, later, steady, args.steady_rate, args.frame
             )
+            print(
+                f"steady: {total:,} of {sent:,} positions offered at {args.steady_rate:,}/s "
+                f"for {args.steady_seconds} s: {flow:,.0f} positions/s"
+            )
+            _print_latency("border crossing → on the partner's map, steady", latencies)
     finally:
         for process in servers:
             process.send_signal(signal.SIGTERM)
@@ -330,7 +379,10 @@ def main() -> None:
             process.wait(30)
         for ctx in contexts:
             ctx.close()
-        shutil.rmtree(root, ignore_errors=True)
+        if args.keep:
+            print(f"kept: {root} (the servers' logs in ke.log and ug.log)")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ simulator's own (*training*) and an *independent* one the analyses never saw.
     .venv/bin/python bench/scans_concealment.py                 # --n 20 per cell, both families
     .venv/bin/python bench/scans_concealment.py --quick         # --n 4, a smoke run
     .venv/bin/python bench/scans_concealment.py --families independent --n 40 --seed 1
+    .venv/bin/python bench/scans_concealment.py --families independent,independent-calibrated
 
 Issue 14's targets, on the independent family: cigarettes ≥ 85 % found at ≤ 5 % false alarms;
 empty verification ≥ 95 % at ≤ 1 % with tilt up to 1°; mass ≥ 95 % within ±5 % with tilt and
@@ -22,6 +23,10 @@ Families:
   spectra and detector; tilt 0–1° either way, a fan beam in half the scans, pixel pitch
   4.8–6.2 mm, channel pages in either order, written as TIFF + sidecar and read by the product's
   reader as an administration's scans would be.
+* *independent-calibrated*: the same scans (same seeds), their sidecars carrying the calibration
+  a site fits to that scanner with ``smartcustoms scans calibrate`` on its step-wedge scan
+  (``bench/scans_calibration.py``: made with the family's own physics and detector). The
+  uncalibrated column stays beside it.
 
 Every scan goes through ``smartcustoms.scans.analyze`` (what ``smartcustoms scans analyze``
 calls) with the HS code of its goods and no declared mass (the mass check then only reports the
@@ -65,6 +70,7 @@ from independent_scenes import Cargo, Concealment, SceneSpec, make_scene, write_
 from smartcustoms.scans import Report, ScanInputError, ScanReadError, analyze, read_scan, write_tiff
 
 CELLS = ("cigarettes", "drugs", "metal", "empty")
+FAMILIES = ("training", "independent", "independent-calibrated")
 #: Per cell: (independent cargo choices, training cargo choices), alternated by index.
 IND_CARGO = {
     "cigarettes": (Cargo.GARMENTS,),
@@ -143,11 +149,16 @@ def run(job: Job) -> dict[str, Any]:
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="scans-bench-"))
     try:
-        if job.family == "independent":
+        if job.family.startswith("independent"):
             cargo = IND_CARGO[job.cell][job.index % len(IND_CARGO[job.cell])]
             hidden = IND_HIDDEN[job.hidden] if job.hidden else Concealment.NONE
             scene = make_scene(SceneSpec(cargo=cargo, concealment=hidden, seed=job.seed))
-            path = write_scene(scene, folder)
+            cal = None
+            if job.family == "independent-calibrated":
+                from scans_calibration import site_calibration
+
+                cal = site_calibration()
+            path = write_scene(scene, folder, calibration=cal)
             hs, goods_kg, box = scene.load.hs_code, scene.goods_kg, scene.truth_bbox_px
             cargo_name = cargo.value
             tilt, fan = scene.info["tilt_deg"], scene.info["fan_beam"]
@@ -229,7 +240,7 @@ def run(job: Job) -> dict[str, Any]:
 
 
 def jobs(family: str, n: int, seed: int) -> list[Job]:
-    base = (9_100_000 if family == "independent" else 600_000) + seed * 100_000
+    base = (9_100_000 if family.startswith("independent") else 600_000) + seed * 100_000
     out = []
     for c, cell in enumerate(CELLS):
         kinds: tuple[str | None, ...] = (
@@ -239,6 +250,18 @@ def jobs(family: str, n: int, seed: int) -> list[Job]:
             for i in range(n):
                 out.append(Job(family, cell, hidden, i, base + c * 10_000 + h * 1000 + i))
     return out
+
+
+def independent_rows(cell_names: tuple[str, ...], n: int, seed: int, workers: int) -> list[dict]:
+    """Both independent families (uncalibrated and calibrated, the same scans) on some cells:
+    what bench/scans_empty.py and bench/scans_mass.py add beside the training figures."""
+    todo = [
+        j
+        for fam in ("independent", "independent-calibrated")
+        for j in jobs(fam, n, seed)
+        if j.cell in cell_names and not (j.cell != "empty" and j.hidden)
+    ]
+    return parallel_map(run, todo, workers)
 
 
 def pct(k: int, n: int) -> str:
@@ -357,10 +380,14 @@ def table(rows: list[dict[str, Any]], families: list[str]) -> None:
 
 def breakdown(rows: list[dict[str, Any]]) -> None:
     """Independent family: the own decision and the mass by cargo, tilt and beam."""
-    ind = [r for r in rows if r["family"] == "independent"]
+    for fam in ("independent", "independent-calibrated"):
+        _breakdown([r for r in rows if r["family"] == fam], fam)
+
+
+def _breakdown(ind: list[dict[str, Any]], family: str) -> None:
     if not ind:
         return
-    print("\n## Independent family, by cargo (own decision; mass on loads it weighs)")
+    print(f"\n## {family} family, by cargo (own decision; mass on loads it weighs)")
     print("| cargo | found (alarm) | false alarms | median imaged/true − 1 |")
     print("|---|---|---|---|")
     for cargo in sorted({r["cargo"] for r in ind}):
@@ -406,15 +433,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=20, help="scans per cell and class")
     parser.add_argument("--seed", type=int, default=0, help="shifts every seed (0–9)")
-    parser.add_argument("--families", default="training,independent")
+    parser.add_argument("--families", default="training,independent,independent-calibrated")
     parser.add_argument("--quick", action="store_true", help="--n 4")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     n = 4 if args.quick else args.n
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     for f in families:
-        if f not in ("training", "independent"):
-            parser.error(f"--families: 'training' and/or 'independent', not {f!r}")
+        if f not in FAMILIES:
+            parser.error(f"--families: some of {', '.join(FAMILIES)}, not {f!r}")
     header(
         "Concealment, empty containers and mass: training family against an independent one",
         f"--n {n} per cell and class, --seed {args.seed}, families {', '.join(families)}; "

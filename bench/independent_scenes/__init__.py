@@ -32,7 +32,17 @@ from .detector import Detector, detect
 from .geometry import Box, Placement, project, rasterise
 from .scene import Cargo, Concealment, Load, build_container, build_load, chassis
 
-__all__ = ["Cargo", "Concealment", "Scene", "SceneSpec", "make_scene", "write_scene"]
+__all__ = [
+    "Cargo",
+    "Concealment",
+    "Scene",
+    "SceneSpec",
+    "exposures",
+    "make_scene",
+    "sidecar_channels",
+    "write_counts",
+    "write_scene",
+]
 
 #: Seeds of this family start here, apart from the product simulator's (training 200000+,
 #: validation 300000+, its side studies 400000+, its benchmarks 50000–80000).
@@ -79,6 +89,50 @@ def _container_number(rng: np.random.Generator) -> str:
     return owner + serial + iso6346.calc_check_digit(owner + serial)
 
 
+def exposures(
+    areal: NDArray[np.float32], place: Placement
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Detected fractions (high, low) through ``areal``: 9 and 6 MeV endpoints; with a fan beam
+    the spectrum softens off the beam axis, in bands of 2° of elevation."""
+    rows, cols = place.rows, place.cols
+    source_h, source_d = place.source_height_m, place.source_distance_m
+    trans = []
+    for endpoint in (9.0, 6.0):
+        if source_h is None or source_d is None:
+            trans.append(transmission(areal, spectrum(endpoint)))
+            continue
+        heights = (rows - np.arange(rows) - 0.5) * place.pitch_y_m
+        angle = np.degrees(np.abs(np.arctan2(heights - source_h, source_d)))
+        out = np.zeros((rows, cols), dtype=np.float32)
+        bands = np.minimum((angle // 2.0).astype(int), 10)
+        for band in np.unique(bands):
+            sel = bands == band
+            out[sel] = transmission(areal[:, sel, :], spectrum(endpoint, 2.0 * band + 1.0))
+        trans.append(out)
+    return trans[0], trans[1]
+
+
+def sidecar_channels(
+    air: list[NDArray[np.float32]], dark: list[NDArray[np.float32]], low_first: bool
+) -> list[dict[str, Any]]:
+    """The sidecar's channel entries: page, nominal energy, the air and dark levels recorded."""
+    pages = {"high": 1 if low_first else 0, "low": 0 if low_first else 1}
+    channels = []
+    for i, (name, mev) in enumerate((("high", 9.0), ("low", 6.0))):
+        channels.append(
+            {
+                "name": name,
+                "nominal_mev": mev,
+                "page": pages[name],
+                "air_level": [round(float(a), 2) for a in air[i]],
+                "dark_level": [round(float(d), 2) for d in dark[i]],
+            }
+        )
+    if low_first:
+        channels.reverse()
+    return channels
+
+
 def make_scene(spec: SceneSpec, *, keep_areal: bool = False) -> Scene:
     rng = np.random.default_rng([SEED_BASE, spec.seed, 17])
     kind = spec.container or str(rng.choice(["20", "40", "40hc"], p=[0.5, 0.35, 0.15]))
@@ -115,21 +169,7 @@ def make_scene(spec: SceneSpec, *, keep_areal: bool = False) -> Scene:
         fan=fan,
     )
     areal = project(grid, place)
-    # spectra: 9 and 6 MeV endpoints; off the beam axis (fan beam) in bands of rows
-    trans = []
-    for endpoint in (9.0, 6.0):
-        if not fan:
-            trans.append(transmission(areal, spectrum(endpoint)))
-            continue
-        assert source_h is not None and source_d is not None
-        heights = (rows - np.arange(rows) - 0.5) * py_m
-        angle = np.degrees(np.abs(np.arctan2(heights - source_h, source_d)))
-        out = np.zeros((rows, cols), dtype=np.float32)
-        bands = np.minimum((angle // 2.0).astype(int), 10)
-        for band in np.unique(bands):
-            sel = bands == band
-            out[sel] = transmission(areal[:, sel, :], spectrum(endpoint, 2.0 * band + 1.0))
-        trans.append(out)
+    trans = exposures(areal, place)
     det = Detector.draw(rng)
     counts, air, dark = detect((trans[0], trans[1]), det, rng)
     bbox = None
@@ -150,20 +190,7 @@ def make_scene(spec: SceneSpec, *, keep_areal: bool = False) -> Scene:
             math.ceil(max(rs)),
         )
     low_first = bool(rng.random() < 0.5)
-    pages = {"high": 1 if low_first else 0, "low": 0 if low_first else 1}
-    channels = []
-    for i, (name, mev) in enumerate((("high", 9.0), ("low", 6.0))):
-        channels.append(
-            {
-                "name": name,
-                "nominal_mev": mev,
-                "page": pages[name],
-                "air_level": [round(float(a), 2) for a in air[i]],
-                "dark_level": [round(float(d), 2) for d in dark[i]],
-            }
-        )
-    if low_first:
-        channels.reverse()
+    channels = sidecar_channels(air, dark, low_first)
     sidecar: dict[str, Any] = {
         "format": "smartcustoms.scan-sidecar/1",
         "scanner_id": f"IND-{int(rng.integers(1, 6)):02d}",
@@ -197,13 +224,29 @@ def make_scene(spec: SceneSpec, *, keep_areal: bool = False) -> Scene:
     )
 
 
-def write_scene(scene: Scene, folder: Path, name: str | None = None) -> Path:
-    """Write ``scene`` as ``folder/NAME.tif`` (pages in the sidecar's order) and ``NAME.json``."""
+def write_scene(
+    scene: Scene,
+    folder: Path,
+    name: str | None = None,
+    *,
+    calibration: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``scene`` as ``folder/NAME.tif`` (pages in the sidecar's order) and ``NAME.json``.
+
+    ``calibration``: the site's calibration (the JSON a calibration of this scanner gave), put
+    in the sidecar's ``calibration`` field as a site whose scanner is calibrated writes it."""
     name = name or f"IND-{scene.spec.cargo.value}-{scene.spec.concealment.value}-{scene.spec.seed}"
-    path = folder / f"{name}.tif"
-    order = sorted(scene.sidecar["channels"], key=lambda c: c["page"])
+    sidecar = dict(scene.sidecar)
+    if calibration is not None:
+        sidecar["calibration"] = calibration
+    return write_counts(scene.counts, sidecar, folder / f"{name}.tif")
+
+
+def write_counts(counts: list[NDArray[np.uint16]], sidecar: dict[str, Any], path: Path) -> Path:
+    """A 16-bit TIFF, one page per channel in the sidecar's page order, and its JSON sidecar."""
+    order = sorted(sidecar["channels"], key=lambda c: c["page"])
     with tifffile.TiffWriter(path) as tw:
         for ch in order:
-            tw.write(scene.counts[0 if ch["name"] == "high" else 1], photometric="minisblack")
-    path.with_suffix(".json").write_text(json.dumps(scene.sidecar), encoding="utf-8")
+            tw.write(counts[0 if ch["name"] == "high" else 1], photometric="minisblack")
+    path.with_suffix(".json").write_text(json.dumps(sidecar), encoding="utf-8")
     return path

@@ -192,9 +192,9 @@ def print_demo_users(
 def run_demo(*, host: str, port: int, data_dir: Path | None) -> None:
     import uvicorn
 
+    from smartcustoms.cli.common import console  # piped, lines are not cut at 80 columns
     from smartcustoms.web.app import create_app
 
-    console = Console()
     # uvicorn re-raises the signal that stopped it; turning SIGTERM into SystemExit lets the
     # `finally` below delete the throwaway data instead of the process dying on the spot.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -251,9 +251,9 @@ def run_partner_demo(*, host: str, port: int, data_dir: Path | None) -> None:
 
     import uvicorn
 
+    from smartcustoms.cli.common import console  # piped, lines are not cut at 80 columns
     from smartcustoms.web.app import create_app
 
-    console = Console()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     throwaway = data_dir is None
     folder = Path(tempfile.mkdtemp(prefix="smartcustoms-demo-")) if data_dir is None else data_dir

@@ -72,9 +72,11 @@ def context_for(
     database_url: str | None = None,
     template: Path | None = None,
     port: int = 0,
+    **extra: Any,
 ) -> AppContext:
     """A migrated context for administration ``name``: its own SQLite file (a copy of the
-    suite's migrated ``template`` when given) unless ``database_url`` is given."""
+    suite's migrated ``template`` when given) unless ``database_url`` is given; ``extra``
+    settings on top."""
     tmp.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{tmp / 'smartcustoms.db'}"
     if database_url is None:
@@ -97,6 +99,7 @@ def context_for(
         # Retries in tenths of a second, not seconds: a test waits for the partner's return.
         federation_retry_base_ms=100,
         federation_retry_max_ms=400,
+        **extra,
     )
     return AppContext.from_settings(settings)
 
@@ -109,13 +112,16 @@ def serve(
     *,
     database_url: str | None = None,
     template: Path | None = None,
+    **extra: Any,
 ) -> Iterator[Instance]:
     tmp.mkdir(parents=True, exist_ok=True)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    ctx = context_for(tmp, name, country, database_url=database_url, template=template, port=port)
+    ctx = context_for(
+        tmp, name, country, database_url=database_url, template=template, port=port, **extra
+    )
     try:
         app = create_app(ctx)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -38,7 +39,8 @@ def a_card(
         name=name,
         country="UG",
         url=url,
-        ledger_vkey=generate_key("ug.example/ledger")[1],
+        # Each administration's log has a name of its own (a witness keeps one tree per name).
+        ledger_vkey=generate_key(f"{urlsplit(url).hostname}/ledger")[1],
         witness_vkey=generate_witness_key("ug.example/ledger/witness")[1],
     )
 

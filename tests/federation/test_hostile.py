@@ -130,7 +130,11 @@ def test_markup_and_emoji_in_a_card_are_kept_and_shown_escaped(
     assert any(p["name"] == name for p in listed)
     # The hostile partner is suspendable from the page's own form (its name travels in the
     # form's URL, with its quote, percent, question mark and hash).
-    odd = signed_anyway(name="50% Customs? #1 'Q&A'", url="https://odd.example.ug")
+    odd = signed_anyway(
+        name="50% Customs? #1 'Q&A'",
+        url="https://odd.example.ug",
+        ledger_vkey=generate_key("odd.example/ledger")[1],  # a log name of its own
+    )
     assert (
         client.post("/partners", data={"card": odd.to_json(), "csrf_token": csrf}).status_code
         == 201

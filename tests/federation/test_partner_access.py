@@ -45,7 +45,7 @@ def _token(ctx: AppContext, name: str, *roles: Role) -> dict[str, str]:
 @pytest.fixture
 def world(ctx: AppContext, client: TestClient) -> World:
     import_packaged(ctx)
-    own = a_card("Kenya Revenue Authority")
+    own = a_card("Kenya Revenue Authority", url="https://customs.example.ke")
     with ctx.unit() as unit:
         for name in (URA, RRA):
             slug = name[:2].lower()

@@ -7,8 +7,7 @@ SMARTCUSTOMS_REQUIRE_SERVICES=1 (CI installs them, see .ci/run).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+import base64
 from pathlib import Path
 
 import pytest
@@ -16,48 +15,13 @@ import pytest
 from smartcustoms.ledger.service import Ledger
 from smartcustoms.ledger.tlog.cosignature import CosignatureSigner, cosign
 from smartcustoms.ledger.tlog.note import parse_note
+from tests.go_note import build_verifynote, run
 from tests.ledger.stored import fill
-from tests.services import unavailable
-
-GOCODE = Path("/usr/share/gocode")
-NOTE_PACKAGE = GOCODE / "src/golang.org/x/mod/sumdb/note"
-SOURCE = Path(__file__).parent / "go" / "verifynote" / "main.go"
 
 
 @pytest.fixture(scope="module")
 def verifynote(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    go = shutil.which("go")
-    if go is None or not NOTE_PACKAGE.is_dir():
-        unavailable(
-            "Go with golang.org/x/mod/sumdb/note",
-            "apt-get install golang-go golang-golang-x-mod-dev",
-        )
-    assert go is not None
-    root = tmp_path_factory.mktemp("gopath")
-    package = root / "src" / "verifynote"
-    package.mkdir(parents=True)
-    shutil.copy(SOURCE, package / "main.go")
-    binary = root / "verifynote"
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(root),
-        "GO111MODULE": "off",  # GOPATH mode: Debian's packaged sources, no network
-        "GOPATH": f"{root}:{GOCODE}",
-        "GOCACHE": str(root / "cache"),
-        "GOFLAGS": "",
-    }
-    built = subprocess.run(
-        [go, "build", "-o", str(binary), "verifynote"],
-        env=env, cwd=root, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert built.returncode == 0, built.stderr
-    return binary
-
-
-def run(binary: Path, note: str, *vkeys: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(binary), *vkeys], input=note, capture_output=True, text=True, timeout=30, check=False
-    )
+    return build_verifynote(tmp_path_factory.mktemp("gopath"))
 
 
 def test_go_verifies_our_signed_checkpoint(verifynote: Path, ledger: Ledger) -> None:
@@ -71,6 +35,31 @@ def test_go_verifies_our_signed_checkpoint(verifynote: Path, ledger: Ledger) -> 
     assert done.returncode == 0, done.stderr
     name, key_id = cp.key.split("+")
     assert done.stdout == (f"{parse_note(cp.note).text}verified {name} {key_id}\nunverified 1\n")
+
+
+def test_go_verifies_a_witness_cosignature_with_crypto_ed25519(
+    verifynote: Path, ledger: Ledger
+) -> None:
+    """Go's sumdb/note does not know cosignature/v1 keys: the helper checks them with Go's own
+    crypto/ed25519 over the C2SP message, independently of our Python code."""
+    fill(ledger, 5)
+    cp = ledger.checkpoint()
+    assert cp is not None
+    witness = CosignatureSigner.generate("witness.example/w1")
+    body = parse_note(cp.note).text
+    line = cosign(body, witness, timestamp=1_800_000_000)
+    vkey = witness.verifier().key_string()
+    done = run(verifynote, cp.text + line, ledger.vkey(), vkey)
+    assert done.returncode == 0, done.stderr
+    key_id = vkey.split("+")[1]
+    assert f"cosigned witness.example/w1 {key_id} 1800000000\nunverified 0\n" in done.stdout
+    # Another witness's key under the same name, or the time inside the blob changed: refused.
+    other = CosignatureSigner.generate("witness.example/w1").verifier().key_string()
+    assert run(verifynote, cp.text + line, ledger.vkey(), other).returncode == 1
+    raw = bytearray(base64.b64decode(line.split()[-1]))
+    raw[11] ^= 1  # the time inside the signature blob changed
+    tampered = line.replace(line.split()[-1], base64.b64encode(bytes(raw)).decode())
+    assert run(verifynote, cp.text + tampered, ledger.vkey(), vkey).returncode == 1
 
 
 def test_go_rejects_what_we_would_reject(verifynote: Path, ledger: Ledger) -> None:

@@ -63,6 +63,7 @@ def test_report_operations_keep_their_contract(
             run()
         except BaseException as exc:  # schemathesis' FailureGroup is a BaseExceptionGroup
             failed[operation.label] = str(exc)[:1500]
-    schedules = ["/api/reports/schedules", "/api/reports/schedules/{schedule_id}"]
+    one = "/api/reports/schedules/{schedule_id}"
+    schedules = ["/api/reports/schedules", one, f"{one}/pause", f"{one}/resume"]
     assert sorted(set(walked)) == sorted([f"/api/reports/{name}" for name in REPORTS] + schedules)
     assert not failed, "\n\n".join(f"{k}:\n{v}" for k, v in sorted(failed.items()))

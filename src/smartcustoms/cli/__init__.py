@@ -15,9 +15,9 @@ from typing import Annotated, ClassVar
 import typer
 
 from smartcustoms import __version__
-from smartcustoms.cli.lazy import LazyEntry, LazyGroup
+from smartcustoms.cli.lazy import LazyEntry, LazyGroup, plain_help
 
-__all__ = ["COMMANDS", "PIPED_HELP_WIDTH", "app", "main"]
+__all__ = ["COMMANDS", "app", "main"]
 
 #: Every sub-command, in the order ``smartcustoms --help`` lists them.
 COMMANDS: tuple[LazyEntry, ...] = (
@@ -146,17 +146,14 @@ def root(
     ctx.obj = {"config": config}
 
 
-#: Help's width when it goes to a file or a pipe, not a terminal: wide enough that no option
-#: or example line is cut at 80 columns, narrow enough for its boxes to stay readable.
-PIPED_HELP_WIDTH = 160
-
-
 def main() -> None:
     import os
     import sys
 
     from smartcustoms.cli.common import run_guarded
 
+    # To a file or a pipe (no width asked for), help is plain text whose lines are never cut:
+    # `--help | grep` finds whole sentences, not the half before Rich's wrap.
     if not sys.stdout.isatty() and not ({"COLUMNS", "TERMINAL_WIDTH"} & os.environ.keys()):
-        os.environ["TERMINAL_WIDTH"] = str(PIPED_HELP_WIDTH)  # read by Typer's Rich help
+        plain_help(app)
     run_guarded(app)

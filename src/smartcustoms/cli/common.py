@@ -103,6 +103,7 @@ def open_context(ctx: typer.Context, *, migrate_empty: bool = True) -> Iterator[
     from smartcustoms.core.context import AppContext
     from smartcustoms.core.schema import ensure_current
     from smartcustoms.federation.rule_answers import attach_rule_answers
+    from smartcustoms.federation.scan_answers import attach_scan_answers
     from smartcustoms.federation.service import attach_federation
     from smartcustoms.interop.webhooks.service import attach_webhooks
     from smartcustoms.ledger.service import attach_ledger
@@ -115,6 +116,7 @@ def open_context(ctx: typer.Context, *, migrate_empty: bool = True) -> Iterator[
         attach_webhooks(app_ctx, start=False)  # lodging here queues deliveries; serve sends
         attach_federation(app_ctx, start=False)  # a hand-over here queues it; serve sends
         attach_rule_answers(app_ctx)  # a partner's rule reviewed here answers back
+        attach_scan_answers(app_ctx)  # and a partner's scan examined here
         yield app_ctx
     finally:
         app_ctx.close()

@@ -19,7 +19,19 @@ import typer
 from typer import _click
 from typer.core import TyperCommand, TyperGroup
 
-__all__ = ["LazyEntry", "LazyGroup", "first_paragraph", "lazy_module", "reflow", "reflow_help"]
+__all__ = [
+    "LazyEntry",
+    "LazyGroup",
+    "first_paragraph",
+    "lazy_module",
+    "plain_help",
+    "reflow",
+    "reflow_help",
+]
+
+#: The help's width when it is plain text: wider than any paragraph, so none is ever wrapped.
+UNWRAPPED = 1_000_000
+_plain = False  # set by plain_help(): every command loaded from then on is plain too
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,9 @@ class LazyEntry:
             single.command(self.name)(obj)
             command = typer.main.get_command(single)
         command.name = self.name
-        reflow_help(command)
+        reflow_help(command, rich=not _plain)
+        if _plain:
+            _plain_help(command)
         return command
 
     def placeholder(self) -> _click.Command:
@@ -113,18 +127,57 @@ def reflow(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
-def reflow_help(command: _click.Command) -> None:
-    """:func:`reflow` every help text of a command and its sub-commands."""
+def reflow_help(command: _click.Command, *, rich: bool = True) -> None:
+    """:func:`reflow` every help text of a command and its sub-commands. For Rich's help
+    (``rich``), brackets are escaped too: Rich read "[default: all]" as a markup tag and
+    printed nothing of it; no help text here is written in Rich's markup."""
+    from rich.markup import escape
+
+    def fix(text: str) -> str:
+        return escape(reflow(text)) if rich else reflow(text)
+
     if command.help:
-        command.help = reflow(command.help)
+        command.help = fix(command.help)
     if command.short_help:
-        command.short_help = reflow(command.short_help)
+        command.short_help = fix(command.short_help)
     for param in command.params:
         help_text = getattr(param, "help", None)
         if help_text:
-            param.help = reflow(help_text)  # type: ignore[attr-defined]
+            param.help = fix(help_text)  # type: ignore[attr-defined]
     for sub in getattr(command, "commands", {}).values():
-        reflow_help(sub)
+        reflow_help(sub, rich=rich)
+
+
+def plain_help(app: typer.Typer) -> None:
+    """Help as plain text, each paragraph and each option on one line, for a file or a pipe.
+
+    Rich's help is boxes as wide as the terminal; without a terminal it wrapped sentences at
+    whatever width it was given, so `grep` missed the half on the next line. Plain, a
+    paragraph is one line, and one with an example keeps its lines (click's ``\\b``)."""
+    global _plain
+    _plain = True
+    app.rich_markup_mode = None
+    app.info.context_settings = {**(app.info.context_settings or {}), "terminal_width": UNWRAPPED}
+
+
+def _plain_help(command: _click.Command) -> None:
+    if hasattr(command, "rich_markup_mode"):
+        command.rich_markup_mode = None
+    if command.help:
+        # A listing shows the first paragraph, as Rich's does (click's own cuts at the first
+        # full stop).
+        command.short_help = command.short_help or first_paragraph(command.help)
+        command.help = "\n\n".join(_keep_lines(p) for p in command.help.split("\n\n"))
+    for sub in getattr(command, "commands", {}).values():
+        _plain_help(sub)
+
+
+def _keep_lines(paragraph: str) -> str:
+    """A paragraph :func:`reflow` left on several lines (an example) printed as it is: click
+    joins a paragraph's lines unless it starts with ``\\b``."""
+    if "\n" in paragraph and not paragraph.startswith("\b"):
+        return f"\b\n{paragraph}"
+    return paragraph
 
 
 def first_paragraph(text: str | None) -> str:

@@ -14,7 +14,15 @@ import typer
 from rich.markup import escape
 
 from smartcustoms.cli import ledger_reconcile
-from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
+from smartcustoms.cli.common import (
+    actor,
+    console,
+    err_console,
+    error_line,
+    fail,
+    open_context,
+    settings_of,
+)
 from smartcustoms.cli.lazy import lazy_module
 from smartcustoms.core.errors import ValidationFailed
 
@@ -282,7 +290,9 @@ def fsck_command(
         )
     else:
         first, *rest = report.problems
-        err_console.print(f"[bold red]ledger damaged:[/] {escape(first.message)}", highlight=False)
+        # The first problem is the command's error line (one prefix for every error); the
+        # others follow it as detail.
+        error_line(f"ledger damaged: {first.message}")
         for problem in rest[:20]:
             err_console.print(f"  also: {escape(problem.message)}", highlight=False)
     if checked is not None:
@@ -290,10 +300,7 @@ def fsck_command(
             console.print(f"records ok: {checked.summary()}", highlight=False)
         else:
             first_problem, *others = checked.problems
-            err_console.print(
-                f"[bold red]records disagree with the ledger:[/] {escape(first_problem)}",
-                highlight=False,
-            )
+            error_line(f"records disagree with the ledger: {first_problem}")
             for message in others[:50]:
                 err_console.print(f"  also: {escape(message)}", highlight=False)
             if len(others) > 50:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from smartcustoms.cli.common import actor, console, err_console, fail, open_context, settings_of
+from smartcustoms.cli.common import (
+    actor,
+    console,
+    err_console,
+    error_line,
+    fail,
+    open_context,
+    settings_of,
+)
 from smartcustoms.cli.lazy import lazy_module
 
 if TYPE_CHECKING:
@@ -70,10 +78,8 @@ def status(ctx: typer.Context) -> None:
     if st.hold is None:
         say("signing: ok")
         return
-    err_console.print(
-        f"[bold red]signing held ({st.hold.code}):[/] {escape(st.hold.message)}\n"
-        f"To resolve: {escape(st.hold.remedy)}"
-    )
+    error_line(f"signing held ({st.hold.code}): {st.hold.message}")
+    err_console.print(f"To resolve: {escape(st.hold.remedy)}", highlight=False)
     raise typer.Exit(1)
 
 

@@ -2,8 +2,8 @@
 
 Setting up a partnership is one card each way: ``partners card --output ours.json`` here,
 ``partners add theirs.json`` with the card they sent, each side reading its fingerprint to the
-other by phone. Imports of the federation package stay inside the commands (the CLI starts
-fast).
+other by phone; ``partners update theirs.json`` takes a newer card (a rotated key, a moved URL).
+Imports of the federation package stay inside the commands (the CLI starts fast).
 """
 
 from __future__ import annotations
@@ -71,17 +71,12 @@ def add(
 ) -> None:
     """Verify a partner's card and add the partner (a ledger record). Compare the printed
     fingerprint with the one the partner reads to you."""
-    import sys
-
-    from smartcustoms.cli.common import actor, console, fail, open_context
+    from smartcustoms.cli.common import actor, console, open_context
     from smartcustoms.federation.card import fingerprint_groups
     from smartcustoms.federation.directory import add_partner
     from smartcustoms.federation.service import own_card
 
-    try:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{file}: {exc}")
+    text = _read_card(file)
     with _said(), open_context(ctx) as app_ctx:
         own = own_card(app_ctx)
         with app_ctx.unit() as unit:
@@ -89,6 +84,59 @@ def add(
             name, fingerprint, kinds = row.name, row.fingerprint, row.kinds
     console.print(f"added partner {name} (may receive: {kinds or 'nothing'})", highlight=False)
     console.print(f"fingerprint: {fingerprint_groups(fingerprint)}", highlight=False)
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="The partner's new card (JSON); - for stdin.")],
+    confirm_fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-fingerprint",
+            help="The fingerprint the partner read to you; needed when its request key changed.",
+        ),
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", "-k", help="Narrow what it may receive (repeat)."),
+    ] = None,
+) -> None:
+    """Replace a partner's card with its new one (a key rotated, its URL moved; a ledger
+    record). Prints the old and new fingerprints."""
+    from smartcustoms.cli.common import actor, console, open_context
+    from smartcustoms.federation.card import fingerprint_groups
+    from smartcustoms.federation.directory import update_partner
+    from smartcustoms.federation.service import own_card
+
+    text = _read_card(file)
+    with _said(), open_context(ctx) as app_ctx:
+        own = own_card(app_ctx)
+        with app_ctx.unit() as unit:
+            done = update_partner(
+                unit,
+                text,
+                own=own,
+                actor=actor(),
+                confirm_fingerprint=confirm_fingerprint,
+                kinds=kind or None,
+            )
+            name, fingerprint = done.row.name, done.row.fingerprint
+    what = ", ".join(done.changed) if done.changed else "nothing (the same card)"
+    console.print(f"updated partner {name}: {what}", highlight=False)
+    console.print(f"old fingerprint: {fingerprint_groups(done.old_fingerprint)}", highlight=False)
+    console.print(f"new fingerprint: {fingerprint_groups(fingerprint)}", highlight=False)
+
+
+def _read_card(file: Path) -> str:
+    import sys
+
+    from smartcustoms.cli.common import fail
+
+    try:
+        return sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: {exc}")
 
 
 @app.command("list")

@@ -115,13 +115,22 @@ def rates(ctx: typer.Context) -> None:
         if not found:
             console.print("no examination results recorded yet")
             return
-        table = Table("selected by", "inspected", "irregular", "hit rate", "revenue raised")
-        for rate in found:
-            shown = "-" if rate.rate is None else f"{rate.rate:.1%}"
-            table.add_row(
-                rate.group, str(rate.inspected), str(rate.irregular), shown, str(rate.revenue)
-            )
-        console.print(table)
+        console.print(hit_rates_table(found))
+
+
+def hit_rates_table(found: Iterable[Any]) -> Table:
+    """Hit rates per group, each group whole: "model:<version>" and "rule:<name>@<version>"
+    name what `risk activate` and `risk rules` take, so Rich must not cut them with "…"."""
+    table = Table("selected by", "inspected", "irregular", "hit rate", "revenue raised")
+    groups = []
+    for rate in found:
+        shown = "-" if rate.rate is None else f"{rate.rate:.1%}"
+        groups.append(rate.group)
+        table.add_row(
+            rate.group, str(rate.inspected), str(rate.irregular), shown, str(rate.revenue)
+        )
+    keep_whole(table, 0, groups)
+    return table
 
 
 @rules_app.command("propose")

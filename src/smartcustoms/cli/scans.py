@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 
 import typer
 
-from smartcustoms.cli import scans_evaluate, scans_store
+from smartcustoms.cli import scans_calibrate, scans_calibrations, scans_evaluate, scans_store
 from smartcustoms.cli.common import console, error_line, settings_of
 from smartcustoms.cli.scans_batch import (
     analyse_files,
@@ -20,6 +20,7 @@ from smartcustoms.cli.scans_batch import (
 
 if TYPE_CHECKING:
     from smartcustoms.scans.findings import Report
+    from smartcustoms.scans.physics.calibration import Calibration
 
 # Nothing of `smartcustoms.scans` at module level: it loads the analyses (NumPy, SciPy,
 # LightGBM), which `scans --help` or `scans import` must not wait for. Each command imports
@@ -41,6 +42,10 @@ app = typer.Typer(
 app.command("import", help=scans_store.IMPORT_HELP)(scans_store.import_scan)
 app.command("export-labels", help=scans_store.EXPORT_HELP)(scans_store.export_labels)
 app.command("evaluate", help=scans_evaluate.EVALUATE_HELP)(scans_evaluate.evaluate_command)
+# A site fits the model to its own scanner from a scan of step wedges.
+app.command("calibrate", help=scans_calibrate.CALIBRATE_HELP)(scans_calibrate.calibrate_command)
+# …and installs it for the scanner, so that every scan from it is analysed with it.
+app.add_typer(scans_calibrations.app, name="calibration")
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -57,6 +62,9 @@ _ANALYZE_HELP = "\n\n".join(
         "container declared empty is checked for any object heavier than 0.7 kg.",
         "  smartcustoms scans analyze scan.tif \\\n"
         "      --declared-gross-kg 24300 --hs-code 6309.00",
+        "A scan that carries no calibration of its own is analysed with the one installed for "
+        "its scanner (`scans calibration install`); --calibration FILE uses FILE instead, for "
+        "every scan, over theirs too. The report's scan.calibration names the one used.",
         "The decision is ALARM (something needs an analyst's look), CLEAR, or UNKNOWN (the scan "
         "cannot settle it, e.g. goods too dense to weigh). --json prints the full report in the "
         "shape of a DICOS threat detection report; --output PATH writes it to PATH instead, "
@@ -164,8 +172,19 @@ def analyze_command(
             show_default=False,
         ),
     ] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            help="A calibration JSON (`scans calibrate --output`) to analyse with, over the "
+            "scan's own and its scanner's installed one.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     from smartcustoms.scans import ScanLimits
+    from smartcustoms.scans.calibrations import calibrations_for
+    from smartcustoms.scans.storage import store_for
 
     if as_json and json_lines:
         _fail("--json and --json-lines: choose one")
@@ -181,10 +200,13 @@ def analyze_command(
         refused = check_output(output, scans)
         if refused:
             _fail(refused)
+    settings = settings_of(ctx)
     outcomes = analyse_files(
         scans,
         skip_non_scans=folder,
-        limits=ScanLimits.from_settings(settings_of(ctx)),
+        limits=ScanLimits.from_settings(settings),
+        calibration=_calibration_file(calibration) if calibration is not None else None,
+        installed=calibrations_for(store_for(settings).root),
         declared_gross_kg=declared_gross_kg,
         hs_code=hs_code,
         tare_kg=tare_kg,
@@ -229,6 +251,18 @@ def analyze_command(
             _fail(f"{file}: no scan file in it")
     if failed:
         raise typer.Exit(2)
+
+
+def _calibration_file(path: Path) -> Calibration:
+    from smartcustoms.scans import ScanInputError
+    from smartcustoms.scans.calibrations import calibration_from_json
+
+    try:
+        return calibration_from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _fail(f"--calibration {path}: not a readable JSON file ({exc})")
+    except ScanInputError as exc:
+        _fail(f"--calibration {path}: {exc.message}")
 
 
 class _Sink:

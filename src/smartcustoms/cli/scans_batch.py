@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from smartcustoms.scans.calibrations import CalibrationStore
     from smartcustoms.scans.findings import Report
 
 __all__ = ["Outcome", "analyse_files", "check_output", "scan_candidates", "sidecar_names"]
@@ -109,10 +110,14 @@ def analyse_files(paths: list[Path], *, skip_non_scans: bool, **declared: Any) -
     from smartcustoms.scans import ScanLimits, ScanReadError, analyze, read_scan
 
     limits: ScanLimits = declared.pop("limits")
+    # --calibration over everything; otherwise the scan's own, else its scanner's installed one
+    given = declared.pop("calibration", None)
+    installed: CalibrationStore | None = declared.pop("installed", None)
     for path in paths:
         try:
             scan = read_scan(path, limits=limits)
-            yield Outcome(path, report=analyze(scan, **declared))
+            calibration = given or (installed.for_scan(scan) if installed else None)
+            yield Outcome(path, report=analyze(scan, calibration=calibration, **declared))
         except ScanReadError as exc:
             not_a_scan = exc.field == "header" or exc.problem == "file is empty"
             if skip_non_scans and not_a_scan and path.suffix.lower() not in SCAN_SUFFIXES:

@@ -237,6 +237,14 @@ class Settings(BaseSettings):
         description="Refused requests claiming a partner's key are ledger records; at most this "
         "many a minute from one address (per process), the rest are refused and only logged.",
     )
+    federation_witness_interval_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=86_400.0,
+        description="Least seconds between two requests to a partner administration to cosign "
+        "this instance's checkpoints (partners witness each other's ledgers); 0 asks at every "
+        "checkpoint. Raise it for a partner on a thin link.",
+    )
     federation_auto_accept: bool = Field(
         False,
         description="Accept a transit a partner hands over at once (responsibility taken by "
@@ -255,6 +263,19 @@ class Settings(BaseSettings):
         ge=1,
         le=86_400_000,
         description="Longest wait between two tries of a message to a partner (ms).",
+    )
+    federation_scan_pieces_max_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=1024,
+        description="Most bytes of a partner's shared-scan pieces kept here while they wait "
+        "for their scan.shared (a larger scan is refused from that partner).",
+    )
+    federation_scan_pieces_keep_hours: int = Field(
+        24,
+        ge=1,
+        le=720,
+        description="Pieces of a partner's shared scan that are not complete after this many "
+        "hours since the last one came are deleted.",
     )
     webhook_retry_base_ms: int = Field(
         2000,

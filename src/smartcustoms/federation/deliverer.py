@@ -22,6 +22,10 @@ positions twice nor send in two orders. Each pass:
 4. mark the acknowledged ones delivered with their ``federation.message_sent`` records in one
    transaction.
 
+A ``scan.piece`` row holds its envelope without the bytes: they are read from the scan store as
+it is sent (:func:`.scans_pieces.wire_piece`); one whose bytes the store no longer holds is set
+aside as the partner would refuse it.
+
 A message is marked delivered only after the partner answered 2xx. The process dying between
 the answer and the mark leaves it pending: it is sent again, with the same id, and the
 partner's inbox answers it as a duplicate without processing it again.
@@ -47,11 +51,14 @@ from smartcustoms.federation.forwarding import forward_positions
 from smartcustoms.federation.handed_in import SWEEP_EVERY, sweep_handed_in
 from smartcustoms.federation.inbox import INBOX_PATH
 from smartcustoms.federation.metrics import FederationMetrics
+from smartcustoms.federation.scans_pieces import PieceUnavailable, wire_piece
+from smartcustoms.federation.scans_wire import PIECE
 from smartcustoms.federation.signing import sign_request
 from smartcustoms.federation.tables import ACTIVE, DEAD, DELIVERED, PENDING, OutboxRow, PartnerRow
 from smartcustoms.ledger.leader import Lease
 from smartcustoms.ledger.leased_worker import LeasedWorker
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
+from smartcustoms.scans.storage import store_for
 
 __all__ = ["SET_ASIDE_STATUSES", "Deliverer", "RetryPolicy"]
 
@@ -106,6 +113,7 @@ class Deliverer:
         self._batch = batch
         self._rng = random.Random()  # noqa: S311 - jitter, not security
         self._writer = ctx.db.engine.execution_options(sqlite_immediate=True)
+        self._store = store_for(ctx.settings)
         self._next_sweep = 0.0
         self._worker = LeasedWorker(
             "smartcustoms-federation-deliverer",
@@ -185,7 +193,12 @@ class Deliverer:
         for message in messages:
             if self._worker.stopping:
                 break
-            status, error = self.send(url, message.body.encode())
+            try:
+                body = wire_piece(self._store, message.body) if message.kind == PIECE else None
+            except PieceUnavailable as exc:
+                self._set_aside(name, message, exc.status_code, exc.message[:255])
+                continue
+            status, error = self.send(url, (body or message.body).encode())
             if error is None:
                 done.append((message, status or 200))
             elif status in SET_ASIDE_STATUSES:

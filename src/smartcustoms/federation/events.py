@@ -14,6 +14,7 @@ __all__ = [
     "PartnerAccountLinked",
     "PartnerAdded",
     "PartnerStateChanged",
+    "PartnerUpdated",
     "RequestRefusedEvent",
     "TransitAccepted",
     "TransitHandedIn",
@@ -29,6 +30,26 @@ class PartnerAdded(Event):
     country: str
     url: str
     fingerprint: str
+    request_key: str
+    ledger_vkey: str
+    witness_vkey: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartnerUpdated(Event):
+    """A partner's card replaced by a newer one (a key rotated, a URL moved): ``changed`` names
+    the card's fields that differ; ``confirmed`` is true when the new card was not signed by the
+    request key we trusted, so an administrator confirmed its fingerprint."""
+
+    type: ClassVar[str] = "federation.partner_updated"
+    name: str
+    old_fingerprint: str
+    fingerprint: str
+    changed: tuple[str, ...]
+    confirmed: bool
+    country: str
+    url: str
     request_key: str
     ledger_vkey: str
     witness_vkey: str

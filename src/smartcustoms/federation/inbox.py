@@ -51,11 +51,17 @@ class Incoming:
 
 Handler = Callable[[Unit, Incoming], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
+#: Kinds whose inbox row keeps the message's SHA-256, not the message: what they carry is kept
+#: elsewhere (a scan piece's bytes on disk until its scan is put together), and a copy here would
+#: keep every scan received in pieces in the database a second time, as base64.
+DIGEST_ONLY: set[str] = set()
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
+def handler(kind: str, *, keep_body: bool = True) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         HANDLERS[kind] = fn
+        if not keep_body:
+            DIGEST_ONLY.add(kind)
         return fn
 
     return register
@@ -95,8 +101,8 @@ def receive(
     fn = HANDLERS.get(kind)
     if fn is None:
         raise _invalid("kind", f"{kind!r} is not a kind this instance receives")
-    text = raw.decode("utf-8")
     digest = hashlib.sha256(raw).hexdigest()
+    text = f"sha256:{digest}" if kind in DIGEST_ONLY else raw.decode("utf-8")
     # Claim the id first, in a savepoint: a concurrent delivery of the same message waits on
     # the unique key (PostgreSQL) and then finds the claim; SQLite serialises writers.
     row = InboxRow(

@@ -10,6 +10,12 @@ declaration travels with the scan and is stored here as a hand-over stores it (i
 declarant and LRN). The sender's decision and report are kept beside our scan
 (:class:`.scans_tables.SharedScanRow`). Anything refused rolls the inbox's transaction back:
 no row, no file, no inbox entry; the sender hears the typed error.
+
+A file too large for one message came ahead in ``scan.piece`` messages
+(:mod:`.scans_pieces_received`): it is put together here and checked against its SHA-256
+before the same intake. Its pieces are deleted once the scan is committed, or at once when the
+message is refused for good (400, 409, 413, 422: the sender sets it aside and will not send it
+again); a refusal that may pass (403, 5xx) keeps them for the sender's next try.
 """
 
 from __future__ import annotations
@@ -20,18 +26,23 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartcustoms.core.errors import ConfigurationError, ValidationFailed
+from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
+from smartcustoms.core.settings import Settings
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.model import Declaration
 from smartcustoms.declarations.store import store_declarations
-from smartcustoms.federation.directory import kinds_of
+from smartcustoms.federation.deliverer import SET_ASIDE_STATUSES
 from smartcustoms.federation.inbox import Incoming, handler
 from smartcustoms.federation.scans_events import ScanReceivedFromPartner
+from smartcustoms.federation.scans_pieces_received import (
+    after_commit,
+    assemble,
+    discard,
+    scans_settings,
+)
 from smartcustoms.federation.scans_tables import RECEIVED, SharedScanRow
 from smartcustoms.federation.scans_wire import (
-    SCANS_KIND,
     SHARED,
-    PartnerNotAllowed,
     SharedScan,
     read_shared,
 )
@@ -103,15 +114,25 @@ def _row(shared: SharedScan, partner: PartnerRow, scan_id: int, message_id: str)
 
 @handler(SHARED)
 def _receive_shared(unit: Unit, message: Incoming) -> dict[str, Any]:
-    partner, settings = message.partner, message.settings
-    if SCANS_KIND not in kinds_of(partner):
-        raise PartnerNotAllowed(
-            f"partner {partner.name!r} is not one we take scans from",
-            details=[{"field": "kind", "value": SHARED}],
-        )
-    if settings is None:
-        raise ConfigurationError("the inbox was given no settings: no scan store to store into")
+    partner, settings = message.partner, scans_settings(message)
     shared = read_shared(message.body, max_bytes=settings.max_upload_bytes)
+    cut = shared.pieces
+    if cut is None:
+        return _store_shared(unit, message, shared, settings)
+    try:
+        answer = _store_shared(unit, message, shared, settings)
+    except SmartCustomsError as exc:
+        if exc.status_code in SET_ASIDE_STATUSES:  # the sender will not try it again
+            discard(settings, partner.id, shared.file_sha256, cut)
+        raise
+    after_commit(unit.session, lambda: discard(settings, partner.id, shared.file_sha256, cut))
+    return answer
+
+
+def _store_shared(
+    unit: Unit, message: Incoming, shared: SharedScan, settings: Settings
+) -> dict[str, Any]:
+    partner = message.partner
     existing = unit.session.scalars(
         select(SharedScanRow).where(
             SharedScanRow.partner_id == partner.id,
@@ -123,11 +144,15 @@ def _receive_shared(unit: Unit, message: Incoming) -> dict[str, Any]:
         return {"scan_id": existing.scan_id, "existing": True}
     actor = f"partner:{partner.name}"[:64]
     store = store_for(settings)
+    data = shared.data
+    if data is None:
+        assert shared.pieces is not None  # read_shared gives the one or the other
+        data = assemble(settings, partner, shared.file_sha256, shared.pieces)
     received = receive_scan(
         unit,
         store,
         Upload(
-            data=shared.data,
+            data=data,
             file_name=shared.file_name,
             declaration_id=_declaration_id(unit, shared.declaration, actor),
             sidecar=shared.sidecar,

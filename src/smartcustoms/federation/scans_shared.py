@@ -4,10 +4,11 @@
   that may receive scans, in the transaction that records the sharing: the file as stored
   (checked against its SHA-256 on the way out), its sidecar, our machine's report, the decision
   taken so far, the declaration, and the transit handed over to that partner for this
-  container, if there is one. The partner's side is :mod:`.scans_received`.
-* :func:`examine` records an examination result (:func:`smartcustoms.scans.reviews.
-  record_examination`) and, when the scan came from a partner, queues ``scan.examined`` back
-  in the same transaction: the result and the message commit together or not at all.
+  container, if there is one. The partner's side is :mod:`.scans_received`. A file too large
+  for one message (the partner's inbox limit) goes ahead in ``scan.piece`` messages queued in
+  the same transaction, their bytes read from the scan store at delivery (:mod:`.scans_pieces`).
+* Our examination of a scan a partner shared flows back as ``scan.examined`` from whatever
+  path records it: the bus recorder of :mod:`.scan_answers`.
 * The ``scan.examined`` handler stores a partner's result beside the scan we shared.
 """
 
@@ -15,8 +16,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -30,14 +29,12 @@ from smartcustoms.federation import scans_received  # noqa: F401  (registers sca
 from smartcustoms.federation.directory import get_partner, kinds_of
 from smartcustoms.federation.inbox import Incoming, handler
 from smartcustoms.federation.outbox import enqueue, envelope_text
-from smartcustoms.federation.scans_events import (
-    ScanExaminationSent,
-    ScanExaminedByPartner,
-    ScanShared,
-)
+from smartcustoms.federation.scans_events import ScanExaminedByPartner, ScanShared
+from smartcustoms.federation.scans_pieces import cut_pieces, file_changed
 from smartcustoms.federation.scans_tables import RECEIVED, SENT, SharedScanRow
 from smartcustoms.federation.scans_wire import (
     EXAMINED,
+    PIECE,
     SCANS_KIND,
     SHARED,
     PartnerNotAllowed,
@@ -45,12 +42,12 @@ from smartcustoms.federation.scans_wire import (
     read_examined,
 )
 from smartcustoms.federation.tables import ACTIVE, ForwardingRow, PartnerRow
-from smartcustoms.scans.reviews import FINDING_CODES, record_examination
+from smartcustoms.scans.reviews import FINDING_CODES
 from smartcustoms.scans.storage import ScanStore
-from smartcustoms.scans.tables import ExaminationRow, ScanRow
+from smartcustoms.scans.tables import ScanRow
 from smartcustoms.tracking.tables import TransitRow
 
-__all__ = ["PartnerNotAllowed", "examine", "share_scan", "sharing_partners"]
+__all__ = ["PartnerNotAllowed", "share_scan", "sharing_partners"]
 
 
 def sharing_partners(session: Session) -> list[PartnerRow]:
@@ -78,23 +75,26 @@ def _handed_over_transit(session: Session, partner: PartnerRow, scan: ScanRow) -
     )
 
 
-def _file(store: ScanStore, scan: ScanRow) -> tuple[bytes, bytes | None]:
+def _file(store: ScanStore, scan: ScanRow) -> bytes:
     """The stored file, refused if it no longer hashes to what its row says."""
     data = store.existing(scan.file_sha256, scan.file_format).read_bytes()
     if hashlib.sha256(data).hexdigest() != scan.file_sha256:
-        raise Conflict(
-            f"scan {scan.id}: the stored file no longer matches its SHA-256; it is not shared",
-            details=[{"field": "scan_id", "file_sha256": scan.file_sha256}],
-            code="scan_file_changed",
-        )
+        raise file_changed(scan.id, scan.file_sha256)
+    return data
+
+
+def _sidecar(store: ScanStore, scan: ScanRow) -> bytes | None:
     side = store.sidecar_path(scan.file_sha256)
-    return data, side.read_bytes() if scan.separate_sidecar and side.is_file() else None
+    return side.read_bytes() if scan.separate_sidecar and side.is_file() else None
+
+
+def _b64_length(size: int) -> int:
+    return -(-size // 3) * 4
 
 
 def _body(
     session: Session,
     scan: ScanRow,
-    data: bytes,
     sidecar: bytes | None,
     *,
     transit: TransitRow | None,
@@ -118,7 +118,7 @@ def _body(
             "alarm_decision": scan.alarm_decision,
             "acquired_at": iso(scan.acquired_at),
         },
-        "file": base64.b64encode(data).decode("ascii"),
+        "file": None,  # filled in, or the file goes in pieces (share_scan)
         "sidecar": None if sidecar is None else base64.b64encode(sidecar).decode("ascii"),
         "report": scan.report,
         "decision": None
@@ -185,21 +185,29 @@ def share_scan(
             code="already_shared",
         )
     text = (note or "").strip() or None
-    data, sidecar = _file(store, scan)
     transit = _handed_over_transit(unit.session, partner, scan)
     body = _body(
-        unit.session, scan, data, sidecar, transit=transit, note=text, actor=actor,
+        unit.session, scan, _sidecar(store, scan), transit=transit, note=text, actor=actor,
         own_name=own_name,
     )  # fmt: skip
-    size = len(envelope_text("0" * 36, SHARED, body).encode())
-    if size > max_bytes:
+    size = len(envelope_text("0" * 36, SHARED, body | {"file": ""}).encode())
+    if size > max_bytes:  # the report, declaration and sidecar alone: no piece helps
         raise PayloadTooLarge(
-            f"scan {scan.id} makes a message of {size} bytes; a partner's inbox takes at most "
-            f"{max_bytes} (SMARTCUSTOMS_MAX_UPLOAD_BYTES)",
+            f"scan {scan.id} makes a message of {size} bytes without its file; a partner's "
+            f"inbox takes at most {max_bytes} (SMARTCUSTOMS_MAX_UPLOAD_BYTES)",
             details=[{"field": "scan_id", "limit": max_bytes, "got": size}],
         )
     now = clock.now()
-    message_id = enqueue(unit.session.connection(), partner.id, SHARED, body, at=now)
+    conn = unit.session.connection()
+    if size + _b64_length(scan.file_bytes) <= max_bytes:
+        # One message, as every partner understands.
+        body["file"] = base64.b64encode(_file(store, scan)).decode("ascii")
+    else:
+        cut, pieces = cut_pieces(store, scan, max_bytes)
+        for piece in pieces:
+            enqueue(conn, partner.id, PIECE, piece, at=now)
+        body["pieces"] = {"count": cut.count, "piece_bytes": cut.piece_bytes}
+    message_id = enqueue(conn, partner.id, SHARED, body, at=now)
     row = SharedScanRow(
         direction=SENT,
         scan_id=scan.id,
@@ -236,64 +244,6 @@ def share_scan(
             note_sha256=hashlib.sha256(text.encode()).hexdigest() if text else None,
         )
     )
-    return row
-
-
-def examine(
-    unit: Unit,
-    scan_id: int,
-    *,
-    irregular: bool,
-    codes: Sequence[str] = (),
-    regions: Any = None,
-    found_kg: Decimal | None = None,
-    weighed_net_kg: Decimal | None = None,
-    note: str | None = None,
-    actor: str,
-) -> ExaminationRow:
-    """Record the examination result; a partner's scan gets it back (``scan.examined``)."""
-    row = record_examination(
-        unit, scan_id, irregular=irregular, codes=codes, regions=regions, found_kg=found_kg,
-        weighed_net_kg=weighed_net_kg, note=note, actor=actor,
-    )  # fmt: skip
-    received = unit.session.scalars(
-        select(SharedScanRow).where(
-            SharedScanRow.scan_id == scan_id,
-            SharedScanRow.direction == RECEIVED,
-            SharedScanRow.answer_message_id.is_(None),
-        )
-    ).all()
-    for shared in received:
-        partner = unit.session.get(PartnerRow, shared.partner_id)
-        assert partner is not None  # a foreign key
-        message_id = enqueue(
-            unit.session.connection(),
-            partner.id,
-            EXAMINED,
-            {
-                "origin_scan_id": shared.origin_scan_id,
-                "file_sha256": shared.file_sha256,
-                "irregular": row.irregular,
-                "codes": list(row.codes),
-                "regions": list(row.regions),
-                "found_kg": None if row.found_kg is None else str(row.found_kg),
-                "examined_at": iso(row.recorded_at),
-                "by": actor[:64],
-            },
-            at=row.recorded_at,
-        )
-        shared.answer_message_id = message_id
-        unit.emit(
-            ScanExaminationSent(
-                actor=actor,
-                scan_id=scan_id,
-                partner=partner.name,
-                origin_scan_id=shared.origin_scan_id,
-                message_id=message_id,
-                irregular=row.irregular,
-            )
-        )
-    unit.session.flush()
     return row
 
 

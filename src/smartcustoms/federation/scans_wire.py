@@ -18,11 +18,20 @@ partner's bytes.
 ``scan.examined`` body: ``{"origin_scan_id", "file_sha256", "irregular", "codes", "regions",
 "found_kg", "examined_at", "by"}``.
 
-The file travels base64 in one message: the message must fit the partner's inbox body limit
-(``SMARTCUSTOMS_MAX_UPLOAD_BYTES``, 32 MiB by default), so a scan file of up to about 23 MiB
-can be shared (base64 is 4/3 of the bytes). Every field read here is checked and a problem
-names it (``body.scan.file_sha256``); the bytes are then read by our own readers within our
-own limits (:mod:`smartcustoms.scans.limits`).
+A file whose message fits the partner's inbox body limit (``SMARTCUSTOMS_MAX_UPLOAD_BYTES``,
+32 MiB by default: files up to about 23 MiB, base64 being 4/3 of the bytes) travels base64 in
+``file``, as every version of this exchange understands. A larger one travels ahead in
+``scan.piece`` messages, in order, and ``scan.shared`` then carries ``"file": null`` and
+``"pieces": {"count": n, "piece_bytes": p}`` (the size is ``scan.file_bytes``)::
+
+    {"file_sha256": "<hex of the whole file>", "file_format": "tiff", "size": 150000000,
+     "count": 36, "piece_bytes": 4194304, "index": 0, "offset": 0,
+     "piece_sha256": "<hex of this piece>", "data": "<base64 of the piece>"}
+
+Piece ``index`` is bytes ``[index × piece_bytes, …)``, every one ``piece_bytes`` long but the
+last: a piece cannot overlap another or reach past ``size``. Every field read here is checked
+and a problem names it (``body.scan.file_sha256``, ``body.offset``); the bytes are then read by
+our own readers within our own limits (:mod:`smartcustoms.scans.limits`).
 """
 
 from __future__ import annotations
@@ -40,19 +49,33 @@ from smartcustoms.core.errors import Conflict, ValidationFailed
 
 __all__ = [
     "EXAMINED",
+    "MAX_PIECES",
     "MAX_SIDECAR",
+    "PIECE",
+    "PIECE_BYTES",
     "SCANS_KIND",
     "SHARED",
+    "Layout",
     "PartnerNotAllowed",
+    "Piece",
     "ScanDigestMismatch",
     "SharedScan",
     "iso",
+    "layout",
     "read_examined",
+    "read_piece",
     "read_shared",
 ]
 
 SHARED: Final = "scan.shared"
 EXAMINED: Final = "scan.examined"
+PIECE: Final = "scan.piece"
+#: The largest piece we send: 4 MiB of file, 5.3 MiB of base64 (less when the inbox limit is
+#: smaller): a piece retried costs little, and a 200 MB scan is 48 messages.
+PIECE_BYTES: Final = 4 * 1024 * 1024
+#: The most pieces one file may come in (a hostile partner's one-byte pieces would be a file
+#: each on our disk).
+MAX_PIECES: Final = 4096
 #: The partner kind (on its card and in our directory) that exchanges scans.
 SCANS_KIND: Final = "scans"
 MAX_SIDECAR: Final = 1 << 20  # a sidecar is a few kB of JSON
@@ -152,15 +175,95 @@ def _regions(value: Any, field: str) -> list[Any]:
     ]
 
 
+def _sha(doc: dict[str, Any], key: str, where: str) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not _SHA.match(value):
+        raise _bad(f"{where}.{key}", "a SHA-256 in lower-case hex")
+    return value
+
+
+def _count(value: Any, field: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise _bad(field, f"a whole number from {low} to {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a file is cut: ``count`` pieces of ``piece_bytes``, the last one shorter."""
+
+    size: int
+    count: int
+    piece_bytes: int
+
+    def length(self, index: int) -> int:
+        return min(self.piece_bytes, self.size - index * self.piece_bytes)
+
+
+def layout(size: int, piece_bytes: int) -> Layout:
+    return Layout(size, -(-size // piece_bytes), piece_bytes)
+
+
+def _layout(size: Any, size_field: str, doc: dict[str, Any], where: str) -> Layout:
+    """The cut a message announces (``doc``'s ``count`` and ``piece_bytes``), whole: ``count``
+    is exactly what the size and ``piece_bytes`` make, so no piece can overlap another or reach
+    past the end."""
+    size = _count(size, size_field, 1, 2**40)
+    piece_bytes = _count(doc.get("piece_bytes"), f"{where}.piece_bytes", 1, 2**40)
+    cut = layout(size, piece_bytes)
+    if doc.get("count") != cut.count or cut.count > MAX_PIECES:
+        raise _bad(
+            f"{where}.count",
+            f"{cut.count} ({size} bytes in pieces of {piece_bytes}), at most {MAX_PIECES}",
+        )
+    return cut
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A ``scan.piece`` message, checked: ``data`` is exactly piece ``index`` of the cut."""
+
+    file_sha256: str
+    layout: Layout
+    index: int
+    piece_sha256: str
+    data: bytes
+
+
+def read_piece(body: dict[str, Any], *, max_bytes: int) -> Piece:
+    """Check a ``scan.piece`` body; a piece is at most ``max_bytes`` (the inbox limit)."""
+    sha = _sha(body, "file_sha256", "body")
+    cut = _layout(body.get("size"), "body.size", body, "body")
+    if cut.piece_bytes > max_bytes:
+        raise _bad("body.piece_bytes", f"at most {max_bytes}, the inbox limit")
+    index = _count(body.get("index"), "body.index", 0, cut.count - 1)
+    start = index * cut.piece_bytes
+    offset = body.get("offset")
+    if offset != start or isinstance(offset, bool):
+        raise _bad("body.offset", f"{start}: piece {index} starts there, pieces do not overlap")
+    want = cut.length(index)
+    data = _bytes(body.get("data"), "body.data", want + 2)  # base64 rounds up to 3 bytes
+    if len(data) != want:
+        raise _bad("body.data", f"{want} bytes: piece {index} of a {cut.size}-byte file")
+    piece_sha = _sha(body, "piece_sha256", "body")
+    if hashlib.sha256(data).hexdigest() != piece_sha:
+        raise ScanDigestMismatch(
+            "message: body.data: the piece's SHA-256 is not the one announced",
+            details=[{"field": "body.piece_sha256", "expected": piece_sha}],
+        )
+    return Piece(sha, cut, index, piece_sha, data)
+
+
 @dataclass(frozen=True)
 class SharedScan:
-    """A ``scan.shared`` message, checked."""
+    """A ``scan.shared`` message, checked. ``data`` is None when the file came ahead in
+    pieces cut as ``pieces`` says (their SHA-256 is checked once they are put together)."""
 
     origin_scan_id: int
     file_name: str
     file_format: str
     file_sha256: str
-    data: bytes
+    data: bytes | None
     sidecar: bytes | None
     container_number: str
     declaration_ref: str | None
@@ -176,6 +279,7 @@ class SharedScan:
     transit_reference: str | None
     shared_by: str
     shared_at: datetime
+    pieces: Layout | None = None
 
 
 def read_shared(body: dict[str, Any], *, max_bytes: int) -> SharedScan:
@@ -185,18 +289,21 @@ def read_shared(body: dict[str, Any], *, max_bytes: int) -> SharedScan:
     fmt = _str(scan, "file_format", "body.scan", 8)
     if fmt not in _FORMATS:
         raise _bad("body.scan.file_format", "tiff or dicos")
-    sha = _str(scan, "file_sha256", "body.scan", 64)
-    if not _SHA.match(sha):
-        raise _bad("body.scan.file_sha256", "a SHA-256 in lower-case hex")
+    sha = _sha(scan, "file_sha256", "body.scan")
     machine = _str(scan, "alarm_decision", "body.scan", 8)
     if machine not in _MACHINE:
         raise _bad("body.scan.alarm_decision", "ALARM, CLEAR or UNKNOWN")
-    data = _bytes(body.get("file"), "body.file", max_bytes)
-    if hashlib.sha256(data).hexdigest() != sha:
-        raise ScanDigestMismatch(
-            "message: body.file: the file's SHA-256 is not the one announced",
-            details=[{"field": "body.scan.file_sha256", "expected": sha}],
-        )
+    data, pieces = None, None
+    if body.get("pieces") is None:
+        data = _bytes(body.get("file"), "body.file", max_bytes)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ScanDigestMismatch(
+                "message: body.file: the file's SHA-256 is not the one announced",
+                details=[{"field": "body.scan.file_sha256", "expected": sha}],
+            )
+    else:
+        cut = _dict(body, "pieces", "body")
+        pieces = _layout(scan.get("file_bytes"), "body.scan.file_bytes", cut, "body.pieces")
     sidecar = body.get("sidecar")
     decision = _dict(body, "decision", "body", optional=True) or {}
     transit = _dict(body, "transit", "body", optional=True) or {}
@@ -225,6 +332,7 @@ def read_shared(body: dict[str, Any], *, max_bytes: int) -> SharedScan:
         shared_by=_str(body, "shared_by", "body", 64),
         shared_at=_when(body.get("shared_at"), "body.shared_at", optional=False)
         or datetime.now(UTC),
+        pieces=pieces,
     )
 
 

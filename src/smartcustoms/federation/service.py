@@ -35,6 +35,7 @@ from smartcustoms.federation.metrics import FederationMetrics, OutboxGauges
 from smartcustoms.federation.refusals import refusal_limiter
 from smartcustoms.federation.tables import ACTIVE, PartnerRow
 from smartcustoms.federation.verify import claimed_key_id, verify_request
+from smartcustoms.federation.witnessing import attach_partner_witnesses
 from smartcustoms.ledger.leader import AdvisoryLease, FileLease, Lease, advisory_key
 from smartcustoms.ledger.service import ledger_of
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
@@ -306,6 +307,8 @@ def attach_federation(ctx: AppContext, *, start: bool = True) -> FederationOutbo
     ctx.services[_OUTBOX] = outbox
     ctx.bus.subscribe_recorder(outbox.recorder)
     add_forwarding_hook(ctx)  # handed-over transits' positions queued as they are stored
+    if start:  # the server: partners cosign our checkpoints, and we theirs
+        attach_partner_witnesses(ctx)
     # A commit may have queued messages: look now rather than at the next poll.
     ctx.bus.subscribe_batch(Event, outbox._committed)
     ctx.on_close(outbox.stop)

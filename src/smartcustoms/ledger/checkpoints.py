@@ -97,7 +97,11 @@ _BY_SIZE = _ROWS.where(LedgerCheckpoint.size == bindparam("size"))
 # Witnessed checkpoints first (true sorts after false), then the newest.
 _FOR_PROOF = (
     _ROWS.where(LedgerCheckpoint.size > bindparam("index"))
-    .order_by(LedgerCheckpoint.quorum_met.desc(), LedgerCheckpoint.size.desc())
+    .order_by(
+        LedgerCheckpoint.quorum_met.desc(),
+        LedgerCheckpoint.cosigned.desc(),
+        LedgerCheckpoint.size.desc(),
+    )
     .limit(1)
 )
 _COSIGNATURES = (
@@ -133,8 +137,10 @@ def get_checkpoint(conn: Connection, size: int) -> SignedCheckpoint | None:
 
 
 def for_proof(conn: Connection, index: int) -> SignedCheckpoint | None:
-    """The checkpoint a proof of entry ``index`` should use: the newest witnessed one that
-    covers it, else the newest that covers it; None if no checkpoint covers it yet."""
+    """The checkpoint a proof of entry ``index`` should use: among those that cover it, a
+    witnessed one before one that is not, then the one with the most cosignatures (a partner's
+    among them: the proof then holds against that partner too), then the newest; None if no
+    checkpoint covers it yet."""
     return _load(conn, conn.execute(_FOR_PROOF, {"index": index}).first())
 
 

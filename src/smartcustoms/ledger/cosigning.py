@@ -10,6 +10,14 @@ checkpoint's count of cosignatures and whether the quorum was met are recorded.
 A witness that is down or refuses is logged and asked again with the next checkpoint (or after
 :data:`RETRY_S`); it never holds up appends.
 
+Besides the configured witnesses, a *peer source* may add witnesses that come and go while the
+instance runs: partner administrations, each witnessing the other's log (the federation sets it,
+:meth:`WitnessClient.set_peer_source`). Their cosignatures are kept and counted like any other,
+but they are not the operator's configured witnesses: they take no part in the quorum setting's
+check or in confirming a restore, and what one says of a fork is logged, not acted on — a
+partner cannot hold our signing by claiming it saw another tree (the evidence is still in its own
+log, and our configured witnesses still guard us).
+
 A witness on a thin link may be given its own interval (``URL VKEY interval=SECONDS``): it is then
 asked at most once per interval, always with the latest checkpoint, instead of at every
 checkpoint. The checkpoints in between are still proved consistent by the one it cosigns.
@@ -30,7 +38,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from smartcustoms.core.db import Database
@@ -56,7 +64,7 @@ from smartcustoms.ledger.tlog.cosignature import (
 from smartcustoms.ledger.tlog.note import parse_note
 from smartcustoms.ledger.tlog.proof import consistency_proof
 
-__all__ = ["RETRY_S", "WitnessClient", "WitnessPeer", "parse_witness_peers"]
+__all__ = ["RETRY_S", "PeerSource", "WitnessClient", "WitnessPeer", "parse_witness_peers"]
 
 log = logging.getLogger("smartcustoms.ledger.witness")
 
@@ -78,6 +86,10 @@ class WitnessPeer:
     @property
     def label(self) -> str:
         return key_label(self.verifier.name, self.verifier.key_id)
+
+
+#: Witnesses beyond the configured ones, read again before each round (cheap: it may cache).
+PeerSource = Callable[[], Sequence[WitnessPeer]]
 
 
 def parse_witness_peers(items: Sequence[str]) -> list[WitnessPeer]:
@@ -144,13 +156,34 @@ class WitnessClient:
         self._latest: SignedCheckpoint | None = None
         self._thread: threading.Thread | None = None
         self._asked: dict[str, float] = {}  # witness label → monotonic time we last asked it
+        self._source: PeerSource | None = None
+        self._started = False
+        self._configured = {p.label for p in self._peers}
 
     @property
     def peers(self) -> list[WitnessPeer]:
-        return list(self._peers)
+        """The configured witnesses, then the source's (a configured key is not asked twice)."""
+        extra: Sequence[WitnessPeer] = ()
+        if self._source is not None:
+            try:
+                extra = self._source()
+            except Exception:  # a failing source never stops the configured witnesses
+                log.exception("reading the partner witnesses failed")
+        return self._peers + [p for p in extra if p.label not in self._configured]
+
+    def set_peer_source(self, source: PeerSource | None) -> None:
+        """Ask ``source``'s witnesses too (see the module's note); starts the thread when the
+        client was started with no configured witness."""
+        self._source = source
+        if self._started:
+            self._start_thread()
 
     def start(self) -> None:
-        if self._thread is None and self._peers:
+        self._started = True
+        self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._thread is None and (self._peers or self._source is not None):
             self._thread = threading.Thread(
                 target=self._run, name="smartcustoms-ledger-witness", daemon=True
             )
@@ -179,7 +212,7 @@ class WitnessClient:
                 continue
             try:
                 # Done with this one, unless a newer checkpoint arrived meanwhile: keep that.
-                if self.collect(cp) >= len(self._peers) and self._latest is cp:
+                if self.collect(cp) >= len(self.peers) and self._latest is cp:
                     self._latest = None
             except Exception:
                 log.exception("collecting cosignatures of checkpoint %d failed", cp.size)
@@ -195,7 +228,7 @@ class WitnessClient:
         now = time.monotonic()
         waits = [
             self._asked[p.label] + p.interval - now
-            for p in self._peers
+            for p in self.peers
             if p.interval and p.label in self._asked
         ]
         return max(0.01, min([RETRY_S, *waits]))
@@ -225,7 +258,8 @@ class WitnessClient:
             have = get_checkpoint(conn, cp.size)
         done = {c.witness for c in have.cosignatures} if have else set()
         now = time.monotonic()
-        for peer in self._peers:
+        peers = self.peers
+        for peer in peers:
             if (peer.label in done and not again) or self._stopping:
                 continue
             if not again and not self._due(peer, now):
@@ -243,9 +277,9 @@ class WitnessClient:
                 with self._db.writer.begin() as conn:
                     add_cosignature(conn, cp.size, peer.verifier, line, timestamp, self.quorum)
                 done.add(peer.label)
-                if self._guard is not None:
+                if self._guard is not None and peer.label in self._configured:
                     self._guard.witness_confirmed(peer.label)
-        return len(done)
+        return len(done & {p.label for p in peers})
 
     def _ask(self, peer: WitnessPeer, cp: SignedCheckpoint) -> str | None:
         with self._db.engine.connect() as conn:
@@ -276,6 +310,15 @@ class WitnessClient:
         return None
 
     def _report(self, peer: WitnessPeer, size: int, kind: str) -> None:
+        if peer.label not in self._configured:
+            log.error(
+                "partner witness %s says our log is %s at size %d: check `smartcustoms ledger "
+                "fsck` and the configured witnesses",
+                peer.label,
+                "behind what it cosigned" if kind == AHEAD else "inconsistent with what it saw",
+                size,
+            )
+            return
         if self._guard is not None:
             try:
                 self._guard.witness_report(peer.label, size, kind)

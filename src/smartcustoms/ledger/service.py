@@ -243,7 +243,7 @@ class Ledger:
         """Return a ``c2sp.org/tlog-proof@v1`` bundle proving entry ``index``, carrying the entry
         in its ``extra`` line so that it verifies with nothing but keys.
 
-        Uses the newest witnessed checkpoint covering the entry, else the newest covering it.
+        Uses the checkpoint :func:`.checkpoints.for_proof` picks (witnessed, most cosigned, newest).
         Raises NotFound if the entry is not stored or no checkpoint covers it yet.
         """
         if isinstance(index, bool) or not isinstance(index, int) or index < 0:

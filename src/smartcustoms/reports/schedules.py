@@ -1,8 +1,9 @@
 """Reports sent by e-mail on a schedule: which report, with which filters, in which format, to
 whom, weekly or monthly.
 
-Administrators and supervisors create and remove schedules (``reports.schedule_saved``,
-``reports.schedule_removed`` in the ledger). A background job
+Administrators and supervisors create, pause, resume and remove schedules
+(``reports.schedule_saved``, ``reports.schedule_paused``, ``reports.schedule_resumed``,
+``reports.schedule_removed`` in the ledger); a paused schedule is never due. A background job
 (:mod:`smartcustoms.interop.notify.report_mail`) sends each one when it is due: it *claims*
 the schedule first (a compare-and-set on ``next_send_at``, so two web workers never both send
 it), then records each send as ``reports.sent``. A failed send is tried again at the next
@@ -36,16 +37,20 @@ __all__ = [
     "ReportScheduleRow",
     "ReportSent",
     "ScheduleInput",
+    "SchedulePaused",
     "ScheduleRemoved",
+    "ScheduleResumed",
     "ScheduleSaved",
     "claim",
     "create_schedule",
     "days_for",
     "due_schedules",
     "list_schedules",
+    "pause_schedule",
     "record_failure",
     "record_sent",
     "remove_schedule",
+    "resume_schedule",
 ]
 
 FORMATS: Final = ("csv", "xlsx", "pdf")
@@ -70,6 +75,7 @@ class ReportScheduleRow(Base):
     next_send_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: running
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,6 +95,21 @@ class ScheduleRemoved(Event):
     type: ClassVar[str] = "reports.schedule_removed"
     schedule_id: int
     report: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedulePaused(Event):
+    type: ClassVar[str] = "reports.schedule_paused"
+    schedule_id: int
+    report: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleResumed(Event):
+    type: ClassVar[str] = "reports.schedule_resumed"
+    schedule_id: int
+    report: str
+    next_send_at: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,29 +206,73 @@ def list_schedules(session: Session) -> Sequence[ReportScheduleRow]:
     return session.scalars(select(ReportScheduleRow).order_by(ReportScheduleRow.id)).all()
 
 
-def remove_schedule(unit: Unit, schedule_id: int, *, actor: str) -> None:
+def _stored(unit: Unit, schedule_id: int) -> ReportScheduleRow:
     row = unit.session.get(ReportScheduleRow, schedule_id)
     if row is None:
         raise NotFound(f"no report schedule {schedule_id}", details=[{"field": "schedule_id"}])
+    return row
+
+
+def pause_schedule(unit: Unit, schedule_id: int, *, actor: str) -> ReportScheduleRow:
+    """Stop sending until resumed; pausing a paused schedule changes nothing and records
+    nothing (a double click is not a second decision)."""
+    row = _stored(unit, schedule_id)
+    if row.paused_at is None:
+        row.paused_at = clock.now()
+        unit.session.flush()
+        unit.emit(SchedulePaused(actor=actor, schedule_id=row.id, report=row.report))
+    return row
+
+
+def resume_schedule(
+    unit: Unit, schedule_id: int, *, actor: str, zone: ZoneInfo
+) -> ReportScheduleRow:
+    """Send again from the next period on: the sends missed while paused are not made up (a
+    pile of old reports at once would bury the one that matters)."""
+    row = _stored(unit, schedule_id)
+    if row.paused_at is not None:
+        now = clock.now()
+        row.paused_at = None
+        if row.next_send_at <= now:
+            row.next_send_at = next_send(Period(row.period), now, zone)
+        unit.session.flush()
+        unit.emit(
+            ScheduleResumed(
+                actor=actor,
+                schedule_id=row.id,
+                report=row.report,
+                next_send_at=row.next_send_at.isoformat(),
+            )
+        )
+    return row
+
+
+def remove_schedule(unit: Unit, schedule_id: int, *, actor: str) -> None:
+    row = _stored(unit, schedule_id)
     unit.session.delete(row)
     unit.session.flush()
     unit.emit(ScheduleRemoved(actor=actor, schedule_id=schedule_id, report=row.report))
 
 
 def due_schedules(session: Session, now: datetime) -> list[tuple[int, datetime]]:
-    """(id, the send time it is due for) of every schedule due at ``now``."""
+    """(id, the send time it is due for) of every schedule due at ``now`` and not paused."""
     query = select(ReportScheduleRow.id, ReportScheduleRow.next_send_at).where(
-        ReportScheduleRow.next_send_at <= now
+        ReportScheduleRow.next_send_at <= now, ReportScheduleRow.paused_at.is_(None)
     )
     return [(id_, due) for id_, due in session.execute(query.order_by(ReportScheduleRow.id))]
 
 
 def claim(session: Session, schedule_id: int, due: datetime, now: datetime) -> bool:
     """Take the send due at ``due`` for this worker: move ``next_send_at`` past the time a send
-    takes, only if nobody moved it first. False: another worker has it."""
+    takes, only if nobody moved it first. False: another worker has it, or it was paused
+    since it was found due."""
     moved = session.execute(
         update(ReportScheduleRow)
-        .where(ReportScheduleRow.id == schedule_id, ReportScheduleRow.next_send_at == due)
+        .where(
+            ReportScheduleRow.id == schedule_id,
+            ReportScheduleRow.next_send_at == due,
+            ReportScheduleRow.paused_at.is_(None),
+        )
         .values(next_send_at=now + RETRY_AFTER)
     )
     return bool(moved.rowcount)  # type: ignore[attr-defined]

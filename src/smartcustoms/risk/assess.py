@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
@@ -39,6 +39,15 @@ from smartcustoms.risk.tables import LaneDecisionRow
 __all__ = ["assess", "decisions_for"]
 
 
+# The newly stored declarations, read back in id order; built once (lodging runs it on every
+# request, and building the statement cost more than running it).
+_DOCUMENTS = (
+    select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
+    .where(DeclarationRow.id.in_(bindparam("ids", expanding=True)))
+    .order_by(DeclarationRow.id)
+)
+
+
 def _decimal(value: float | None) -> str | None:
     return None if value is None else str(Decimal(repr(value)).quantize(Decimal("0.000001")))
 
@@ -53,11 +62,7 @@ def assess(
     decisions: dict[int, LaneDecisionRow] = {}
     if new:
         ids = [s.id for s in new]
-        rows = session.execute(
-            select(DeclarationRow.id, DeclarationRow.document, DeclarationRow.received_at)
-            .where(DeclarationRow.id.in_(ids))
-            .order_by(DeclarationRow.id)
-        ).all()
+        rows = session.execute(_DOCUMENTS, {"ids": ids}).all()
         documents = {r.id: r.document for r in rows}
         frame = items_frame((r.id, r.document, r.received_at) for r in rows)
         items = prepare_items(frame)

@@ -184,6 +184,17 @@ class CalibratedLGBMClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[
 
     def _check(self, X: npt.ArrayLike) -> np.ndarray:
         check_is_fitted(self)
+        if (
+            isinstance(X, np.ndarray)
+            and X.dtype == np.float64
+            and X.ndim == 2
+            and X.shape[1] == self.n_features_in_
+            and not np.isinf(X).any()
+        ):
+            # Already what the checks below would hand back (the same array, uncopied): a
+            # float matrix of the fitted width, NaN allowed, no infinity. RiskModel's feature
+            # matrix always is, and scikit-learn's checks cost more than scoring a lodging.
+            return X
         arr: np.ndarray = validate_data(
             self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64
         )

@@ -93,6 +93,11 @@ class ActiveModel:
         return self._scores
 
 
+# Which model is active, asked on every lodging (another process may have activated one): built
+# once, since building the statement cost more than running it.
+_ACTIVE_ROW = select(RiskModelRow.id, RiskModelRow.version).where(RiskModelRow.active)
+
+
 class _Slot:
     def __init__(self) -> None:
         self.lock = threading.RLock()  # scoring, and swapping the active model
@@ -132,9 +137,7 @@ def active_model(
     """
     slot = _slot(db)
     with slot.lock:
-        row = session.execute(
-            select(RiskModelRow.id, RiskModelRow.version).where(RiskModelRow.active)
-        ).first()
+        row = session.execute(_ACTIVE_ROW).first()
         if row is None:
             slot.active = None
             yield None

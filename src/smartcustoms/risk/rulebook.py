@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
@@ -142,26 +142,33 @@ def retire(unit: Unit, version_id: int, *, actor: str) -> RuleVersionRow:
     return row
 
 
+# Read on every lodging: plain columns (no ORM objects), from a statement built once (building
+# it cost more than running it); parsed expressions are kept by their text (parsing is pure),
+# so none is parsed twice.
+_ACTIVE_VERSIONS = (
+    select(
+        RuleVersionRow.rule_id,
+        RuleRow.name,
+        RuleVersionRow.version,
+        RuleVersionRow.expression,
+        RuleVersionRow.lane,
+        RuleVersionRow.reason,
+        RuleVersionRow.instructions,
+        RuleVersionRow.valid_until,
+    )
+    .join(RuleRow, RuleRow.id == RuleVersionRow.rule_id)
+    .where(
+        RuleVersionRow.status == "approved",
+        RuleVersionRow.valid_from <= bindparam("when", type_=RuleVersionRow.valid_from.type),
+    )
+    .order_by(RuleVersionRow.rule_id, RuleVersionRow.version.desc())
+)
+
+
 def active_rules(session: Session, at: datetime | None = None) -> list[ActiveRule]:
     """Each rule's latest approved version valid at ``at`` (default now)."""
     when = at or clock.now()
-    # Read on every lodging: plain columns and parsed expressions kept by their text (parsing
-    # is pure), so no ORM objects are built and no expression is parsed twice.
-    rows = session.execute(
-        select(
-            RuleVersionRow.rule_id,
-            RuleRow.name,
-            RuleVersionRow.version,
-            RuleVersionRow.expression,
-            RuleVersionRow.lane,
-            RuleVersionRow.reason,
-            RuleVersionRow.instructions,
-            RuleVersionRow.valid_until,
-        )
-        .join(RuleRow, RuleRow.id == RuleVersionRow.rule_id)
-        .where(RuleVersionRow.status == "approved", RuleVersionRow.valid_from <= when)
-        .order_by(RuleVersionRow.rule_id, RuleVersionRow.version.desc())
-    ).all()
+    rows = session.execute(_ACTIVE_VERSIONS, {"when": when}).all()
     chosen: dict[int, ActiveRule] = {}
     for row in rows:
         if row.rule_id in chosen:

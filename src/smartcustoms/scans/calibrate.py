@@ -65,10 +65,14 @@ def calibrate_from_reference_scan(
     *,
     calibration_id: str | None = None,
     source: str = "reference scan",
+    spectrum_terms: bool = False,
 ) -> Calibration:
-    """Fit the scanner's calibration to the reference objects seen in ``scan``."""
+    """Fit the scanner's calibration to the reference objects seen in ``scan``;
+    ``spectrum_terms`` also fits its filtration (see :func:`fit_calibration`)."""
     refs = measure_references(scan, objects)
     try:
-        return fit_calibration(refs, source=source, calibration_id=calibration_id)
+        return fit_calibration(
+            refs, source=source, calibration_id=calibration_id, spectrum_terms=spectrum_terms
+        )
     except ValueError as exc:
         raise ScanInputError(str(exc), field="objects") from exc

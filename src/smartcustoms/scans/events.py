@@ -14,7 +14,14 @@ from typing import ClassVar
 
 from smartcustoms.core.events import Event
 
-__all__ = ["ScanExamined", "ScanReceived", "ScanRechecked", "ScanReviewed"]
+__all__ = [
+    "ScanExamined",
+    "ScanReceived",
+    "ScanRechecked",
+    "ScanReviewed",
+    "ScannerCalibrationInstalled",
+    "ScannerCalibrationRemoved",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,3 +82,21 @@ class ScanExamined(Event):
     found_kg: str | None
     weighed_net_kg: str | None
     note_sha256: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScannerCalibrationInstalled(Event):
+    """A calibration installed for a scanner (replacing ``replaced_id`` when it had one)."""
+
+    type: ClassVar[str] = "scans.calibration_installed"
+    scanner_id: str
+    calibration_id: str | None
+    calibration_sha256: str  # canonical JSON of the calibration, so the record binds its numbers
+    replaced: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScannerCalibrationRemoved(Event):
+    type: ClassVar[str] = "scans.calibration_removed"
+    scanner_id: str
+    calibration_id: str | None

@@ -14,6 +14,9 @@ the demo). Everything is checked before anything is stored; a problem raises a
 - the declared figures: a negative mass (:class:`~smartcustoms.scans.ScanInputError`).
 
 The same file sent again (same SHA-256) is the same scan: the stored one is returned.
+
+A scan that carries no calibration of its own is analysed with the one installed for its scanner
+(:mod:`smartcustoms.scans.calibrations`); the report's ``scan.calibration`` names the one used.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from smartcustoms.core.errors import Conflict, ValidationFailed
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.scans.analyses.pipeline import analyze
+from smartcustoms.scans.calibrations import calibrations_for
 from smartcustoms.scans.declared import DeclaredGoods, analysis_masses, declared_goods
 from smartcustoms.scans.events import ScanReceived
 from smartcustoms.scans.findings import Report
@@ -113,7 +117,7 @@ def _check_reference(scan: Scan, goods: DeclaredGoods) -> None:
 
 
 def _analyse(
-    unit: Unit, scan: Scan, upload: Upload, goods: DeclaredGoods
+    unit: Unit, store: ScanStore, scan: Scan, upload: Upload, goods: DeclaredGoods
 ) -> tuple[Report, str | None]:
     heading = goods.hs_code[:4] if goods.hs_code else None
     history = heading_profile(unit.session, heading) if heading else None
@@ -125,6 +129,7 @@ def _analyse(
         tare_kg=tare,
         declared_empty=upload.declared_empty,
         history=history,
+        calibration=calibrations_for(store.root).for_scan(scan),
     )
     return report, heading
 
@@ -168,7 +173,7 @@ def receive_scan(
         assert fmt is not None  # read_scan refuses anything that is neither
         container = _container(upload, scan, goods)
         _check_reference(scan, goods)
-        report, heading = _analyse(unit, scan, upload, goods)
+        report, heading = _analyse(unit, store, scan, upload, goods)
         stored = store.put(path, sha, fmt, sidecar)
     data = report.to_dict()
     data["scan"]["file"] = (upload.file_name or name)[:MAX_NAME]

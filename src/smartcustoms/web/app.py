@@ -25,6 +25,7 @@ from smartcustoms.core.schema import schema_state
 from smartcustoms.core.settings import Settings, load_settings
 from smartcustoms.federation.inbox import INBOX_PATH
 from smartcustoms.federation.rule_answers import attach_rule_answers
+from smartcustoms.federation.scan_answers import attach_scan_answers
 from smartcustoms.federation.service import attach_federation
 from smartcustoms.interop.notify import attach_notifier
 from smartcustoms.interop.webhooks.service import attach_webhooks
@@ -162,6 +163,7 @@ def create_app(ctx: AppContext, *, check_schema: bool = True) -> FastAPI:
     # Hand-overs queue messages to partners; the deliverer sends them (joined at ctx close).
     attach_federation(ctx).expose(app.state.metrics.registry)
     attach_rule_answers(ctx)  # a partner's rule reviewed here answers back to it
+    attach_scan_answers(ctx)  # so does a partner's scan examined here, by any path
     attach_notifier(ctx)  # e-mail and SMS to the people on duty; joined at ctx close
     attach_report_mail(ctx)  # scheduled report e-mails; joined at ctx close
     for router in ROUTERS:

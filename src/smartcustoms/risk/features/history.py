@@ -22,7 +22,13 @@ import pandas as pd  # type: ignore[import-untyped]  # no stubs in the environme
 
 from smartcustoms.core.errors import ValidationFailed
 from smartcustoms.risk.features.groups import GROUPS, KEY_FIELDS
-from smartcustoms.risk.features.keys import UNKNOWN, Vocabulary, field_codes, group_keys
+from smartcustoms.risk.features.keys import (
+    UNKNOWN,
+    Vocabulary,
+    field_codes,
+    group_keys,
+    group_keys_few,
+)
 from smartcustoms.risk.features.stats import GroupCounts, PastStats
 from smartcustoms.risk.features.unit_value import UnitValuePeers
 from smartcustoms.risk.schema import PreparedItems, prepare_items
@@ -167,19 +173,23 @@ class _GroupTable:
             rows[positions, :3] += sums
             rows[positions, 3] = np.fmax(rows[positions, 3], latest)
 
+    def lookup_few(self, keys: list[int]) -> GroupCounts:
+        """:meth:`lookup` of a few keys given as a list (a lodging's rows)."""
+        get = self._positions.get
+        pos = np.fromiter([get(k, 0) for k in keys], dtype=np.int64, count=len(keys))
+        with self._lock:
+            rows = self._rows[pos]
+        return GroupCounts(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
+
     def lookup(self, keys: np.ndarray) -> GroupCounts:
         if len(keys) <= _SMALL_BATCH:
-            get = self._positions.get
-            pos = np.fromiter((get(k, 0) for k in keys.tolist()), dtype=np.int64, count=len(keys))
-            with self._lock:
-                rows = self._rows[pos]
-        else:
-            with self._lock:
-                if self._index is None:
-                    # A hash index: several times faster than a dict walk on large batches.
-                    self._index = pd.Index(self._keys[1 : self._size])
-                pos = np.asarray(self._index.get_indexer(keys)) + 1
-                rows = self._rows[pos]
+            return self.lookup_few(keys.tolist())
+        with self._lock:
+            if self._index is None:
+                # A hash index: several times faster than a dict walk on large batches.
+                self._index = pd.Index(self._keys[1 : self._size])
+            pos = np.asarray(self._index.get_indexer(keys)) + 1
+            rows = self._rows[pos]
         return GroupCounts(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
 
 
@@ -258,7 +268,14 @@ class HistoryState:
         prepared = prepare_items(items)
         n = len(prepared)
         codes = field_codes(self.vocabularies, prepared)
-        groups = {g.name: self._tables[g.name].lookup(group_keys(codes, g)) for g in GROUPS}
+        if n <= _SMALL_BATCH:
+            # A lodging: keys packed and looked up in plain integers, not numpy (whose cost
+            # per call, a few dozen calls per group, was most of the work on a few rows).
+            few = {field: c.tolist() for field, c in codes.items()}
+            tables = self._tables
+            groups = {g.name: tables[g.name].lookup_few(group_keys_few(few, g)) for g in GROUPS}
+        else:
+            groups = {g.name: self._tables[g.name].lookup(group_keys(codes, g)) for g in GROUPS}
         return PastStats(
             groups=groups,
             total_inspected=np.full(n, self.total_inspected),

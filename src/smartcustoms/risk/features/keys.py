@@ -15,7 +15,7 @@ from smartcustoms.core.errors import ConfigurationError
 from smartcustoms.risk.features.groups import KEY_BITS, Group
 from smartcustoms.risk.schema import PreparedItems
 
-__all__ = ["Vocabulary", "field_codes", "group_keys"]
+__all__ = ["Vocabulary", "field_codes", "group_keys", "group_keys_few"]
 
 UNKNOWN = -1
 _SMALL = 64  # batches up to this size take the per-value path
@@ -90,6 +90,24 @@ def group_keys(codes: Mapping[str, np.ndarray], group: Group) -> np.ndarray:
         key = (key << KEY_BITS[field]) | np.where(code < 0, 0, code)
     key[unknown] = UNKNOWN
     return key
+
+
+def group_keys_few(codes: Mapping[str, list[int]], group: Group) -> list[int]:
+    """:func:`group_keys` for a few rows given as plain lists: on a lodging's handful of rows,
+    numpy's cost per call was most of the work (the same shifts and ors, in Python integers;
+    a group's key fits in 63 bits)."""
+    columns = [(codes[field], KEY_BITS[field]) for field in group.fields]
+    keys = []
+    for row in range(len(columns[0][0])):
+        key = 0
+        for values, bits in columns:
+            code = values[row]
+            if code < 0:
+                key = UNKNOWN
+                break
+            key = (key << bits) | code
+        keys.append(key)
+    return keys
 
 
 def field_codes(

@@ -165,5 +165,6 @@ def _start_traffic(ctx: AppContext) -> None:
     atexit.register(stop)
     Console().print(
         f"Tracking: {DEMO_TRUCKS} sealed trucks on the Northern and Central corridors report to "
-        f"a {PROTOCOL} listener on 127.0.0.1:{port} (log: {log})."
+        f"a {PROTOCOL} listener on 127.0.0.1:{port} (log: {log}).",
+        soft_wrap=True,  # one line, whatever the width: piped, not cut at 80 columns
     )

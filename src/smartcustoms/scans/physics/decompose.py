@@ -130,7 +130,7 @@ class Decomposer:
             for channel, weights in ((Channel.HIGH, w_high), (Channel.LOW, w_low)):
                 a, b, c = self.calibration.factors(channel, np.array([angle]))[:, 0]
                 mu = comp[:, 0] + (a - 1) * comp[:, 1] + (b - 1) * comp[:, 2] + (c - 1) * comp[:, 3]
-                w = weights[nodes[g]]
+                w = self.calibration.filtered(channel, energy, weights[nodes[g]])
                 # α(λ) per material: −ln Σ_E w·exp(−μλ); slope at 0 gives q's thin limit.
                 curves[channel] = -np.log(np.einsum("e,mel->ml", w, np.exp(-mu[:, :, None] * lam)))
                 slopes[channel] = mu @ w

@@ -2,6 +2,7 @@
 
 ``GET /api/partners``, ``GET /api/partners/card`` (this instance's signed card),
 ``POST /api/partners`` (a partner's card: verified, added, a ledger record),
+``PUT /api/partners/{name}/card`` (its newer card: a rotated key, a moved URL; a ledger record),
 ``POST /api/partners/{name}/suspend`` and ``/activate``, ``POST /api/partners/{name}/ping``,
 ``PUT /api/partners/{name}/accounts/{username}`` (link a partner-administration account),
 ``POST /api/partners/{name}/rules/offer`` (offer an approved targeting rule: a proposal there).
@@ -28,7 +29,14 @@ from smartcustoms.web.api.schemas import StrictBody
 from smartcustoms.web.deps import ContextDep, UnitDep
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
-__all__ = ["MANAGERS", "READERS", "RULE_OFFERERS", "RuleOfferPublic", "router"]
+__all__ = [
+    "MANAGERS",
+    "READERS",
+    "RULE_OFFERERS",
+    "CardUpdated",
+    "RuleOfferPublic",
+    "router",
+]
 
 router = APIRouter(prefix="/api/partners", tags=["partners"])
 
@@ -69,6 +77,25 @@ class CardBody(StrictBody):
     kinds: list[str] | None = Field(
         None, description="What the partner may receive (default: what its card accepts)"
     )
+
+
+class NewCardBody(StrictBody):
+    card: dict[str, Any] = Field(description="The partner's new signed card, as it printed it")
+    confirm_fingerprint: str | None = Field(
+        None,
+        max_length=100,
+        description="The fingerprint the partner read by phone; required when the card's "
+        "request key is not the one we trust",
+    )
+    kinds: list[str] | None = Field(
+        None, description="Narrow what the partner may receive (default: as it was)"
+    )
+
+
+class CardUpdated(BaseModel):
+    partner: PartnerPublic
+    old_fingerprint: str
+    changed: list[str] = Field(description="The card's fields that changed")
 
 
 class RuleOffer(StrictBody):
@@ -130,6 +157,34 @@ def add(
 @requires(READERS)
 def read(name: PartnerName, unit: UnitDep) -> PartnerPublic:
     return PartnerPublic(**directory.partner_public(directory.get_partner(unit.session, name)))
+
+
+@router.put(
+    "/{name}/card",
+    summary="Replace a partner's card with its newer one (a rotated key, a moved URL)",
+)
+@requires(MANAGERS)
+def update_card(
+    name: PartnerName,
+    body: NewCardBody,
+    unit: UnitDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+) -> CardUpdated:
+    done = directory.update_partner(
+        unit,
+        json.dumps(body.card, ensure_ascii=False),
+        own=own_card(ctx),
+        actor=principal.username,
+        name=name,
+        confirm_fingerprint=body.confirm_fingerprint,
+        kinds=body.kinds,
+    )
+    return CardUpdated(
+        partner=PartnerPublic(**directory.partner_public(done.row)),
+        old_fingerprint=fingerprint_groups(done.old_fingerprint),
+        changed=list(done.changed),
+    )
 
 
 @router.post("/{name}/suspend", summary="Suspend a partner: its requests are refused")

@@ -7,6 +7,7 @@ user schedules only reports their own roles may read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -14,8 +15,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
+from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import Forbidden
+from smartcustoms.core.principal import Principal
 from smartcustoms.core.roles import Role
+from smartcustoms.core.unit import Unit
 from smartcustoms.interop.notify.contacts import parse_email
 from smartcustoms.reports import REPORTS, report_kind
 from smartcustoms.reports.schedules import (
@@ -23,7 +27,9 @@ from smartcustoms.reports.schedules import (
     ScheduleInput,
     create_schedule,
     list_schedules,
+    pause_schedule,
     remove_schedule,
+    resume_schedule,
 )
 from smartcustoms.web.api.schemas import StrictBody
 from smartcustoms.web.deps import ContextDep, UnitDep
@@ -31,7 +37,7 @@ from smartcustoms.web.i18n import LANGUAGES
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
 
-__all__ = ["SCHEDULERS", "router"]
+__all__ = ["SCHEDULERS", "router", "save_schedule"]
 
 router = APIRouter(prefix="/api/reports/schedules", tags=["reports"])
 
@@ -63,6 +69,7 @@ class SchedulePublic(BaseModel):
     next_send_at: datetime
     last_sent_at: datetime | None
     last_error: str | None
+    paused_at: datetime | None
 
 
 def public(row: ReportScheduleRow) -> SchedulePublic:
@@ -75,34 +82,62 @@ def schedules(unit: UnitDep) -> list[SchedulePublic]:
     return [public(r) for r in list_schedules(unit.session)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Schedule a report e-mail")
-@requires(*SCHEDULERS)
-def schedule(
-    body: ScheduleCreate, unit: UnitDep, principal: CurrentPrincipal, ctx: ContextDep
-) -> SchedulePublic:
-    if body.report in REPORTS and not principal.has_any(report_kind(body.report).roles):
+def save_schedule(
+    unit: Unit,
+    principal: Principal,
+    ctx: AppContext,
+    data: ScheduleInput,
+) -> ReportScheduleRow:
+    """Store ``data`` for ``principal``: only a report their roles read, each recipient an
+    address (named ``recipients[i]`` when refused); the use case checks the rest."""
+    if data.report in REPORTS and not principal.has_any(report_kind(data.report).roles):
         raise Forbidden(
-            f"your roles do not read the {body.report} report",
+            f"your roles do not read the {data.report} report",
             details=[{"field": "report", "problem": "not readable by your roles"}],
         )
-    recipients = [parse_email(r, f"recipients[{i}]") for i, r in enumerate(body.recipients)]
-    row = create_schedule(
+    recipients: Sequence[str] = [
+        parse_email(r, f"recipients[{i}]") for i, r in enumerate(data.recipients)
+    ]
+    return create_schedule(
         unit,
         ScheduleInput(
-            report=body.report,
-            format=body.format,
-            period=body.period,
+            report=data.report,
+            format=data.format,
+            period=data.period,
             recipients=recipients,
-            language=body.language,
-            office=body.office,
-            corridor=body.corridor,
+            language=data.language,
+            office=data.office,
+            corridor=data.corridor,
         ),
         actor=principal.username,
         reports=list(REPORTS),
         languages=list(LANGUAGES),
         zone=ZoneInfo(ctx.settings.time_zone),
     )
-    return public(row)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Schedule a report e-mail")
+@requires(*SCHEDULERS)
+def schedule(
+    body: ScheduleCreate, unit: UnitDep, principal: CurrentPrincipal, ctx: ContextDep
+) -> SchedulePublic:
+    data = ScheduleInput(**body.model_dump())
+    return public(save_schedule(unit, principal, ctx, data))
+
+
+@router.post("/{schedule_id}/pause", summary="Pause a scheduled report e-mail")
+@requires(*SCHEDULERS)
+def pause(schedule_id: RowId, unit: UnitDep, principal: CurrentPrincipal) -> SchedulePublic:
+    return public(pause_schedule(unit, schedule_id, actor=principal.username))
+
+
+@router.post("/{schedule_id}/resume", summary="Resume a paused report e-mail")
+@requires(*SCHEDULERS)
+def resume(
+    schedule_id: RowId, unit: UnitDep, principal: CurrentPrincipal, ctx: ContextDep
+) -> SchedulePublic:
+    zone = ZoneInfo(ctx.settings.time_zone)
+    return public(resume_schedule(unit, schedule_id, actor=principal.username, zone=zone))
 
 
 @router.delete(

@@ -29,7 +29,7 @@ from sqlalchemy.orm import object_session
 from smartcustoms.core.errors import NotFound, ValidationFailed
 from smartcustoms.core.roles import Role
 from smartcustoms.federation.scans_queries import Shared, partner_scans, shares_of
-from smartcustoms.federation.scans_shared import examine, share_scan
+from smartcustoms.federation.scans_shared import share_scan
 from smartcustoms.scans.intake import Upload, receive_scan
 from smartcustoms.scans.queries import QUEUES, layers_of, queue
 from smartcustoms.scans.rendering import data_png, display_png
@@ -37,6 +37,7 @@ from smartcustoms.scans.reviews import (
     DECISIONS,
     FINDING_CODES,
     recheck_scan,
+    record_examination,
     review_scan,
 )
 from smartcustoms.scans.storage import store_for
@@ -441,8 +442,9 @@ def share(
 ) -> ScanPublic:
     """Queued in the outbox in this request's transaction; delivered to the partner's inbox
     by the deliverer. 409 ``partner_not_allowed`` when the partner may not receive scans,
-    ``already_shared`` when it has this one; 413 when the message would exceed the inbox's
-    body limit."""
+    ``already_shared`` when it has this one; a file too large for one message goes in pieces,
+    and 413 only when the report, declaration and sidecar alone exceed the inbox's body limit
+    or the file would need more than 4096 pieces."""
     share_scan(
         unit,
         store_for(ctx.settings),
@@ -553,7 +555,7 @@ def recheck(
 def examination(
     scan_id: RowId, body: ExaminationCreate, unit: UnitDep, principal: CurrentPrincipal
 ) -> ScanPublic:
-    examine(
+    record_examination(
         unit,
         scan_id,
         irregular=body.irregular,

@@ -1,7 +1,8 @@
 """Report pages — the index and one page per report with inline SVG charts and tables — and
 their downloads as CSV (streamed), XLSX and PDF, each with the page's filters. Every download
 is a ledger record (``reports.exported``). Each report's routes admit the roles it names
-(:data:`smartcustoms.reports.REPORTS`)."""
+(:data:`smartcustoms.reports.REPORTS`). The schedules of report e-mails have their own page
+(:mod:`.report_schedules`), under ``/reports/schedules``."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ from smartcustoms.reports.charts import lay_out
 from smartcustoms.reports.exports import csv_chunks, pdf_bytes, table_cells, xlsx_bytes
 from smartcustoms.reports.model import Column, Kind, Value
 from smartcustoms.tracking.tables import CorridorRow
+from smartcustoms.web.api.routes.report_schedules import SCHEDULERS
 from smartcustoms.web.auth import context
 from smartcustoms.web.i18n import translations
 from smartcustoms.web.policy import CurrentPrincipal, requires
 from smartcustoms.web.ui.render import language_of, render
+from smartcustoms.web.ui.routes.report_schedules import router as schedules_router
 
 __all__ = ["router"]
 
@@ -125,7 +128,9 @@ def _corridors(request: Request) -> list[str]:
 @requires(*READERS)
 def reports_index(request: Request, principal: CurrentPrincipal) -> Response:
     kinds = [k for k in REPORTS.values() if principal.has_any(k.roles)]
-    return render(request, "reports.html", kinds=kinds)
+    return render(
+        request, "reports.html", kinds=kinds, schedules=principal.has_any(frozenset(SCHEDULERS))
+    )
 
 
 def _page(kind: ReportKind) -> Callable[..., Response]:
@@ -223,3 +228,7 @@ for _kind in REPORTS.values():
             f"/reports/{_kind.name}{_suffix}",
             response_class=HTMLResponse if not _suffix else Response,
         )(requires(*_kind.roles)(_endpoint))
+
+# Included here, not in the app, so that the reports' pages stay one router; "/reports/schedules"
+# is no report's name, so it never meets a report's routes.
+router.include_router(schedules_router)

@@ -1,28 +1,37 @@
-"""Targeting rules (write, then someone else approves), risk models with their hit rates, the
-supervisor's queue of lane overrides, and selectivity: selection rates per lane and office
-against the expected ones, hit rates by original and final lane."""
+"""Targeting rules (write, then someone else approves; an approved one offered to a partner,
+with what became of each offer), risk models with their hit rates, the supervisor's queue of
+lane overrides, and selectivity: selection rates per lane and office against the expected ones,
+hit rates by original and final lane."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from smartcustoms.core.errors import SmartCustomsError, ValidationFailed
+from smartcustoms.core.i18n import N_
 from smartcustoms.core.roles import Role
+from smartcustoms.federation.directory import kinds_of, list_partners
+from smartcustoms.federation.rules_offered import RULES_KIND, list_offers, offer_rule
+from smartcustoms.federation.tables import ACTIVE
 from smartcustoms.risk import overrides, registry, rulebook, selection_rates
 from smartcustoms.risk.inspections import detection, hit_rates, weekly
 from smartcustoms.risk.lanes import LANE_LABELS, Lane
 from smartcustoms.risk.rules import RULE_FIELDS
 from smartcustoms.risk.tables import RuleVersionRow
+from smartcustoms.web.api.routes.partners import RULE_OFFERERS
 from smartcustoms.web.auth import context
+from smartcustoms.web.i18n import translations
 from smartcustoms.web.params import RowId
 from smartcustoms.web.policy import CurrentPrincipal, requires
-from smartcustoms.web.ui.render import render
+from smartcustoms.web.ui.render import language_of, render
 
 router = APIRouter(prefix="/risk", include_in_schema=False)
 
@@ -45,11 +54,18 @@ def _rules_page(
             for r in hit_rates(session)
             if r.group.startswith("rule:")
         }
+        offers: dict[str, list[dict[str, Any]]] = {}
+        for offer in list_offers(session):
+            offers.setdefault(f"{offer['rule']}@{offer['version']}", []).append(offer)
+        partners = _rule_partners(session)
     return render(
         request,
         "risk_rules.html",
         status_code=status,
         versions=versions,
+        offers=offers,
+        offer_partners=partners,
+        may_offer=bool(_roles(request) & RULE_OFFERERS),
         lanes=list(Lane),
         lane_labels=LANE_LABELS,
         fields=sorted(RULE_FIELDS),
@@ -134,6 +150,71 @@ def review(
     except SmartCustomsError as exc:
         return _rules_page(request, error=exc.message, status=exc.status_code)
     return RedirectResponse("/risk/rules", status_code=303)
+
+
+# -- rules offered to partners -----------------------------------------------------------------
+
+
+def _rule_partners(session: Session) -> list[str]:
+    """The partners an approved rule may be offered to: active, given rules by the directory
+    (what :func:`smartcustoms.federation.allowed.check_allowed` lets through)."""
+    return [
+        p.name for p in list_partners(session) if p.state == ACTIVE and RULES_KIND in kinds_of(p)
+    ]
+
+
+# (error code, field) → the sentence shown; %(partner)s is the partner chosen. The use case
+# names an unknown partner's field "name" (the directory's), an unallowed one's "partner".
+_OFFER_ERRORS: Mapping[tuple[str, str], str] = {
+    ("validation_failed", "partner"): N_("Choose the partner to offer the rule to."),
+    ("not_found", "name"): N_("There is no partner named “%(partner)s”."),
+    ("partner_suspended", "partner"): N_(
+        "%(partner)s is suspended: nothing is offered to it until an administrator reactivates it."
+    ),
+    ("partner_not_allowed", "partner"): N_(
+        "%(partner)s does not take targeting rules from this administration."
+    ),
+    ("not_found", "rule"): N_("This rule no longer exists."),
+    ("rule_not_approved", "rule"): N_("Only an approved rule is offered to a partner."),
+    ("rule_already_offered", "rule"): N_(
+        "This rule version was already offered to %(partner)s and is not declined."
+    ),
+}
+
+
+def _offer_error(request: Request, error: SmartCustomsError, partner: str) -> str:
+    """The refusal as a sentence in the reader's language; the use case's own for another."""
+    field = next((d["field"] for d in error.details if isinstance(d.get("field"), str)), "")
+    message = _OFFER_ERRORS.get((error.code, field))
+    if message is None:
+        return error.message
+    return translations(language_of(request)).gettext(message) % {"partner": partner}
+
+
+@router.post("/rules/{version_id}/offer")
+@requires(RULE_OFFERERS)
+def offer(
+    request: Request,
+    version_id: RowId,
+    principal: CurrentPrincipal,
+    partner: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    """Offer approved version ``version_id`` to ``partner``, as ``POST /api/partners/{name}/
+    rules/offer`` does (the same use case: a ``rule.offered`` message and its ledger record)."""
+    form = {"offer_version": str(version_id), "partner": partner}
+    try:
+        if not partner.strip():
+            raise ValidationFailed("choose a partner", details=[{"field": "partner"}])
+        with context(request).unit() as unit:
+            offer_rule(unit, partner, version_id, actor=principal.username)
+    except SmartCustomsError as exc:
+        return _rules_page(
+            request,
+            error=_offer_error(request, exc, partner),
+            status=exc.status_code,
+            form=form,
+        )
+    return RedirectResponse(f"/risk/rules#rule-{version_id}", status_code=303)
 
 
 @router.get("/models", response_class=HTMLResponse)

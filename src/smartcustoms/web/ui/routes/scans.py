@@ -17,7 +17,7 @@ from smartcustoms.core.roles import Role
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.federation.scans_queries import partner_scans, received_from, shares_of
 from smartcustoms.federation.scans_received import handed_in_transit
-from smartcustoms.federation.scans_shared import examine, share_scan, sharing_partners
+from smartcustoms.federation.scans_shared import share_scan, sharing_partners
 from smartcustoms.reference.hs import edition_named
 from smartcustoms.scans.queries import QUEUES, queue, queue_counts
 from smartcustoms.scans.reviews import (
@@ -25,6 +25,7 @@ from smartcustoms.scans.reviews import (
     FINDING_CODES,
     STATUSES,
     recheck_scan,
+    record_examination,
     review_scan,
 )
 from smartcustoms.scans.storage import store_for
@@ -286,7 +287,7 @@ def examination(
         found = _decimal(found_kg, "found_kg")
         weighed = _decimal(weighed_net_kg, "weighed_net_kg")
         with context(request).unit() as unit:
-            examine(
+            record_examination(
                 unit, scan_id, irregular=outcome == "irregular", codes=codes or [],
                 regions=_regions(regions), found_kg=found, weighed_net_kg=weighed, note=note,
                 actor=principal.username,
