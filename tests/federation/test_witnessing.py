@@ -1,5 +1,8 @@
 """Partners witness each other's ledgers, and a third administration witnesses both: three real
-instances (uvicorn, each its own SQLite database, keys and ledger). Every step of a hand-over —
+instances (uvicorn, each its own SQLite database, keys and ledger). A hand-over made while the
+partner is down is queued, retried and delivered once it is back, nothing doubled; Kenya's
+genuine request replayed is refused; the partner's account at Kenya reads only the transit
+handed to it. Every step of the hand-over —
 handed over, handed in, accepted, discharged, guarantee released — is provable at each side by
 a bundle whose checkpoint the other side and the third have cosigned, verified offline with keys
 only and by Go (sumdb/note for the log's signature, crypto/ed25519 for the cosignatures).
@@ -13,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import delete
@@ -20,8 +24,12 @@ from sqlalchemy import delete
 from smartcustoms.core.errors import NotFound
 from smartcustoms.core.roles import Role
 from smartcustoms.federation.card import sign_card
+from smartcustoms.federation.client import post_signed
 from smartcustoms.federation.directory import add_partner, set_state
 from smartcustoms.federation.errors import PartnerConflict
+from smartcustoms.federation.inbox import INBOX_PATH
+from smartcustoms.federation.service import own_signer
+from smartcustoms.federation.signing import sign_request
 from smartcustoms.federation.tables import ACTIVE, DELIVERED, SUSPENDED
 from smartcustoms.federation.witnessing import PartnerWitnesses, witness_partner_logs
 from smartcustoms.ledger.service import ledger_of
@@ -43,6 +51,7 @@ from tests.federation.test_handover import (
     _incoming_transit,
     _ingest,
     _outbox,
+    _positions,
     httpx,
 )
 from tests.go_note import build_verifynote, run
@@ -105,15 +114,36 @@ def test_every_hand_over_step_is_cosigned_by_the_partner_and_the_third_witness(
 ) -> None:
     ke, ug, tz = three
     transit_id = make_transit(ke.ctx, DEVICE)
+    not_handed = make_transit(ke.ctx, "SEAL-FED-KEPT")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
     _ingest(ke, [VOI, MALABA_KE], start)
+    ug.stop_serving()  # the partner is down at the hand-over: queued and retried
     with ke.ctx.unit() as unit:
         hand_over_transit(
             unit, transit_id, actor="officer", border="KE-MALABA", to_administration=UG
         )
+    wait_for(lambda: any(r.attempts >= 2 for r in _outbox(ke)), message="no retry", timeout=20)
+    assert _incoming_transit(ug) is None
+    ug.start_serving()
     wait_for(lambda: _incoming_transit(ug) is not None, message="not handed in", timeout=30)
     handed = _incoming_transit(ug)
     assert handed is not None
+    assert _positions(ug) == 2  # the track so far, once
+    # The hand-over again, Kenya's genuine signature replayed: refused, nothing doubled.
+    sent = next(r for r in _outbox(ke) if r.kind == "transit.handover")
+    url = ug.url + INBOX_PATH
+    headers = sign_request(own_signer(ke.ctx), "POST", url, sent.body.encode())
+    assert post_signed(url, sent.body.encode(), headers).body["duplicate"] is True
+    replayed = post_signed(url, sent.body.encode(), headers)
+    assert replayed.status == 401 and replayed.error_code == "nonce_replayed"
+    # Uganda's liaison account at Kenya reads the transit handed to Uganda, not another.
+    liaison = _bearer(ke, "ug-liaison", Role.PARTNER_ADMINISTRATION)
+    admin = _bearer(ke, "ke-admin", Role.ADMINISTRATOR)
+    linked = httpx.put(f"{ke.url}/api/partners/{quote(UG)}/accounts/ug-liaison", headers=admin)
+    assert linked.status_code == 200, linked.text
+    assert httpx.get(f"{ke.url}/api/tracking/transits/{transit_id}", headers=liaison).is_success
+    refused = httpx.get(f"{ke.url}/api/tracking/transits/{not_handed}", headers=liaison)
+    assert refused.status_code == 403
     officer = _bearer(ug, "ug-officer", Role.EXAMINING_OFFICER)
     base = f"{ug.url}/api/tracking/transits/{handed.id}"
     assert httpx.post(f"{base}/accept", headers=officer).status_code == 200
