@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from smartcustoms.core.roles import Role
 from smartcustoms.federation.directory import get_partner
 from smartcustoms.federation.scans_pieces import wire_piece
-from smartcustoms.federation.scans_pieces_received import pieces_root
+from smartcustoms.federation.scans_pieces_received import expire_everywhere, pieces_root
 from smartcustoms.federation.service import FederationOutbox, outbox_of
 from smartcustoms.federation.tables import DEAD, DELIVERED, PENDING, InboxRow, OutboxRow
 from smartcustoms.scans.storage import store_for
@@ -309,6 +309,13 @@ def test_hostile_pieces_are_refused_and_the_disk_stays_bounded(
     discarded = ug.records("federation.scan_pieces_discarded")
     assert len(discarded) == 4 and {r["reason"] for r in discarded} == {"expired"}
     assert sum(r["bytes"] for r in discarded) == held
+    # A partner that never sends again: the deliverer's timer deletes what expired all the same.
+    assert expire_everywhere(ug.ctx.unit, ug.ctx.settings) == 0  # nothing expired: no write
+    for folder in pieces_root(ug.ctx.settings).glob("*/*"):
+        os.utime(folder, (old, old))
+    assert expire_everywhere(ug.ctx.unit, ug.ctx.settings) == 1
+    assert _kept(ug) == []
+    assert len(ug.records("federation.scan_pieces_discarded")) == 5
 
     # Nothing half-stored: no scan, no declaration, no stored file.
     after = _counts(ug)

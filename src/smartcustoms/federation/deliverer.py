@@ -52,6 +52,7 @@ from smartcustoms.federation.handed_in import SWEEP_EVERY, sweep_handed_in
 from smartcustoms.federation.inbox import INBOX_PATH
 from smartcustoms.federation.metrics import FederationMetrics
 from smartcustoms.federation.scans_pieces import PieceUnavailable, wire_piece
+from smartcustoms.federation.scans_pieces_received import expire_everywhere
 from smartcustoms.federation.scans_wire import PIECE
 from smartcustoms.federation.signing import sign_request
 from smartcustoms.federation.tables import ACTIVE, DEAD, DELIVERED, PENDING, OutboxRow, PartnerRow
@@ -149,6 +150,8 @@ class Deliverer:
         if time.monotonic() >= self._next_sweep:
             self._next_sweep = time.monotonic() + SWEEP_EVERY
             sweep_handed_in(self._ctx)
+            # Pieces of a partner's scan that never came whole, even if it never sends again.
+            expire_everywhere(self._ctx.unit, self._ctx.settings)
         forwarded = forward_positions(self._writer)
         self._metrics.positions.inc(forwarded)
         sent = 0

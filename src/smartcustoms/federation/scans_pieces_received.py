@@ -10,8 +10,10 @@ the same index is a conflict. What a partner may leave here is bounded: at most
 ``federation_scan_pieces_max_bytes`` in all (a larger scan is refused at its first piece, 413),
 at most :data:`MAX_OPEN_SETS` files on their way at once, and a file whose pieces stopped
 coming is deleted ``federation_scan_pieces_keep_hours`` after the last one
-(``federation.scan_pieces_discarded``). The partner's requests for pieces are taken one at a
-time (its directory row is locked), so two of them cannot both pass the bound.
+(``federation.scan_pieces_discarded``) — at the partner's next piece, or by the deliverer's
+timer (:func:`expire_everywhere`) for a partner that never sends again. The partner's requests
+for pieces are taken one at a time (its directory row is locked), so two of them cannot both
+pass the bound.
 
 :func:`assemble` puts the pieces together when the ``scan.shared`` that names them arrives
 (in-order delivery brings it after them), checking the whole file's SHA-256; the pieces are
@@ -58,6 +60,7 @@ __all__ = [
     "after_commit",
     "assemble",
     "discard",
+    "expire_everywhere",
     "pieces_root",
     "scans_settings",
 ]
@@ -136,6 +139,29 @@ def _expire(unit: Unit, settings: Settings, partner: PartnerRow) -> None:
                 reason="expired",
             )
         )
+
+
+def expire_everywhere(unit_of: Callable[[], Any], settings: Settings) -> int:
+    """Delete every partner's expired files (one unit of work, opened by ``unit_of`` only when
+    something expired: the deliverer's timer calls this often); how many partners had some."""
+    root = pieces_root(settings)
+    if not root.is_dir():
+        return 0
+    oldest = (clock.now() - timedelta(hours=settings.federation_scan_pieces_keep_hours)).timestamp()
+    due = [
+        int(d.name)
+        for d in root.iterdir()
+        if d.name.isdigit()
+        and any(s.stat().st_mtime < oldest for s in _sets(settings, int(d.name)))
+    ]
+    if not due:
+        return 0
+    with unit_of() as unit:
+        # Locked as a piece's request locks it: no piece is written into a set being deleted.
+        partners = select(PartnerRow).where(PartnerRow.id.in_(due)).with_for_update()
+        for partner in unit.session.scalars(partners):
+            _expire(unit, settings, partner)
+    return len(due)
 
 
 def _sha256_of(path: Path) -> str:
