@@ -83,6 +83,15 @@ def username_for(role: Role) -> str:
     return role.value.replace("_", "-")
 
 
+def sign_in(page: Any, role: Role) -> None:
+    """Sign ``page`` in as the seeded user of ``role`` through the login form; back on home."""
+    page.goto("/login")
+    page.fill("input[name=username]", username_for(role))
+    page.fill("input[name=password]", BROWSER_PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/")
+
+
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest

@@ -21,7 +21,7 @@ from smartcustoms.core.roles import Role
 from smartcustoms.tracking.ingest import Ingestor
 from smartcustoms.tracking.records import SealEvent
 from smartcustoms.web.i18n import translations
-from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for, watch_problems
+from tests.browser.conftest import Server, sign_in, watch_problems
 from tests.tracking.helpers import MOMBASA, VOI, import_packaged, incoming, make_transit, position
 
 pytestmark = pytest.mark.browser
@@ -82,11 +82,7 @@ def operator(browser: Any, server: Server, request: pytest.FixtureRequest) -> It
     page = context.new_page()
     page.set_default_timeout(15_000)
     watch_problems(page, warnings=False, into=problems)
-    page.goto("/login")
-    page.fill("input[name=username]", username_for(Role.COMMAND_CENTRE_OPERATOR))
-    page.fill("input[name=password]", BROWSER_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url("**/")
+    sign_in(page, Role.COMMAND_CENTRE_OPERATOR)
     yield Operator(page, outside, problems)
     context.close()
 

@@ -15,7 +15,7 @@ from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.intake import import_records
 from smartcustoms.risk.assess import assess
 from smartcustoms.web.i18n import translations
-from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for, watch_problems
+from tests.browser.conftest import Server, sign_in, watch_problems
 from tests.declarations.helpers import declaration
 
 pytestmark = pytest.mark.browser
@@ -35,11 +35,7 @@ def supervisor(browser: Any, server: Server) -> Iterator[tuple[Any, list[str]]]:
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems = watch_problems(page)
-    page.goto("/login")
-    page.fill("input[name=username]", username_for(Role.SUPERVISOR))
-    page.fill("input[name=password]", BROWSER_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url("**/")
+    sign_in(page, Role.SUPERVISOR)
     yield page, problems
     context.close()
 

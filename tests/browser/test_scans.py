@@ -15,7 +15,7 @@ from smartcustoms.core.context import AppContext
 from smartcustoms.core.roles import Role
 from smartcustoms.scans.intake import Upload, receive_scan
 from smartcustoms.scans.storage import store_for
-from tests.browser.conftest import BROWSER_PASSWORD, Server, username_for, watch_problems
+from tests.browser.conftest import Server, sign_in, watch_problems
 from tests.scans.stored import CLEAN, FLAGGED, case, declaration_for, lodge, write
 
 pytestmark = pytest.mark.browser
@@ -46,11 +46,7 @@ def open_page(browser: Any, server: Server) -> Iterator[Any]:
         page = context.new_page()
         page.set_default_timeout(15_000)
         problems = watch_problems(page)
-        page.goto("/login")
-        page.fill("input[name=username]", username_for(role))
-        page.fill("input[name=password]", BROWSER_PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url("**/")
+        sign_in(page, role)
         return page, problems
 
     yield opener

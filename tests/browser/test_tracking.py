@@ -29,6 +29,7 @@ from tests.browser.conftest import (
     BROWSER_PASSWORD,
     Server,
     free_port,
+    sign_in,
     username_for,
     watch_problems,
 )
@@ -121,11 +122,7 @@ def operator_page(
     page = context.new_page()
     page.set_default_timeout(15_000)
     problems = watch_problems(page)
-    page.goto("/login")
-    page.fill("input[name=username]", username_for(Role.COMMAND_CENTRE_OPERATOR))
-    page.fill("input[name=password]", BROWSER_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url("**/")
+    sign_in(page, Role.COMMAND_CENTRE_OPERATOR)
     yield page, problems
     context.close()
 
@@ -254,11 +251,7 @@ def test_the_replay_names_seal_events_in_french(
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto("/login")
-    page.fill("input[name=username]", username_for(Role.COMMAND_CENTRE_OPERATOR))
-    page.fill("input[name=password]", BROWSER_PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url("**/")
+    sign_in(page, Role.COMMAND_CENTRE_OPERATOR)
     page.goto("/tracking/transits")
     assert page.get_attribute("html", "lang") == "fr"
     page.click("table[data-testid=transits] a")
