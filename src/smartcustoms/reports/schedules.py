@@ -1,13 +1,14 @@
 """Reports sent by e-mail on a schedule: which report, with which filters, in which format, to
 whom, weekly or monthly.
 
-Administrators and supervisors create, pause, resume and remove schedules
-(``reports.schedule_saved``, ``reports.schedule_paused``, ``reports.schedule_resumed``,
-``reports.schedule_removed`` in the ledger); a paused schedule is never due. A background job
-(:mod:`smartcustoms.interop.notify.report_mail`) sends each one when it is due: it *claims*
-the schedule first (a compare-and-set on ``next_send_at``, so two web workers never both send
-it), then records each send as ``reports.sent``. A failed send is tried again at the next
-tick after :data:`RETRY_AFTER`, and its error is kept on the schedule for the page.
+Administrators and supervisors create, edit, pause, resume and remove schedules
+(``reports.schedule_saved``, ``reports.schedule_updated``, ``reports.schedule_paused``,
+``reports.schedule_resumed``, ``reports.schedule_removed`` in the ledger); a paused schedule
+is never due. A background job (:mod:`smartcustoms.interop.notify.report_mail`) sends each one
+when it is due: it *claims* the schedule first (a compare-and-set on ``next_send_at``, so two
+web workers never both send it), then records each send as ``reports.sent``. A failed send is
+tried again at the next tick after :data:`RETRY_AFTER`, and its error is kept on the schedule
+for the page.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "ScheduleRemoved",
     "ScheduleResumed",
     "ScheduleSaved",
+    "ScheduleUpdated",
     "claim",
     "create_schedule",
     "days_for",
@@ -51,6 +53,7 @@ __all__ = [
     "record_sent",
     "remove_schedule",
     "resume_schedule",
+    "update_schedule",
 ]
 
 FORMATS: Final = ("csv", "xlsx", "pdf")
@@ -88,6 +91,23 @@ class ScheduleSaved(Event):
     office: str | None
     corridor: str | None
     recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleUpdated(Event):
+    """A schedule edited: what it is now, and which of its fields changed."""
+
+    type: ClassVar[str] = "reports.schedule_updated"
+    schedule_id: int
+    report: str
+    format: str
+    period: str
+    office: str | None
+    corridor: str | None
+    language: str
+    recipients: tuple[str, ...]
+    changed: tuple[str, ...]
+    next_send_at: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +217,59 @@ def create_schedule(
             office=row.office,
             corridor=row.corridor,
             recipients=tuple(recipients),
+        )
+    )
+    return row
+
+
+def update_schedule(
+    unit: Unit,
+    schedule_id: int,
+    data: ScheduleInput,
+    *,
+    actor: str,
+    reports: Sequence[str],
+    languages: Sequence[str],
+    zone: ZoneInfo,
+) -> ReportScheduleRow:
+    """Replace what a schedule sends, to whom and how often, checked as when it was created.
+
+    The same values again change nothing and record nothing (a form sent twice is not a
+    second decision). A new period sets the next send to that period's next start; otherwise
+    the next send stays as it was (a paused schedule stays paused)."""
+    filters = _checked(data, reports, languages)
+    row = _stored(unit, schedule_id)
+    recipients = sorted({r.strip().lower() for r in data.recipients})
+    wanted = {
+        "report": data.report,
+        "format": data.format,
+        "period": data.period,
+        "office": filters.office,
+        "corridor": filters.corridor,
+        "language": data.language,
+        "recipients": recipients,
+    }
+    changed = tuple(name for name, value in wanted.items() if getattr(row, name) != value)
+    if not changed:
+        return row
+    for name in changed:
+        setattr(row, name, wanted[name])
+    if "period" in changed:
+        row.next_send_at = next_send(Period(row.period), clock.now(), zone)
+    unit.session.flush()
+    unit.emit(
+        ScheduleUpdated(
+            actor=actor,
+            schedule_id=row.id,
+            report=row.report,
+            format=row.format,
+            period=row.period,
+            office=row.office,
+            corridor=row.corridor,
+            language=row.language,
+            recipients=tuple(recipients),
+            changed=changed,
+            next_send_at=row.next_send_at.isoformat(),
         )
     )
     return row

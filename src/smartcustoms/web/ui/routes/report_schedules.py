@@ -1,8 +1,9 @@
 """The report schedules page, for the roles the API admits (administrators and supervisors):
 the reports e-mailed weekly or monthly, each with its last and next send; schedule one (only a
-report the user's roles read), pause, resume or remove one. The same calls as
-``/api/reports/schedules``, so the same checks and the same ledger records; a refused field is
-named in a sentence and the form keeps what was typed."""
+report the user's roles read), edit one (``?edit=<id>`` opens its form, filled with what it
+holds), pause, resume or remove one. The same calls as ``/api/reports/schedules``, so the same
+checks and the same ledger records; a refused field is named in a sentence and the form keeps
+what was typed."""
 
 from __future__ import annotations
 
@@ -30,7 +31,12 @@ from smartcustoms.reports.schedules import (
     resume_schedule,
 )
 from smartcustoms.tracking.tables import CorridorRow
-from smartcustoms.web.api.routes.report_schedules import SCHEDULERS, save_schedule
+from smartcustoms.web.api.routes.report_schedules import (
+    SCHEDULERS,
+    edit_schedule,
+    save_schedule,
+    stored_input,
+)
 from smartcustoms.web.auth import context
 from smartcustoms.web.i18n import LANGUAGES, translations
 from smartcustoms.web.params import RowId
@@ -67,6 +73,10 @@ _MESSAGES: Mapping[tuple[str, str], str] = {
         "Corridor: a code of 1 to 32 letters, digits, '-' or '_', or every corridor."
     ),
     ("not_found", "schedule_id"): N_("This schedule no longer exists: someone removed it."),
+    ("forbidden", "schedule_id"): N_(
+        "Your roles do not read the report this schedule sends: you may pause or remove it, "
+        "not change it."
+    ),
 }
 _EMPTY = {
     "report": "",
@@ -109,8 +119,13 @@ def _page(
     form: dict[str, str] | None = None,
     error: FormError | None = None,
     done: str | None = None,
+    editing: int | None = None,
+    edit_form: dict[str, str] | None = None,
+    edit_error: FormError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The page; with ``editing``, the form that changes that schedule, filled with
+    ``edit_form`` and marked by ``edit_error`` (the form below creates another one)."""
     with context(request).db.read_session() as session:
         schedules = list(list_schedules(session))
         corridors = list(session.scalars(select(CorridorRow.code).order_by(CorridorRow.code)))
@@ -122,6 +137,7 @@ def _page(
         schedules=schedules,
         kinds=REPORTS,
         readable=_readable(principal),
+        readable_names={k.name for k in _readable(principal)},
         formats=FORMATS,
         periods=PERIODS,
         languages=LANGUAGES,  # each in its own language, as the language switch shows them
@@ -129,6 +145,9 @@ def _page(
         form=form or {**_EMPTY, "language": language_of(request)},
         error=error,
         done=done,
+        editing=editing,
+        edit_form=edit_form,
+        edit_error=edit_error,
         max_recipients=MAX_RECIPIENTS,
     )
 
@@ -138,9 +157,49 @@ def _page(
 def schedules_page(
     request: Request,
     principal: CurrentPrincipal,
-    done: Annotated[str | None, Query(pattern="^(saved|paused|resumed|removed)$")] = None,
+    done: Annotated[str | None, Query(pattern="^(saved|updated|paused|resumed|removed)$")] = None,
+    edit: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
-    return _page(request, principal, done=done)
+    if edit is None:
+        return _page(request, principal, done=done)
+    try:
+        with context(request).unit() as unit:
+            held = stored_input(unit, principal, edit)
+    except SmartCustomsError as exc:
+        return _page(
+            request, principal, edit_error=_error(request, exc), status_code=exc.status_code
+        )
+    form = {
+        "report": held.report,
+        "format": held.format,
+        "period": held.period,
+        "language": held.language,
+        "office": held.office or "",
+        "corridor": held.corridor or "",
+        "recipients": "\n".join(held.recipients),
+    }
+    return _page(request, principal, done=done, editing=edit, edit_form=form)
+
+
+#: The form's fields, as typed (each bounded: a form is no place for a megabyte).
+ReportField = Annotated[str, Form(max_length=64)]
+FormatField = Annotated[str, Form(max_length=16)]
+PeriodField = Annotated[str, Form(max_length=16)]
+LanguageField = Annotated[str, Form(max_length=8)]
+CodeField = Annotated[str, Form(max_length=64)]
+RecipientsField = Annotated[str, Form(max_length=8000)]
+
+
+def _typed(form: dict[str, str]) -> ScheduleInput:
+    return ScheduleInput(
+        report=form["report"],
+        format=form["format"],
+        period=form["period"],
+        recipients=[r.strip() for r in _SEPARATORS.split(form["recipients"]) if r.strip()],
+        language=form["language"],
+        office=form["office"] or None,
+        corridor=form["corridor"] or None,
+    )
 
 
 @router.post("", response_class=HTMLResponse)
@@ -148,13 +207,13 @@ def schedules_page(
 def create(
     request: Request,
     principal: CurrentPrincipal,
-    report: Annotated[str, Form(max_length=64)] = "",
-    format: Annotated[str, Form(max_length=16)] = "",
-    period: Annotated[str, Form(max_length=16)] = "",
-    language: Annotated[str, Form(max_length=8)] = "",
-    office: Annotated[str, Form(max_length=64)] = "",
-    corridor: Annotated[str, Form(max_length=64)] = "",
-    recipients: Annotated[str, Form(max_length=8000)] = "",
+    report: ReportField = "",
+    format: FormatField = "",
+    period: PeriodField = "",
+    language: LanguageField = "",
+    office: CodeField = "",
+    corridor: CodeField = "",
+    recipients: RecipientsField = "",
 ) -> Response:
     form = {
         "report": report,
@@ -165,19 +224,10 @@ def create(
         "corridor": corridor,
         "recipients": recipients,
     }
-    data = ScheduleInput(
-        report=report,
-        format=format,
-        period=period,
-        recipients=[r.strip() for r in _SEPARATORS.split(recipients) if r.strip()],
-        language=language,
-        office=office or None,
-        corridor=corridor or None,
-    )
     ctx = context(request)
     try:
         with ctx.unit() as unit:
-            save_schedule(unit, principal, ctx, data)
+            save_schedule(unit, principal, ctx, _typed(form))
     except SmartCustomsError as exc:
         return _page(
             request,
@@ -187,6 +237,47 @@ def create(
             status_code=exc.status_code,
         )
     return RedirectResponse("/reports/schedules?done=saved", status_code=303)
+
+
+@router.post("/{schedule_id}/edit", response_class=HTMLResponse)
+@requires(*SCHEDULERS)
+def edit(
+    request: Request,
+    schedule_id: RowId,
+    principal: CurrentPrincipal,
+    report: ReportField = "",
+    format: FormatField = "",
+    period: PeriodField = "",
+    language: LanguageField = "",
+    office: CodeField = "",
+    corridor: CodeField = "",
+    recipients: RecipientsField = "",
+) -> Response:
+    """Change a schedule: every field as the form sends it, checked as when creating; refused,
+    nothing is changed and the form comes back with what was typed."""
+    form = {
+        "report": report,
+        "format": format,
+        "period": period,
+        "language": language,
+        "office": office,
+        "corridor": corridor,
+        "recipients": recipients,
+    }
+    ctx = context(request)
+    try:
+        with ctx.unit() as unit:
+            edit_schedule(unit, principal, ctx, schedule_id, _typed(form))
+    except SmartCustomsError as exc:
+        return _page(
+            request,
+            principal,
+            editing=schedule_id,
+            edit_form=form,
+            edit_error=_error(request, exc),
+            status_code=exc.status_code,
+        )
+    return RedirectResponse("/reports/schedules?done=updated", status_code=303)
 
 
 def _act(
