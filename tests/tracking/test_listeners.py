@@ -3,6 +3,7 @@ acknowledgement out only after the records are committed; bad frames counted and
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from sqlalchemy import func, select, text
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.sandbox.traffic_simulator.encoders import ENCODERS
+from smartcustoms.tracking.listeners import server
 from smartcustoms.tracking.protocols import get_protocol
 from smartcustoms.tracking.tables import DeviceRow, PositionRow
 from tests.waiting import wait_for
@@ -210,3 +212,18 @@ def test_a_slow_writer_pauses_reading_and_loses_nothing(ctx: AppContext) -> None
             answers = receive_until(sock, b"\r\n", 200)
         assert answers.count(b"ACK") == 200
         assert stored_for(ctx, "SLOW1") >= 1
+
+
+def test_a_listener_process_collects_young_objects_rarely() -> None:
+    # The records in flight between two commits must not be walked by dozens of collections
+    # (server._freeze_heap); the collector still runs, on a larger allowance.
+    before = gc.get_threshold()
+    try:
+        server._freeze_heap()
+        threshold = gc.get_threshold()
+        assert threshold == server.LISTENER_GC_THRESHOLDS
+        assert threshold[0] >= 20_000 > before[0]
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from smartcustoms.tracking.records import Position, SealEvent, events
+from smartcustoms.tracking.records import Position, SealEvent, events, trusted_position
 
 WHEN = datetime(2024, 5, 1, 12, tzinfo=UTC)
 
@@ -36,3 +37,29 @@ def test_positions_compare_by_value_and_hash_without_attributes() -> None:
     assert hash(a) == hash(c)  # attributes do not take part in the hash
     with pytest.raises(AttributeError):
         a.latitude = 3.0  # type: ignore[misc]
+
+
+def test_a_trusted_position_is_a_position() -> None:
+    # Built with plain assignments on a twin class, then given Position's class: the same value,
+    # hash and type as the checked constructor's, and just as frozen.
+    values = (
+        "D1",
+        datetime(2026, 11, 26, 8, tzinfo=UTC),
+        -3.4,
+        38.5,
+        62.0,
+        300.0,
+        9,
+        True,
+        1200.0,
+        (SealEvent.OPENED,),
+        {"io": {"239": 1}},
+        ("speed",),
+    )
+    trusted = trusted_position(*values)
+    checked = Position(*values)
+    assert type(trusted) is Position
+    assert trusted == checked and hash(trusted) == hash(checked)
+    assert repr(trusted) == repr(checked)
+    with pytest.raises(FrozenInstanceError):
+        trusted.latitude = 0.0  # type: ignore[misc]

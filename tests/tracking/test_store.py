@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from smartcustoms.core.context import AppContext
+from smartcustoms.tracking import store
 from smartcustoms.tracking.records import Position, SealEvent
 from smartcustoms.tracking.store import (
     CopyRows,
     Incoming,
     _iso,
+    _isoformat,
     attributes_json,
     insert_positions,
     position_digest,
@@ -136,6 +138,42 @@ def test_rows_of_a_frame_are_the_rows_of_each_record(text_times: bool) -> None:
             assert (row[0], *row[3:]) == (reference[0], *reference[3:])
         else:
             assert row == reference
+
+
+class _Stamp(datetime):
+    """A datetime subclass (its isoformat is its own business)."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "stamp"
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59, 999_999)
+    ),
+    st.sampled_from([UTC, None, timezone(timedelta(hours=3)), timezone(timedelta(0), "Z")]),
+)
+def test_the_fast_isoformat_is_isoformat(value: datetime, tz: Any) -> None:
+    value = value.replace(tzinfo=tz)
+    assert _isoformat(value) == value.isoformat()
+
+
+def test_the_fast_isoformat_on_edges() -> None:
+    for value in (
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(999, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, 12, tzinfo=UTC).replace(fold=1),
+        T0.astimezone(),  # a UTC alias that is not datetime.UTC
+    ):
+        assert _isoformat(value) == value.isoformat()
+    assert _isoformat(_Stamp(2026, 1, 1, tzinfo=UTC)) == "stamp"
+
+
+def test_the_fast_isoformat_keeps_a_bounded_number_of_days() -> None:
+    days = [T0 + timedelta(days=n) for n in range(store._DAYS_KEPT + 10)]
+    assert [_isoformat(d) for d in days] == [d.isoformat() for d in days]
+    assert len(store._DAYS) <= store._DAYS_KEPT
 
 
 def test_the_digest_is_stable() -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
@@ -39,15 +39,25 @@ class StoreResult:
         return len(self.stored) - self.created
 
 
+# Built once: a lodging of one declaration runs it on every request, and building and caching
+# the statement cost more than running it. A lone key is looked up by equality (what the API
+# sends, one declaration a request), a batch by tuple IN.
+_ONE_EXISTING = select(DeclarationRow.declarant_id, DeclarationRow.lrn, DeclarationRow.id).where(
+    DeclarationRow.declarant_id == bindparam("declarant"), DeclarationRow.lrn == bindparam("lrn")
+)
+_EXISTING = select(DeclarationRow.declarant_id, DeclarationRow.lrn, DeclarationRow.id).where(
+    tuple_(DeclarationRow.declarant_id, DeclarationRow.lrn).in_(bindparam("keys", expanding=True))
+)
+
+
 def _existing_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
     found: dict[tuple[str, str], int] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        rows = session.execute(
-            select(DeclarationRow.declarant_id, DeclarationRow.lrn, DeclarationRow.id).where(
-                tuple_(DeclarationRow.declarant_id, DeclarationRow.lrn).in_(chunk)
-            )
-        )
+        if len(chunk) == 1:
+            rows = session.execute(_ONE_EXISTING, {"declarant": chunk[0][0], "lrn": chunk[0][1]})
+        else:
+            rows = session.execute(_EXISTING, {"keys": list(chunk)})
         for declarant, lrn, row_id in rows:
             found[(declarant, lrn)] = row_id
     return found

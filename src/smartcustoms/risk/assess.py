@@ -21,10 +21,9 @@ from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.store import Stored
 from smartcustoms.declarations.tables import DeclarationRow
 from smartcustoms.risk.events import LaneAssigned
-from smartcustoms.risk.items import items_frame
+from smartcustoms.risk.items import prepared_items
 from smartcustoms.risk.registry import active_model
 from smartcustoms.risk.rulebook import active_rules
-from smartcustoms.risk.schema import prepare_items
 from smartcustoms.risk.selectivity import (
     Decision,
     Policy,
@@ -64,9 +63,8 @@ def assess(
         ids = [s.id for s in new]
         rows = session.execute(_DOCUMENTS, {"ids": ids}).all()
         documents = {r.id: r.document for r in rows}
-        frame = items_frame((r.id, r.document, r.received_at) for r in rows)
-        items = prepare_items(frame)
-        item_declarations = [int(d) for d in frame["declaration_id"]]
+        items = prepared_items((r.id, r.document, r.received_at) for r in rows)
+        item_declarations = [int(d) for d in items.column("declaration_id")]
         rules = active_rules(session)
         rule_hits = {rule.ref: rule.expression.evaluate(items) for rule in rules}
         policy = Policy.from_settings(ctx.settings)

@@ -185,7 +185,7 @@ def explain_rows(
     """
     by_family = family_contributions(contributions)
     # Plain arrays: row access on a DataFrame costs tens of microseconds per cell.
-    cols = {name: items.frame[name].to_numpy() for name in _COLUMNS}
+    cols = {name: items.column(name) for name in _COLUMNS}
     out: list[tuple[Reason, ...]] = []
     for row in range(len(items)):
         reasons: list[Reason] = []

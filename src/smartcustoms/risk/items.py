@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]  # no stubs in the environment
 
-from smartcustoms.risk.schema import ITEM_FIELDS
+from smartcustoms.risk.schema import ITEM_FIELDS, PreparedItems, prepare_rows
 
-__all__ = ["ITEM_COLUMNS", "items_frame"]
+__all__ = ["ITEM_COLUMNS", "item_rows", "items_frame", "prepared_items"]
 
 ITEM_COLUMNS = [f.name for f in ITEM_FIELDS]
 
@@ -70,9 +70,24 @@ def _rows(
     return rows
 
 
-def items_frame(declarations: Iterable[tuple[int, Mapping[str, Any], datetime]]) -> pd.DataFrame:
-    """One row per goods item of (declaration id, stored document, received at) triples."""
+def item_rows(
+    declarations: Iterable[tuple[int, Mapping[str, Any], datetime]],
+) -> list[dict[str, Any]]:
+    """One dict per goods item of (declaration id, stored document, received at) triples."""
     rows: list[dict[str, Any]] = []
     for declaration_id, document, received_at in declarations:
         rows.extend(_rows(declaration_id, document, received_at))
-    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+    return rows
+
+
+def items_frame(declarations: Iterable[tuple[int, Mapping[str, Any], datetime]]) -> pd.DataFrame:
+    """One row per goods item of (declaration id, stored document, received at) triples."""
+    return pd.DataFrame(item_rows(declarations), columns=ITEM_COLUMNS)
+
+
+def prepared_items(
+    declarations: Iterable[tuple[int, Mapping[str, Any], datetime]],
+) -> PreparedItems:
+    """``prepare_items(items_frame(declarations))``, without pandas for a lodging's few items
+    (:func:`~smartcustoms.risk.schema.prepare_rows`): the same table, the same errors."""
+    return prepare_rows(item_rows(declarations))

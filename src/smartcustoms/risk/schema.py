@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,6 +30,7 @@ __all__ = [
     "day_value",
     "from_kcs",
     "prepare_items",
+    "prepare_rows",
     "text_value",
 ]
 
@@ -89,25 +90,54 @@ _EPOCH = dt.date(1970, 1, 1)
 _MAX_ROWS_NAMED = 10  # rows quoted in one error, so a bad file gives a readable message
 
 
-@dataclass(frozen=True, eq=False)
 class PreparedItems:
     """A table that :func:`prepare_items` has checked and typed; pass it on to skip re-checking.
 
     ``factors`` holds, per text field, integer codes into an array of distinct values: lookups
     (vocabularies, rules) then work on the few distinct values instead of every row.
+
+    The typed columns are plain numpy arrays (:meth:`column`); ``frame``, the same columns as a
+    pandas DataFrame, is built only when something asks for it: building it cost about as much
+    as scoring a lodged declaration, and the engine itself reads columns only.
     """
 
-    frame: pd.DataFrame
-    factors: Mapping[str, tuple[np.ndarray, np.ndarray]]
+    __slots__ = ("_columns", "_frame", "_index", "factors")
+
+    def __init__(
+        self,
+        columns: Mapping[str, np.ndarray],
+        factors: Mapping[str, tuple[np.ndarray, np.ndarray]],
+        index: pd.Index | None = None,
+    ) -> None:
+        self._columns = dict(columns)
+        self.factors = factors
+        self._index = index
+        self._frame: pd.DataFrame | None = None
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The typed columns as a DataFrame (index: the input table's)."""
+        if self._frame is None:
+            self._frame = pd.DataFrame(self._columns, index=self._index)
+        return self._frame
+
+    def column(self, name: str) -> np.ndarray:
+        """One typed column as a numpy array (``KeyError`` if there is no such column)."""
+        return self._columns[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self._columns["day"])
 
     def take(self, rows: np.ndarray) -> PreparedItems:
         """The rows at these positions (integer positions or a boolean mask)."""
+        index = self._index if self._index is not None else pd.RangeIndex(len(self))
         return PreparedItems(
-            self.frame.iloc[rows],
+            {name: values[rows] for name, values in self._columns.items()},
             {name: (codes[rows], uniques) for name, (codes, uniques) in self.factors.items()},
+            index[rows],
         )
 
 
@@ -178,6 +208,11 @@ def _factor(
     else:
         codes, uniques = pd.factorize(col, use_na_sentinel=True)
         values = [normalise(u) for u in np.asarray(uniques, dtype=object)]
+    return _finish_factor(codes, values)
+
+
+def _finish_factor(codes: np.ndarray, values: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Missing values (code -1) as ``""``, and values equal once normalised merged."""
     if (codes < 0).any():
         codes = np.where(codes < 0, len(values), codes)
         values.append("")
@@ -261,11 +296,38 @@ def prepare_items(frame: pd.DataFrame | PreparedItems) -> PreparedItems:
             details=[{"field": m, "reason": "missing column"} for m in missing],
         )
     index = frame.index
-    out: dict[str, object] = {}
-    factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name in _TEXT:
-        factors[name] = _factor(frame[name])
+    factors = {name: _factor(frame[name]) for name in _TEXT}
+    # Dates repeat a lot: parse each distinct value once.
+    date_codes, date_uniques = pd.factorize(frame["date"], use_na_sentinel=True)
+    unique_days = [day_value(u) for u in np.asarray(date_uniques, dtype=object)]
+    numbers: dict[str, np.ndarray] = {}
+    not_numbers: list[ValidationFailed] = []
+    for name in _NUMBER:
+        col = frame[name]
+        if col.dtype.kind not in "iuf":
+            num = pd.to_numeric(col, errors="coerce")
+            bad = (num.isna() & col.notna() & (col.astype(str).str.strip() != "")).to_numpy()
+            if bad.any():
+                not_numbers.append(_fail(name, "not a number", bad, index))
+            col = num
+        numbers[name] = col.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+    return _assemble(factors, date_codes, unique_days, numbers, index, not_numbers)
 
+
+def _assemble(
+    factors: dict[str, tuple[np.ndarray, np.ndarray]],
+    date_codes: np.ndarray,
+    unique_days: list[int | None],
+    numbers: dict[str, np.ndarray],
+    index: pd.Index,
+    not_numbers: Sequence[ValidationFailed] = (),
+) -> PreparedItems:
+    """The typed table from its factorised text fields, its dates (codes into the distinct
+    days, -1 when missing) and its numbers: the work :func:`prepare_items` and
+    :func:`prepare_rows` share, so both give the same table. ``not_numbers``: the errors of
+    number fields found while reading them, raised after the hs6 and date checks (the order
+    a table with several faults has always been reported in)."""
+    out: dict[str, np.ndarray] = {}
     hs_codes, hs_uniques = factors["hs6"]
     hs = [_hs_code(u) for u in hs_uniques]
     bad_unique = np.array([h is None for h in hs], dtype=bool)
@@ -277,9 +339,6 @@ def prepare_items(frame: pd.DataFrame | PreparedItems) -> PreparedItems:
     for name, (codes, uniques) in factors.items():
         out[name] = uniques[codes]
 
-    # Dates repeat a lot: parse each distinct value once.
-    date_codes, date_uniques = pd.factorize(frame["date"], use_na_sentinel=True)
-    unique_days = [day_value(u) for u in np.asarray(date_uniques, dtype=object)]
     days = np.array([np.nan if d is None else d for d in unique_days] + [np.nan])[date_codes]
     bad_date = np.isnan(days)
     if bad_date.any():
@@ -287,29 +346,71 @@ def prepare_items(frame: pd.DataFrame | PreparedItems) -> PreparedItems:
     day = days.astype(np.int64)
     out["day"] = day
     out["date"] = day.astype("datetime64[D]").astype("datetime64[s]")
+    if not_numbers:
+        raise not_numbers[0]
 
     for name in _NUMBER:
-        col = frame[name]
-        if col.dtype.kind not in "iuf":
-            num = pd.to_numeric(col, errors="coerce")
-            bad = (num.isna() & col.notna() & (col.astype(str).str.strip() != "")).to_numpy()
-            if bad.any():
-                raise _fail(name, "not a number", bad, index)
-            col = num
-        values = col.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+        values = numbers[name]
         values[~np.isfinite(values)] = np.nan
         out[name] = values
 
-    mass = np.asarray(out["net_mass"], dtype=np.float64)
-    price = np.asarray(out["item_price"], dtype=np.float64)
+    mass = out["net_mass"]
+    price = out["item_price"]
     usable = (mass > 0) & (price > 0)
-    unit_value = np.full(len(frame), np.nan)
+    unit_value = np.full(len(day), np.nan)
     with np.errstate(over="ignore"):
         # A tiny positive mass can still overflow the division; such a value is no evidence.
         np.divide(price, mass, out=unit_value, where=usable)
-        revenue = price * np.asarray(out["tax_rate"], dtype=np.float64) / 100.0
+        revenue = price * out["tax_rate"] / 100.0
     unit_value[~np.isfinite(unit_value)] = np.nan
     revenue[~np.isfinite(revenue)] = np.nan
     out["unit_value"] = unit_value
     out["revenue_at_risk"] = revenue
-    return PreparedItems(pd.DataFrame(out, index=index), factors)
+    return PreparedItems(out, factors, index)
+
+
+def prepare_rows(rows: Sequence[Mapping[str, object]]) -> PreparedItems:
+    """:func:`prepare_items` of ``pd.DataFrame(rows, columns=ITEM_COLUMNS)``, the same table,
+    errors included, without building the DataFrame when that is safe to skip.
+
+    A lodged declaration's few rows cost more in pandas' per-call overhead than in the work
+    itself. The plain path is taken for up to ``_SMALL`` rows whose text fields are all ``str``
+    or missing (``None``), whose dates are ``str`` and whose numbers are ``float`` or missing:
+    for those, the DataFrame's column types are known (text, float64) and the codes, values and
+    errors below are exactly the DataFrame path's (``tests/risk/test_prepare_rows.py`` holds them
+    to it). Anything else (ints read as text, other types, empty or large batches) goes through
+    the DataFrame, whose type inference decides what such values mean.
+    """
+    if not 0 < len(rows) <= _SMALL or not all(_plain_row(row) for row in rows):
+        return prepare_items(pd.DataFrame(list(rows), columns=[f.name for f in ITEM_FIELDS]))
+    factors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in _TEXT:
+        codes, values = _factor_small([row.get(name) for row in rows], text_value)
+        factors[name] = _finish_factor(codes, values)
+    first: dict[object, int] = {}
+    date_codes = np.fromiter(
+        (first.setdefault(row["date"], len(first)) for row in rows), dtype=np.int64, count=len(rows)
+    )
+    unique_days = [day_value(u) for u in first]
+    numbers = {
+        name: np.array(
+            [np.nan if row.get(name) is None else row[name] for row in rows], dtype=np.float64
+        )
+        for name in _NUMBER
+    }
+    return _assemble(factors, date_codes, unique_days, numbers, pd.RangeIndex(len(rows)))
+
+
+def _plain_row(row: Mapping[str, object]) -> bool:
+    """Whether a row's values are of the types :func:`prepare_rows` reads without pandas."""
+    for name in _TEXT:
+        value = row.get(name)
+        if value is not None and type(value) is not str:
+            return False
+    if type(row.get("date")) is not str:
+        return False
+    for name in _NUMBER:
+        value = row.get(name)
+        if value is not None and type(value) is not float:
+            return False
+    return True

@@ -97,12 +97,14 @@ _ORJSON_OPTIONS: Final = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUG
 def attributes_json(attributes: Mapping[str, AttrValue]) -> str:
     """The attributes as stored: compact JSON, keys in their order, non-ASCII as is."""
     try:
-        out = _ORJSON(attributes, option=_ORJSON_OPTIONS)
+        out = _ORJSON(attributes, option=_ORJSON_OPTIONS).decode()
     except TypeError:  # keys that are not text, integers past 64 bits, lone surrogates …
         return _JSON.encode(attributes)
-    if b"null" in out or b"e-" in out or b"0.0000" in out:
+    # Searched as text, not bytes: the same answer (UTF-8 puts no ASCII byte inside another
+    # character), in half the time.
+    if "null" in out or "e-" in out or "0.0000" in out:
         return _JSON.encode(attributes)
-    return out.decode()
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +125,42 @@ def _iso(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:26]
 
 
+# isoformat() of a datetime in UTC, without its C code's general formatting (a third of the
+# time): the day's text kept per day, hours and minutes and seconds from tables.
+_HOUR_MINUTE: Final = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_SECOND: Final = tuple(f"{s:02d}" for s in range(60))
+_DAYS: dict[int, str] = {}
+_DAYS_KEPT: Final = 4096  # days; records of any number of days cannot grow it further
+
+
+def _isoformat(value: datetime) -> str:
+    """``value.isoformat()``, the same text (the tests hold it to it), faster in UTC."""
+    if value.tzinfo is not UTC or type(value) is not datetime:
+        return value.isoformat()
+    ordinal = value.toordinal()
+    day = _DAYS.get(ordinal)
+    if day is None:
+        if len(_DAYS) >= _DAYS_KEPT:
+            _DAYS.clear()
+        day = _DAYS[ordinal] = value.date().isoformat() + "T"
+    hour_minute = _HOUR_MINUTE[value.hour * 60 + value.minute]
+    if microsecond := value.microsecond:
+        return f"{day}{hour_minute}{_SECOND[value.second]}.{microsecond:06d}+00:00"
+    return f"{day}{hour_minute}{_SECOND[value.second]}+00:00"
+
+
+# An empty BLAKE2b of 8 bytes, copied per row: a third cheaper than the constructor's keyword
+# arguments, the same digest.
+_BLAKE2B_8: Final = hashlib.blake2b(digest_size=8)
+
+
 def position_digest(device_id: str, position: Position, attributes_json: str) -> int:
     """A stable 63-bit hash of what the record says (not when it arrived).
 
     Stable across processes and restarts (unlike ``hash()``), so a retransmission after a crash
     has the same digest as the stored original, whichever packet the device re-sends it in.
     """
-    return _digest(device_id, position, position.time.isoformat(), attributes_json)
+    return _digest(device_id, position, _isoformat(position.time), attributes_json)
 
 
 def _digest(device_id: str, position: Position, time_text: str, attributes_json: str) -> int:
@@ -169,26 +200,27 @@ def position_rows(
     append = rows.append
     dumps = _ORJSON
     options = _ORJSON_OPTIONS
-    blake2b = hashlib.blake2b
+    new_hash = _BLAKE2B_8.copy
     from_bytes = int.from_bytes
+    isoformat = _isoformat
     for p in positions:
         try:
-            raw = dumps(p.attributes, option=options)
+            attributes = dumps(p.attributes, option=options).decode()
         except TypeError:
             attributes = _JSON.encode(p.attributes)
         else:
-            if b"null" in raw or b"e-" in raw or b"0.0000" in raw:
+            if "null" in attributes or "e-" in attributes or "0.0000" in attributes:
                 attributes = _JSON.encode(p.attributes)
-            else:
-                attributes = raw.decode()
         time = p.time
-        iso = time.isoformat()
+        iso = isoformat(time)
         events = ",".join(p.events) if p.events else ""
         text = (
             f"{device_id}|{iso}|{p.latitude!r}|{p.longitude!r}|{p.speed_kmh!r}|{p.course!r}|"
             f"{p.satellites!r}|{p.valid}|{p.altitude!r}|{events}|{attributes}"
         )
-        digest = from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest())
+        h = new_hash()
+        h.update(text.encode("utf-8", "surrogatepass"))
+        digest = from_bytes(h.digest())
         if not text_times:
             stored: datetime | str = time
         elif iso[10] == "T" and iso.endswith("+00:00"):  # UTC: as _iso(time), from iso
@@ -281,25 +313,24 @@ class CopyRows:
         digests as :func:`position_rows` (the tests hold them to it)."""
         head = _copy_text(device_id)
         tail = "\t" + _copy_text(protocol) + "\t"
-        received = received_at.isoformat()
+        received = _isoformat(received_at)
         lines = self.lines.append
         digests = self.digests.append
         dumps = _ORJSON
         options = _ORJSON_OPTIONS
-        blake2b = hashlib.blake2b
+        new_hash = _BLAKE2B_8.copy
         from_bytes = int.from_bytes
+        isoformat = _isoformat
         null = _NULL
         for p in positions:
             try:
-                raw = dumps(p.attributes, option=options)
+                attributes = dumps(p.attributes, option=options).decode()
             except TypeError:
                 attributes = _JSON.encode(p.attributes)
             else:
-                if b"null" in raw or b"e-" in raw or b"0.0000" in raw:
+                if "null" in attributes or "e-" in attributes or "0.0000" in attributes:
                     attributes = _JSON.encode(p.attributes)
-                else:
-                    attributes = raw.decode()
-            iso = p.time.isoformat()
+            iso = isoformat(p.time)
             events = ",".join(p.events) if p.events else ""
             # The digest's middle is the row's numeric columns, "|" for the tab and None for \N.
             middle = (
@@ -307,10 +338,9 @@ class CopyRows:
                 f"{p.satellites!r}|{p.valid}|{p.altitude!r}"
             )
             text = f"{device_id}|{iso}|{middle}|{events}|{attributes}"
-            digest = (
-                from_bytes(blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest())
-                >> 1
-            )
+            h = new_hash()
+            h.update(text.encode("utf-8", "surrogatepass"))
+            digest = from_bytes(h.digest()) >> 1
             columns = middle.replace("|", "\t")
             if "None" in columns:
                 columns = columns.replace("None", null)

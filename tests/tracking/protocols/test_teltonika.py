@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import struct
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -356,3 +356,78 @@ def test_fast_reader_matches_the_checked_one_on_generated_packets(body: bytes, d
         body = body[: data.draw(st.integers(1, len(body)))] if cut == 1 else body + b"\x00" * cut
     fast, checked = _both(_packet(body))
     assert fast == checked
+
+
+# --- packets whose records all have one shape: read a record per struct call --------------------
+
+
+@st.composite
+def _uniform_codec8_records(draw: st.DrawFn) -> bytes:
+    """Records with the same IO groups (counts and IDs, repeated IDs included), their values
+    and the head drawn per record; sometimes one record breaks the shape (an ID or a count)."""
+    count = draw(st.integers(1, 6))
+    groups = [draw(st.lists(st.integers(0, 255), max_size=3)) for _ in range(4)]
+    breaker = draw(st.sampled_from([None, "id", "count"]))
+    broken = draw(st.integers(0, count - 1))
+    body = bytearray((0x08, count))
+    for n in range(count):
+        wild = draw(st.integers(0, 9)) == 0
+        body += struct.pack(
+            ">QBiihHBH",
+            NOW_MS - draw(st.integers(0, 10**9)) if not wild else draw(st.integers(0, 2**64 - 1)),
+            draw(st.integers(0, 255)),
+            draw(st.integers(-1_800_000_000, 1_800_000_000)),
+            draw(st.integers(-900_000_000, 900_000_000)),
+            draw(st.integers(-(2**15), 2**15 - 1)),
+            draw(st.integers(0, 360)),
+            draw(st.integers(0, 255)),
+            draw(st.integers(0, 350)) if not wild else draw(st.integers(0, 2**16 - 1)),
+        )
+        body += bytes((draw(st.integers(0, 255)), sum(len(g) for g in groups)))
+        for size, group in zip((1, 2, 4, 8), groups, strict=True):
+            ids = list(group)
+            if n == broken and breaker == "id" and ids:
+                ids[0] = (ids[0] + 1) % 256
+            if n == broken and breaker == "count" and size == 8:
+                ids.append(239)
+            body.append(len(ids))
+            for io_id in ids:
+                body.append(io_id)
+                body += draw(st.integers(0, (1 << (8 * size)) - 1)).to_bytes(size, "big")
+    body.append(count)
+    return bytes(body)
+
+
+@given(_uniform_codec8_records(), st.data())
+def test_fast_reader_matches_the_checked_one_on_uniform_packets(body: bytes, data) -> None:
+    cut = data.draw(st.sampled_from([None, None, 0, 1, 2]))
+    if cut is not None:
+        body = body[: data.draw(st.integers(1, len(body)))] if cut == 1 else body + b"\x00" * cut
+    fast, checked = _both(_packet(body))
+    assert fast == checked
+    again, _ = _both(_packet(body))  # a retransmission decodes to the same records
+    assert again == fast
+
+
+def test_a_packet_of_one_shape_is_read_a_record_per_call() -> None:
+    # The shape the simulator and most configured devices send: the one-call path takes it.
+    record = struct.pack(">QBiihHBH", NOW_MS, 0, 385_560_000, -33_960_000, 1200, 300, 9, 62)
+    io = bytes((0, 4, 2, 239, 1, 21, 4, 2, 66, 0x31, 0x38, 67, 0x0F, 0xA0, 0, 0))
+    body = bytes((0x08, 3)) + (record + io) * 3 + b"\x03"
+    taken = teltonika._uniform_records(body, 2, len(body), 3, "dev", NOW)
+    assert taken is not None and len(taken[0]) == 3 and taken[1] == len(body) - 1
+    fast, checked = _both(_packet(body))
+    assert fast == checked
+    assert fast.records[0].attributes["io"] == {"239": 1, "21": 4, "66": 12600, "67": 4000}
+
+
+def test_the_record_time_from_a_float_is_the_exact_millisecond() -> None:
+    # _fast_records makes the time with datetime.fromtimestamp(ms / 1000): exact up to the
+    # bound it checks, which these edges and a sweep of milliseconds hold it to.
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    high = teltonika._FLOAT_EXACT_US // 1000
+    low = teltonika._EARLIEST_US // 1000
+    edges = [low, low + 1, high - 1, high, NOW_MS, *range(NOW_MS, NOW_MS + 2_000)]
+    edges += [high - k * 999_983 for k in range(2_000)]
+    for ms in edges:
+        assert datetime.fromtimestamp(ms / 1000, UTC) == epoch + timedelta(milliseconds=ms), ms

@@ -243,18 +243,17 @@ class HistoryState:
         self._add(prepared.take(known), seen=np.zeros(int(known.sum())), outcomes=y[known])
 
     def _add(self, items: PreparedItems, *, seen: np.ndarray, outcomes: np.ndarray) -> None:
-        frame = items.frame
         codes = field_codes(self.vocabularies, items, extend=True)
         inspected = np.isfinite(outcomes).astype(np.float64)
         irregular = np.nan_to_num(outcomes, nan=0.0)
-        day = frame["day"].to_numpy(dtype=np.float64)
+        day = items.column("day").astype(np.float64)
         # A result recorded without a new declaration must not move "last seen".
         last = np.where(seen > 0, day, np.nan)
         for group in GROUPS:
             self._tables[group.name].add(group_keys(codes, group), seen, inspected, irregular, last)
         if seen.any():
             with np.errstate(divide="ignore", invalid="ignore"):
-                log_uv = np.log(frame["unit_value"].to_numpy(dtype=np.float64))
+                log_uv = np.log(items.column("unit_value"))
             self._peers.add(codes["hs6"][seen > 0], log_uv[seen > 0])
             latest = int(day[seen > 0].max())
             self.last_day = latest if self.last_day is None else max(self.last_day, latest)

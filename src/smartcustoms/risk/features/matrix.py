@@ -57,9 +57,10 @@ def _log_positive(values: np.ndarray) -> np.ndarray:
 
 def feature_matrix(items: PreparedItems, stats: PastStats, smoothing: float) -> np.ndarray:
     """The float64 matrix of :data:`FEATURE_NAMES` for ``items`` given their past."""
-    frame = items.frame
-    n = len(frame)
-    day = frame["day"].to_numpy(dtype=np.float64)
+    # Plain columns: the table's DataFrame is not built for this (see PreparedItems).
+    column = items.column
+    n = len(items)
+    day = column("day").astype(np.float64)
     # Overall irregularity rate so far (Laplace-smoothed, so an empty history gives 0.5).
     prior = (stats.total_irregular + 1.0) / (stats.total_inspected + 2.0)
     out = np.empty((n, len(FEATURE_NAMES)))
@@ -74,12 +75,12 @@ def feature_matrix(items: PreparedItems, stats: PastStats, smoothing: float) -> 
             # Clipped: a batch dated before the state's last update must not get negative gaps.
             out[:, col + 1] = np.maximum(day - c.last_day, 0.0)
             col += 2
-    price = frame["item_price"].to_numpy(dtype=np.float64)
-    revenue = frame["revenue_at_risk"].to_numpy(dtype=np.float64)
-    log_uv = _log_positive(frame["unit_value"].to_numpy(dtype=np.float64))
-    out[:, col] = frame["tax_rate"].to_numpy(dtype=np.float64)
+    price = column("item_price")
+    revenue = column("revenue_at_risk")
+    log_uv = _log_positive(column("unit_value"))
+    out[:, col] = column("tax_rate")
     out[:, col + 1] = np.log1p(np.where(revenue > 0, revenue, np.where(revenue == 0, 0.0, np.nan)))
-    out[:, col + 2] = _log_positive(frame["net_mass"].to_numpy(dtype=np.float64))
+    out[:, col + 2] = _log_positive(column("net_mass"))
     out[:, col + 3] = _log_positive(price)
     out[:, col + 4] = log_uv
     out[:, col + 5] = robust_z(log_uv, stats.unit_value_peers)

@@ -64,17 +64,16 @@ def past_stats(
     table; the returned state equals :meth:`HistoryState.from_history` on the same data.
     """
     prepared = prepare_items(items)
-    frame = prepared.frame
     y = outcome_array(outcomes, len(prepared))
     state = HistoryState.from_history(prepared, y)
     codes = field_codes(state.vocabularies, prepared)
-    day = frame["day"].to_numpy(dtype=np.int64)
+    day = prepared.column("day")
     inspected = np.isfinite(y).astype(np.float64)
     irregular = np.nan_to_num(y, nan=0.0)
     groups = {g.name: _past_counts(group_keys(codes, g), day, inspected, irregular) for g in GROUPS}
     total = _past_counts(np.zeros(len(day), dtype=np.int64), day, inspected, irregular)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_uv = np.log(frame["unit_value"].to_numpy(dtype=np.float64))
+        log_uv = np.log(prepared.column("unit_value"))
     peers = past_peer_summary(codes["hs6"], day, log_uv)
     stats = PastStats(
         groups=groups,

@@ -126,11 +126,15 @@ class _Columns:
     def __init__(
         self, items: pd.DataFrame | PreparedItems, fields: Mapping[str, FieldType]
     ) -> None:
+        self.prepared: PreparedItems | None = None
         if isinstance(items, PreparedItems):
-            self.frame = items.frame
+            # Its columns are read one by one: its DataFrame is not built for a rule.
+            self.prepared = items
             self.factors: Mapping[str, tuple[np.ndarray, np.ndarray]] = items.factors
+            self.frame: pd.DataFrame | None = None
+            self.length = len(items)
         elif isinstance(items, pd.DataFrame):
-            self.frame, self.factors = items, {}
+            self.frame, self.factors, self.length = items, {}, len(items)
         else:
             raise RuleInputError(
                 f"rules run on a DataFrame of items, not {type(items).__name__}",
@@ -140,12 +144,22 @@ class _Columns:
         self._cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._numbers: dict[str, np.ndarray] = {}
 
+    def _has(self, name: str) -> bool:
+        if self.prepared is not None:
+            return name in self.prepared
+        assert self.frame is not None
+        return name in self.frame.columns
+
     def _column(self, name: str) -> pd.Series:
-        if name not in self.frame.columns:
+        if not self._has(name):
             raise RuleInputError(
                 f"the items have no field {name!r}, which the rule reads",
                 details=[{"field": name, "reason": "missing column"}],
             )
+        if self.prepared is not None:
+            # The series the prepared table's DataFrame would hold (same type inference).
+            return pd.Series(self.prepared.column(name))
+        assert self.frame is not None
         return self.frame[name]
 
     def coded(self, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -156,8 +170,8 @@ class _Columns:
         if kind == "text" and name in self.factors:
             codes, uniques = self.factors[name]
             values = np.array([u or None for u in uniques], dtype=object)
-        elif kind == "date" and "day" in self.frame.columns and name == "date" and self.factors:
-            codes, days = pd.factorize(self.frame["day"])
+        elif kind == "date" and self._has("day") and name == "date" and self.factors:
+            codes, days = pd.factorize(self._column("day"))
             values = np.array([int(d) for d in days], dtype=object)
         else:
             codes, uniques = pd.factorize(self._column(name), use_na_sentinel=True)
@@ -240,4 +254,4 @@ def evaluate_frame(
 ) -> np.ndarray:
     """One boolean per row: whether the item matches the rule."""
     cols = _Columns(items, fields)
-    return _batch(node, cols, len(cols.frame))
+    return _batch(node, cols, cols.length)
