@@ -59,7 +59,13 @@ MESSAGES: dict[str, str] = {
     "scans.concealment.mixed_goods": N_(
         "regions not compared: {goods:t}: mixed goods, no single material to compare against"
     ),
+    "scans.concealment.too_dense": N_(
+        "regions not compared: {goods:t}: {share:pct} of the load is too dense to see through"
+    ),
     "scans.concealment.metal": N_("metal block among {goods:t}"),
+    "scans.concealment.organic": N_(
+        "organic material among {goods:t} (lower Z_eff than the load around it)"
+    ),
     "scans.concealment.composition": N_("material unlike the surrounding {goods:t} (higher Z_eff)"),
     "scans.concealment.denser": N_("denser block among {goods:t}"),
     "scans.concealment.lighter": N_("lighter block among {goods:t}"),

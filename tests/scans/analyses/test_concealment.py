@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind, SimulatedScan
-from smartcustoms.scans.analyses.concealment import find_concealments
+from smartcustoms.scans.analyses.concealment import (
+    DEFAULT_THRESHOLDS,
+    _zscores,
+    find_concealments,
+)
 from smartcustoms.scans.analyses.goods import goods_profile, normalise_hs_code
 from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
 from smartcustoms.scans.analyses.imaging import image
@@ -51,10 +56,66 @@ def test_clean_textiles_raise_no_alarm() -> None:
     assert result.applicable and not result.alarm
 
 
-def test_mixed_goods_are_not_compared() -> None:
+def test_mixed_goods_are_compared_where_they_can_be_seen() -> None:
+    # Machinery is no longer "not compared": the tiles the beam crosses are compared with the
+    # rest of the load at raised thresholds, and those too dark to read are named as unchecked.
     sim = simulated(CargoKind.MACHINERY, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
     result = find_concealments(image(sim.scan), goods_profile("8474.20"))
-    assert not result.applicable and "machinery" in result.reason
+    assert result.applicable and "mixed goods" in result.reason
+    assert any("too dense to see through: not checked there" in n for n in result.notes)
+    assert result.thresholds == pytest.approx(tuple(1.5 * t for t in DEFAULT_THRESHOLDS))
+    assert not result.alarm
+
+
+def test_inorganic_goods_are_searched_only_for_organic_blocks() -> None:
+    # Declared as articles of steel (HS 73), the same honest load: only lower-Z blocks are
+    # looked for, and a lighter block alone (a gap between pallets) never alarms.
+    sim = simulated(CargoKind.MACHINERY, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
+    result = find_concealments(image(sim.scan), goods_profile("7308.90"))
+    assert result.applicable and "inorganic goods" in result.reason
+    assert {r.kind for r in result.regions} <= {"organic", "density", "thin-plate"}
+    assert not any(r.alarm for r in result.regions if r.kind == "density")
+    assert result.load is not None and result.load.density_score == 0.0
+
+
+def _load(rng: np.random.Generator, rows: int = 16, cols: int = 120) -> np.ndarray:
+    return rng.normal(0.0, 1.0, (rows, cols))
+
+
+def test_a_whole_load_offset_or_stretched_scores_the_same() -> None:
+    # An uncalibrated scanner reads garments at Z_eff 15 instead of 6.5, with a larger spread:
+    # the tiles' scores are relative to the same load, so neither changes them.
+    rng = np.random.default_rng(3)
+    z = 6.5 + 0.1 * _load(rng)
+    valid = np.ones(z.shape, dtype=bool)
+    assert np.allclose(_zscores(8.5 + 2.5 * z, valid), _zscores(z, valid))
+
+
+def test_a_heavy_tailed_load_is_measured_in_its_own_spread() -> None:
+    # A fifth of the cartons honestly differ five times more than the rest: measured in the
+    # core's robust σ alone, a tenth of all tiles would stand out beyond 3.5σ.
+    rng = np.random.default_rng(4)
+    z = _load(rng)
+    odd = rng.random(z.shape) < 0.2
+    z[odd] *= 5.0
+    valid = np.ones(z.shape, dtype=bool)
+    assert float(np.mean(np.abs(_zscores(z, valid)) > 3.5)) < 0.06
+    # … while a block of real concealment in a Gaussian load still stands out.
+    clean = _load(rng)
+    clean[5:11, 40:48] += 6.0
+    scores = _zscores(clean, valid)
+    assert float(np.mean(scores[5:11, 40:48] > 3.5)) > 0.8
+
+
+def test_a_slow_drift_along_the_container_is_not_a_block() -> None:
+    # The air level drifts while the container passes: one end reads higher than the other.
+    rng = np.random.default_rng(5)
+    z = _load(rng) + np.linspace(0.0, 8.0, 120)[None, :]
+    z[5:11, 60:68] += 6.0
+    scores = _zscores(z, np.ones(z.shape, dtype=bool))
+    ends = np.concatenate([scores[:, :15], scores[:, -15:]], axis=1)
+    assert float(np.mean(np.abs(ends) > 3.5)) < 0.02
+    assert float(np.mean(scores[5:11, 60:68] > 3.5)) > 0.8
 
 
 def test_history_sets_the_heading_threshold() -> None:

@@ -66,7 +66,7 @@ def test_it_runs_only_where_it_was_trained() -> None:
     detector = default_detector()
     coarse = simulated(CargoKind.TEXTILE_BALES, ConcealmentKind.NONE, ContainerType.DRY_20, 2)
     result = detector.detect(image(coarse.scan), goods_profile("6309.00"))
-    assert not result.applicable and "5.5 × 6 mm" in result.reason
+    assert not result.applicable and "4.8–6.2 mm" in result.reason
     full = simulated_full(CargoKind.TEXTILE_CARTONS, ConcealmentKind.NONE, ContainerType.DRY_40, 10)
     other = detector.detect(image(full.scan), goods_profile("1006.30"))
     assert not other.applicable and "textiles" in other.reason
@@ -156,3 +156,30 @@ def test_tile_labels() -> None:
     labels = tile_labels((10, 20), (10, 10), (3, 4), (16, 20, 35, 30))
     assert labels.tolist() == [[-1, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]]
     assert (tile_labels((0, 0), (10, 10), (2, 2), None) == 0).all()
+
+
+def test_no_single_feature_carries_the_packaged_model() -> None:
+    # Issue 14: trained on randomised scenes and scanners, no feature holds over 30 % of the gain
+    # (the model before it had 93 % in three line features the simulator alone draws).
+    detector = default_detector()
+    gain = detector.booster.feature_importance("gain")
+    share = gain / gain.sum()
+    assert share.max() <= 0.30
+    top = detector.meta["gain_share_top"]
+    best = FEATURE_NAMES[int(np.argmax(share))]
+    assert next(iter(top)) == best and top[best] == pytest.approx(share.max(), abs=1e-4)
+
+
+def test_a_tile_unlike_the_stacks_beside_it_stands_out() -> None:
+    from smartcustoms.scans.analyses.learned_features import _beside
+
+    lam = np.full((4, 12), 60.0)
+    lam[:, 5] = 90.0  # one stack denser than the others, all the way up
+    lam[2, 8] = 80.0
+    ok = np.ones(lam.shape, dtype=bool)
+    ok[0, 9] = False
+    lam[0, 9] = 1000.0  # unusable tiles do not count
+    beside = _beside(lam, ok)
+    assert beside[2, 8] == 60.0 and beside[1, 5] == 60.0
+    assert (lam - beside)[2, 8] == 20.0 and (lam - beside)[1, 5] == 30.0
+    assert beside[0, 7] == 60.0

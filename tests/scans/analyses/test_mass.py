@@ -29,7 +29,10 @@ def test_imaged_load_within_five_percent(cargo: CargoKind, container: ContainerT
     sim = simulated(cargo, ConcealmentKind.NONE, container, 1)
     m = estimate_mass(image(sim.scan))
     assert m.imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.05)
-    assert not m.lower_bound and m.wall_source == "measured"
+    assert m.wall_source == "measured"
+    # Drums of liquid weigh right with this clean detector but about 15 % light with a 2 %
+    # halo, and the image cannot tell which detector it came from: their mass is a lower bound.
+    assert m.lower_bound is (cargo is CargoKind.DRUMS)
 
 
 def test_declared_goods_mass_is_compared_directly_the_tare_never_enters() -> None:
@@ -71,3 +74,9 @@ def test_an_arrays_halo_leaves_light_goods_weighed_right_and_hides_mass_in_dense
     clean = simulated(CargoKind.MACHINERY, ConcealmentKind.NONE, ContainerType.DRY_40, 1)
     with_halo, without = estimate_mass(image(parts.scan)), estimate_mass(image(clean.scan))
     assert with_halo.imaged_net_kg < 0.97 * without.imaged_net_kg < parts.truth.net_kg
+    # No pixel of it reaches the ceiling, yet its mass is a lower bound: its dense parts, which
+    # hold much of its mass, read darker than 3 % of the load at their height, where borrowed
+    # signal dominates. The bales' mass is nowhere near such pixels.
+    assert with_halo.impenetrable_fraction < 0.002
+    assert with_halo.lower_bound and with_halo.crosstalk_fraction > 0.15
+    assert m.crosstalk_fraction < 0.02

@@ -43,7 +43,7 @@ def test_honest_load_is_clear_and_the_json_has_the_tdr_shape() -> None:
     assert data["number_of_total_objects"] == len(data["threat_objects"])
     assert {c["analysis"] for c in data["checks"]} >= {"mass", "concealment"}
     mass = next(c for c in data["checks"] if c["analysis"] == "mass")
-    assert mass["status"] == "pass" and mass["version"] == "mass/1.1"
+    assert mass["status"] == "pass" and mass["version"] == "mass/1.2"
     assert data["scan"]["container_number"] == sim.scan.metadata.container_number
     assert data["algorithm"].startswith("smartcustoms.scans/1.1")
 
@@ -77,7 +77,10 @@ def test_dense_goods_cannot_be_cleared_on_mass() -> None:
     )
     mass = report.check("mass")
     assert mass is not None and mass.figures["lower_bound"] is True
-    assert report.check("concealment").status == "not_applicable"  # type: ignore[union-attr]
+    # Machinery is compared where the beam crosses it; what is too dense is named as unchecked.
+    concealment = report.check("concealment")
+    assert concealment is not None and concealment.status == "pass"
+    assert any("not checked there" in n for n in concealment.figures["notes"])
 
 
 @pytest.mark.parametrize(

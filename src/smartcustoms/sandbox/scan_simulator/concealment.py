@@ -82,12 +82,29 @@ def _load_top(scene: Scene, inside: Interior) -> float:
 
 
 def cigarettes_among_textiles(
-    scene: Scene, inside: Interior, rng: np.random.Generator, mass_kg: float = 200.0
+    scene: Scene,
+    inside: Interior,
+    rng: np.random.Generator,
+    mass_kg: float = 200.0,
+    *,
+    partitions: float = 1.0,
+    partition_mm: float = 2.0,
+    case_spread: float = 0.0,
+    mix: float = 0.0,
+    spread_rng: np.random.Generator | None = None,
 ) -> Placed:
     """Master cases of cigarettes (10,000 sticks, ≈16 kg, 0.21 g/cm³) stowed among the goods.
 
     The cases replace whatever textiles were in their volume; cartons inside each case show as a
     regular grid of board, unlike the uneven bales or garment cartons around them.
+
+    For training with varied scenes (:mod:`.training`): ``partitions`` scales the board
+    partitions' areal density (0: none drawn, as in real images where a 9 MeV scanner at 5 mm
+    does not resolve them), ``partition_mm`` spreads the same board over a wider, fainter line;
+    ``case_spread`` varies the sticks' density case to case (relative standard deviation) and
+    ``mix`` puts that share of the sticks' mass in as cotton instead (a Z_eff nearer the
+    textiles'); those draws come from ``spread_rng`` so that the placement's draws stay as they
+    were. The defaults draw the cases as they always were.
     """
     case = (0.56, 0.30, 0.46)
     case_mass = 0.21 * case[0] * case[1] * case[2] * 1000
@@ -106,49 +123,63 @@ def cigarettes_among_textiles(
     x0, y0, z0 = _block_in_load(scene, inside, rng, size, _load_top(scene, inside))
     region = (x0, x0 + size[0], y0, y0 + size[1], z0, z0 + size[2])
     scene.carve(region, "cargo")
+    varied = spread_rng if spread_rng is not None else np.random.default_rng(0)
     boxes: list[Box] = []
+    sticks: list[int] = []  # where the sticks are in ``boxes`` (kept in the order always drawn)
+    wide = max(partition_mm, 0.1) / 1000
     for i in range(nx):
         for j in range(ny):
             for k in range(nz):
                 bx, by = x0 + i * case[0], y0 + j * case[1]
                 bz = z0 + k * case[2]
                 cz1 = min(bz + case[2], inside.width)
-                boxes.extend(
-                    carton(
-                        bx,
-                        bx + case[0],
-                        by,
-                        by + case[1],
-                        bz,
-                        cz1,
-                        "cigarettes",
-                        0.21,
-                        "conceal/cigarettes",
-                    )
+                content, *board = carton(
+                    bx,
+                    bx + case[0],
+                    by,
+                    by + case[1],
+                    bz,
+                    cz1,
+                    "cigarettes",
+                    0.21,
+                    "conceal/cigarettes",
                 )
+                if case_spread > 0:
+                    factor = float(np.clip(1 + case_spread * varied.standard_normal(), 0.5, 1.5))
+                    content = replace(content, density=content.density * factor)
+                sticks.append(len(boxes))
+                boxes.append(content)
+                boxes.extend(board)
+                if partitions <= 0:
+                    continue
                 # Five cartons across the case's length: board partitions every 0.11 m.
                 for p in range(1, 5):
-                    xp = bx + p * case[0] / 5
+                    xp = bx + p * case[0] / 5 - (wide - 0.002) / 2
                     boxes.append(
                         Box(
                             xp,
-                            xp + 0.002,
+                            xp + wide,
                             by,
                             by + case[1],
                             bz,
                             cz1,
                             "paper",
-                            0.6,
+                            0.6 * partitions * (0.002 / wide),
                             "conceal/cigarettes",
                         )
                     )
     # The sticks make up what the board does not: the block weighs ``mass_kg`` in all.
-    board = sum(b.mass_kg for b in boxes if b.material != "cigarettes")
-    sticks = sum(b.mass_kg for b in boxes if b.material == "cigarettes")
-    scale = max(mass_kg - board, 0.0) / sticks
-    boxes = [
-        replace(b, density=b.density * scale) if b.material == "cigarettes" else b for b in boxes
-    ]
+    stickset = set(sticks)
+    board_kg = sum(b.mass_kg for i, b in enumerate(boxes) if i not in stickset)
+    scale = max(mass_kg - board_kg, 0.0) / sum(boxes[i].mass_kg for i in sticks)
+    mix = min(max(mix, 0.0), 0.9)
+    for i in sticks:
+        boxes[i] = replace(boxes[i], density=boxes[i].density * scale * (1 - mix))
+    if mix > 0:
+        boxes += [
+            replace(boxes[i], material="cotton textile", density=boxes[i].density * mix / (1 - mix))
+            for i in sticks
+        ]
     scene.add(*boxes)
     mass = sum(b.mass_kg for b in boxes)
     return Placed(

@@ -59,6 +59,10 @@ class DetectorModel:
     blur_sigma_px: tuple[float, float] = (0.6, 0.4)  # (rows, columns)
     afterglow: float = 0.005
     dead_row_rate: float = 0.002
+    # Per-row gain change between the air scan that flat-fields the detectors and the scan
+    # itself (relative, one draw per detector row): the row's air level is off by this much,
+    # a faint stripe along the whole scan. Off by default (earlier families unchanged).
+    air_drift: float = 0.0
 
     @classmethod
     def ideal(cls) -> DetectorModel:
@@ -150,6 +154,8 @@ def expose(
     dead = np.asarray(rng.random(rows) < model.dead_row_rate, dtype=bool)
     gain = np.asarray(1.0 + model.gain_spread * rng.standard_normal(rows), dtype=np.float64)
     dark = np.asarray(model.dark_adu * (1.0 + 0.05 * rng.standard_normal(rows)), np.float32)
+    # Drawn only when asked for, so that every default scan keeps its random stream.
+    now = gain * (1.0 + model.air_drift * rng.standard_normal(rows)) if model.air_drift else gain
     out = []
     for i, channel in enumerate(Channel):
         t: NDArray[np.float64] = transmission(maps, row_angle_deg, truth, channel, spectra).astype(
@@ -179,7 +185,7 @@ def expose(
         drift = np.cumsum(drift_steps, axis=1)
         drift = (drift - drift.mean(axis=1, keepdims=True)) / max(float(drift.std()), 1e-12)
         drift = ndimage.zoom(drift, (1, cols / drift.shape[1]), order=1)[:, :cols]
-        actual_gain = gain[:, None] * (1.0 + model.gain_drift * drift)
+        actual_gain = now[:, None] * (1.0 + model.gain_drift * drift)
         expected: NDArray[np.float64] = t * pulse[None, :]
         if np.isfinite(quanta):
             expected = rng.poisson(np.maximum(expected, 0) * quanta) / quanta

@@ -6,7 +6,7 @@ returns the scan as a reader would produce it from the scanner's files, plus the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -31,7 +31,14 @@ from smartcustoms.sandbox.scan_simulator.placement import (
     trailer_chassis,
 )
 from smartcustoms.sandbox.scan_simulator.reference import simulated_site_calibration
-from smartcustoms.sandbox.scan_simulator.scene import Grid, Scene, rasterize
+from smartcustoms.sandbox.scan_simulator.scene import (
+    Box,
+    DiscZ,
+    Grid,
+    Scene,
+    VerticalCylinder,
+    rasterize,
+)
 from smartcustoms.sandbox.scan_simulator.site import SCANNER_ID, truth_calibration
 from smartcustoms.sandbox.scan_simulator.structures import (
     CONTAINERS,
@@ -82,6 +89,22 @@ class SimulationSpec:
     sag_m: float = 0.0
     trailer: bool = False
     fan_beam: bool = False
+    # Scene variations for training (:mod:`.training`); the defaults draw the scene as it always
+    # was. ``partitions`` scales the board partitions of cigarette master cases (0: none) and
+    # ``partition_mm`` widens them (the same board, fainter); ``case_spread`` and
+    # ``cigarette_mix`` vary the cases' density and composition (see
+    # :func:`.concealment.cigarettes_among_textiles`); ``density_spread`` varies each piece of the
+    # goods' density (relative standard deviation); ``dividers`` is the chance that a carton or
+    # bale of the goods holds board dividers at a regular 7–16 cm pitch (honest packaging lines);
+    # ``swap_channels`` writes the low-energy channel first. Their draws come from a second
+    # generator seeded from ``seed``, so the rest of the scene does not move.
+    partitions: float = 1.0
+    partition_mm: float = 2.0
+    case_spread: float = 0.0
+    cigarette_mix: float = 0.0
+    density_spread: float = 0.0
+    dividers: float = 0.0
+    swap_channels: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,34 @@ def _to_px(
     return (c0, r0, c1, r1)
 
 
+def _vary_load(scene: Scene, spec: SimulationSpec, varied: np.random.Generator) -> None:
+    """Spread the goods' densities and put board dividers in some of their cartons and bales."""
+    out: list[Box | VerticalCylinder | DiscZ] = []
+    for s in scene.solids:
+        goods = isinstance(s, Box) and s.tag.startswith("cargo") and not s.tag.endswith("/board")
+        if not goods or not isinstance(s, Box):
+            out.append(s)
+            continue
+        if spec.density_spread > 0:
+            factor = float(np.clip(1 + spec.density_spread * varied.standard_normal(), 0.5, 1.5))
+            s = replace(s, density=s.density * factor)
+        out.append(s)
+        if spec.dividers > 0 and varied.random() < spec.dividers:
+            pitch = varied.uniform(0.07, 0.16)
+            wide = varied.uniform(0.002, 0.008)
+            rho = 0.6 * (0.002 / wide) * varied.uniform(0.3, 1.0)
+            across = varied.random() < 0.7  # upright dividers (lines along the rows) or shelves
+            lo, hi = (s.x0, s.x1) if across else (s.y0, s.y1)
+            for at in np.arange(lo + pitch, hi - pitch / 2, pitch):
+                a, b = float(at - wide / 2), float(at + wide / 2)
+                out.append(
+                    Box(a, b, s.y0, s.y1, s.z0, s.z1, "paper", rho, "cargo/dividers")
+                    if across
+                    else Box(s.x0, s.x1, a, b, s.z0, s.z1, "paper", rho, "cargo/dividers")
+                )
+    scene.solids = out
+
+
 def _conceal(
     spec: SimulationSpec, scene: Scene, inside: Interior, rng: np.random.Generator
 ) -> list[Placed]:
@@ -156,7 +207,19 @@ def _conceal(
     if kind is ConcealmentKind.NONE:
         return []
     if kind is ConcealmentKind.CIGARETTES_IN_TEXTILES:
-        return [cigarettes_among_textiles(scene, inside, rng, kg or 200.0)]
+        return [
+            cigarettes_among_textiles(
+                scene,
+                inside,
+                rng,
+                kg or 200.0,
+                partitions=spec.partitions,
+                partition_mm=spec.partition_mm,
+                case_spread=spec.case_spread,
+                mix=spec.cigarette_mix,
+                spread_rng=np.random.default_rng([spec.seed, 15]),
+            )
+        ]
     if kind is ConcealmentKind.DENSE_BLOCK:
         return [dense_block(scene, inside, rng, material="steel", mass_kg=kg or 200.0)]
     if kind is ConcealmentKind.METAL_IN_ORGANICS:
@@ -202,6 +265,8 @@ def simulate_scan(spec: SimulationSpec) -> SimulatedScan:
     )
     load = generate_cargo(spec.cargo, inside, rng, max_kg=box.max_gross_kg - box.tare_kg - 500)
     scene.add(*load.scene.solids)
+    if spec.density_spread > 0 or spec.dividers > 0:
+        _vary_load(scene, spec, np.random.default_rng([spec.seed, 14]))
     concealed = _conceal(spec, scene, inside, rng)
     clutter = add_clutter(scene, inside, rng) if spec.clutter else []
     cargo_kg = scene.mass_kg("cargo")
@@ -276,6 +341,8 @@ def simulate_scan(spec: SimulationSpec) -> SimulatedScan:
         EnergyChannel(e.channel, nominal, e.counts, e.air, e.dark)
         for e, nominal in ((high, 9.0), (low, 6.0))
     )
+    if spec.swap_channels:
+        channels = channels[::-1]
     scan = Scan(channels, spec.pitch_x_mm, spec.pitch_y_mm, metadata, beam)
     return SimulatedScan(scan, truth)
 

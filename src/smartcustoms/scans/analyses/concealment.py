@@ -15,9 +15,23 @@ material of its *excess* over the tiles around it:
   textiles, for instance;
 * ``density``: the goods' material but a denser or lighter block.
 
-Only goods the HS code says are light and organic are held to this; for mixed loads (machinery,
-vehicles) the comparison is not meaningful and the analysis says so. The alarm thresholds – one
-for composition and metal regions, one for density regions – are the heading's own, from past
+Every tile is compared only with the same load – its row, after removing how Z_eff drifts
+with areal density and any slow drift along the container (±2.6 m) – and in units of that
+load's own spread: the scale is the larger of the deviations' robust standard deviation and
+their 90th percentile over the Gaussian's (1.645), so a load whose cartons honestly differ from
+one another (a heavy-tailed spread) does not make every odd carton a many-sigma block, and a
+whole load whose Z_eff is offset (a scanner not yet calibrated) shifts its own reference with
+it. No threshold depends on where the Z_eff scale sits.
+
+Goods the HS code says are light and organic are held to all of it. Inorganic goods (stone,
+ceramics, glass, base metals) are checked for what they cannot contain: a block whose Z_eff is
+*lower* than the load around it (``organic``: drugs in a load of tiles), strengthened by a
+lighter block at the same place. Mixed goods (machinery, vehicles) are checked for a block
+denser or of higher Z_eff than the load around it, against thresholds raised by half (the goods
+are heterogeneous by nature). For both, tiles too dark to read – near the scan's ceiling, or so
+dark that the detector's cross-talk may dominate them – are left out and reported as not
+checked; a load mostly that dark is "not checked" as a whole. The alarm thresholds – one for
+composition and metal regions, one for density regions – are the heading's own, from past
 cleared scans (:mod:`.history`), when there are enough of them.
 """
 
@@ -44,7 +58,7 @@ __all__ = [
     "find_concealments",
 ]
 
-CONCEALMENT_ANALYSIS_VERSION = "concealment/1.0"
+CONCEALMENT_ANALYSIS_VERSION = "concealment/1.1"  # 1.1: load-relative scale; mixed goods
 # Region scores above which a region alarms when the heading has no history: ≈5 % false alarms
 # in all on the simulated textile loads of bench/scans_concealment.py.
 DEFAULT_THRESHOLDS = (20.0, 24.0)  # (composition, density)
@@ -64,6 +78,19 @@ _GROUP_PX = 6
 _MAX_ASPECT = 5.0
 _METAL_MIN_KG = 10.0  # metal blocks lighter than this are not reported
 METAL_ALARM_KG = 25.0  # among light organic goods, this much metal in one block alarms
+# The spread a tile is measured in: the robust σ, or the load's own 90th percentile of
+# |deviation| over the Gaussian's 1.645 when its tails are heavier (cartons of varied goods).
+_TAIL_QUANTILE = 0.90
+_TREND_COLUMNS = 20  # tiles of 13 cm: the slow drift along the container is taken over ±2.6 m
+_TAIL_GAUSS = 1.645
+# Mixed goods (machinery) differ from tile to tile by nature: their regions must stand out more.
+_MIXED_FACTOR = 1.5
+# Tiles too dark to read (share of their pixels): near the ceiling, or in cross-talk's reach.
+_DARK_TILE_SHARE = 0.2
+_CEILING_MARGIN = 0.7  # α within this of the scan's ceiling carries no information
+_NEAR_OPAQUE = 7.5
+_CROSSTALK = 0.03  # transmission under this share of its height's mean: spread signal dominates
+_MIN_READABLE = 0.5  # under this share of the load readable, it is not checked at all
 
 
 @dataclass(frozen=True)
@@ -96,7 +123,7 @@ class ConcealmentResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     # Why the regions were not compared, as a message code and its parameters (the reader's
     # language), when ``reason`` holds more than a fixed sentence; None: ``reason`` is one.
-    reason_message: tuple[str, dict[str, str]] | None = None
+    reason_message: tuple[str, dict[str, object]] | None = None
 
     @property
     def alarm(self) -> bool:
@@ -131,9 +158,32 @@ def _conditional(
     return np.asarray(values - centre[which], dtype=np.float64)
 
 
+def _column_trend(dev: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """A slow drift along the container: per tile column, the median deviation of the valid
+    tiles within ``_TREND_COLUMNS`` columns either side.
+
+    The scanner's air level and gain drift while the container passes (columns are time), and
+    loads differ from one end to the other; both shift whole stretches of columns together. The
+    window is wide (≈2.6 m either side), so a block of a metre or two barely moves it."""
+    ncols = dev.shape[1]
+    trend = np.zeros(ncols)
+    for j in range(ncols):
+        lo, hi = max(0, j - _TREND_COLUMNS), min(ncols, j + _TREND_COLUMNS + 1)
+        sel = valid[:, lo:hi]
+        if sel.sum() >= 8:
+            trend[j] = float(np.median(dev[:, lo:hi][sel]))
+    return trend
+
+
 def _zscores(values: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:
     dev = values - _row_reference(values, valid)[:, None]
-    sigma = max(1.4826 * float(np.median(np.abs(dev[valid]))), 1e-6)
+    dev = dev - _column_trend(dev, valid)[None, :]
+    spread = np.abs(dev[valid])
+    sigma = max(
+        1.4826 * float(np.median(spread)),
+        float(np.quantile(spread, _TAIL_QUANTILE)) / _TAIL_GAUSS,
+        1e-6,
+    )
     return np.where(valid, np.clip(dev / sigma, -_CLIP, _CLIP), 0.0)
 
 
@@ -252,6 +302,27 @@ def _metal_regions(imaged: Imaged, limit: float) -> list[Region]:
     return out
 
 
+def _dark_tiles(imaged: Imaged, tm: TileMap) -> NDArray[np.bool_]:
+    """Tiles with more than ``_DARK_TILE_SHARE`` of their pixels too dark to read: near the
+    scan's ceiling or α 7.5, or under ``_CROSSTALK`` of the mean transmission at their height
+    across the load (where 1 % of the surroundings' signal spread in by blur, scatter and the
+    array's cross-talk is a third of what they read). Relative to the same scan, so it does
+    not depend on the scanner's calibration."""
+    tx, ty = tm.size_px
+    c0, r0 = tm.origin
+    nr, nc = tm.valid.shape
+    if nr == 0 or nc == 0:
+        return np.zeros((nr, nc), dtype=bool)
+    _, _, c1, r1 = imaged.geometry.interior
+    alpha = imaged.attenuation.high[r0:r1, c0:c1].astype(np.float64)
+    transmission = np.exp(-np.clip(alpha, 0.0, 30.0))
+    around = transmission.mean(axis=1, keepdims=True)
+    ceiling = min(imaged.attenuation.max_alpha - _CEILING_MARGIN, _NEAR_OPAQUE)
+    dark = (alpha >= ceiling) | (transmission < _CROSSTALK * around)
+    share = dark[: nr * ty, : nc * tx].reshape(nr, ty, nc, tx).mean(axis=(1, 3))
+    return np.asarray(share > _DARK_TILE_SHARE)
+
+
 def _below_load_top(valid: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Drop the top two tiles of each tile column: the load's top tier is uneven (a package
     more or less along the beam), which no other tile row can serve as a reference for."""
@@ -272,7 +343,7 @@ def _combine(regions: list[Region], limits: tuple[float, float]) -> list[Region]
     a composition region overlapping a density region scores their quadrature sum."""
     out = []
     for r in regions:
-        if r.kind == "composition":
+        if r.kind in ("composition", "organic"):
             dens = [d.score for d in regions if d.kind == "density" and _overlap(d.bbox, r.bbox)]
             if dens:
                 score = float(np.hypot(r.score, max(dens)))
@@ -305,19 +376,38 @@ def find_concealments(
             None,
             None,
         )
+    # What the goods may be made of sets what is looked for (see the module's docstring).
+    mode = "organic"
     if goods is not None and not goods.light_organic:
-        return ConcealmentResult(
-            False,
-            f"{goods.description}: mixed goods, no single material to compare against",
-            (),
-            (0.0, 0.0),
-            "none",
-            None,
-            None,
-            reason_message=("scans.concealment.mixed_goods", {"goods": goods.description}),
-        )
+        mode = "mixed" if MaterialClass.ORGANIC in goods.classes else "inorganic"
     tm = tile_map(imaged)
     valid = _below_load_top(tm.valid)
+    notes: list[str] = []
+    if mode != "organic":
+        # Judged on every loaded tile (the top tier included): a short, dense load (pallets of
+        # tiles) is "too dense", not "too little".
+        dark = _dark_tiles(imaged, tm) & tm.valid
+        share = float(dark.sum()) / max(int(tm.valid.sum()), 1)
+        readable = valid & ~dark
+        if tm.valid.any() and share > 1.0 - _MIN_READABLE:
+            assert goods is not None
+            return ConcealmentResult(
+                False,
+                f"{goods.description}: {share:.0%} of the load is too dense to see through; "
+                "not checked",
+                (),
+                (0.0, 0.0),
+                "none",
+                None,
+                None,
+                reason_message=(
+                    "scans.concealment.too_dense",
+                    {"goods": goods.description, "share": share},
+                ),
+            )
+        if share > 0:
+            notes.append(f"{share:.0%} of the load too dense to see through: not checked there")
+        valid = readable
     if valid.sum() < 20:
         return ConcealmentResult(
             False, "too little load to compare regions", (), (0.0, 0.0), "none", None, None
@@ -330,18 +420,32 @@ def find_concealments(
         own = history.thresholds(false_alarm_rate)
         if own is not None:
             limits, source = own, f"heading {history.heading} history ({history.n_scans} scans)"
-    if goods is None:
-        limits = (limits[0] * 1.5, limits[1] * 1.5)  # nothing declared to compare with
-    anomalous = (z_z > _TILE_SIGMAS[-1]) | (np.abs(z_lam) > _TILE_SIGMAS[-1])
+    if goods is None or mode == "mixed":
+        # Nothing declared to compare with, or goods that differ from tile to tile by nature.
+        limits = (limits[0] * _MIXED_FACTOR, limits[1] * _MIXED_FACTOR)
+    z_odd = np.abs(z_z) if mode == "inorganic" else z_z
+    anomalous = (z_odd > _TILE_SIGMAS[-1]) | (np.abs(z_lam) > _TILE_SIGMAS[-1])
     regions: list[Region] = []
     eight = np.ones((3, 3), dtype=bool)
-    masks = []
+    masks: list[tuple[str, NDArray[np.float64], NDArray[np.bool_]]] = []
     for sigma in _TILE_SIGMAS:
-        masks += [
-            ("composition", z_z, z_z > sigma),
-            ("density", z_lam, z_lam > sigma),
-            ("density", z_lam, z_lam < -sigma),
-        ]
+        if mode == "inorganic":
+            # Tiles, stone, metal: what they cannot hold is organic – lower Z_eff, and lighter.
+            masks += [
+                ("organic", z_z, z_z < -sigma),
+                ("density", z_lam, z_lam < -sigma),
+            ]
+        elif mode == "mixed":
+            masks += [
+                ("composition", z_z, z_z > sigma),
+                ("density", z_lam, z_lam > sigma),
+            ]
+        else:
+            masks += [
+                ("composition", z_z, z_z > sigma),
+                ("density", z_lam, z_lam > sigma),
+                ("density", z_lam, z_lam < -sigma),
+            ]
     for name, field_z, mask in masks:
         # Board lines and gaps break a block into pieces one tile apart: bridge them.
         labels, _ = ndimage.label(ndimage.binary_dilation(mask, structure=eight), structure=eight)
@@ -361,7 +465,11 @@ def find_concealments(
                 kind = "thin-plate"  # a sheet of metal adds little: a repair patch in a wall
             cls = None if excess_z is None else list(MaterialClass)[int(class_of_z(excess_z))]
             limit = limits[1] if kind == "density" else limits[0]
+            # Among inorganic goods a lighter block alone is a gap between pallets: it only
+            # strengthens an organic region at the same place.
             alarm = kind != "thin-plate" and score >= limit
+            if mode == "inorganic" and kind == "density":
+                alarm = False
             regions.append(
                 Region(
                     kind=kind,
@@ -378,16 +486,23 @@ def find_concealments(
                 )
             )
     regions = _combine(regions, limits)
-    regions.extend(_metal_regions(imaged, METAL_ALARM_KG))
+    if mode == "organic":
+        # Among mixed or inorganic goods metal is expected: only light organic goods are
+        # searched for metal blocks pixel by pixel.
+        regions.extend(_metal_regions(imaged, METAL_ALARM_KG))
     regions.sort(key=lambda r: -r.score)
     load = LoadSummary(
         median_z=float(np.median(tm.z_eff[valid])),
         median_areal_density=float(np.median(tm.areal_density[valid])),
-        composition_score=max((r.score for r in regions if r.kind == "composition"), default=0.0),
-        density_score=max((r.score for r in regions if r.kind == "density"), default=0.0),
+        composition_score=max(
+            (r.score for r in regions if r.kind in ("composition", "organic")), default=0.0
+        ),
+        # Among inorganic goods density regions never alarm alone (gaps between pallets).
+        density_score=0.0
+        if mode == "inorganic"
+        else max((r.score for r in regions if r.kind == "density"), default=0.0),
     )
     load_z = history.load_z_scores(load) if history is not None else None
-    notes = []
     if load_z is not None and (abs(load_z[0]) > 4 or abs(load_z[1]) > 4):
         notes.append(
             f"the whole load is unusual for heading {history.heading if history else ''}: "
@@ -400,7 +515,9 @@ def find_concealments(
         )
     return ConcealmentResult(
         True,
-        "compared with the rest of the load",
+        "compared with the rest of the load"
+        if mode == "organic"
+        else f"compared with the rest of the load ({mode} goods)",
         tuple(regions),
         limits,
         source,

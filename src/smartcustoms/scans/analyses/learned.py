@@ -12,7 +12,10 @@ The model is a LightGBM text file shipped in ``scans/data/detector/`` with a JSO
 (the features it expects, how it was trained, its default alarm threshold);
 ``python -m smartcustoms.sandbox.scan_simulator.training`` makes both again from fixed seeds.
 It runs only where it was trained to: dual-energy scans of textiles (HS chapters 50–63) at a
-pitch of about 5.5 × 6 mm. Elsewhere the classical analysis (:mod:`.concealment`) stands alone.
+pitch of 4.8–6.2 mm or not much coarser (the training scans' scanners are drawn at random –
+blur, halo, noise, stripes, tilt, fan beam, pitch – see
+:mod:`smartcustoms.sandbox.scan_simulator.training`). Elsewhere the classical analysis
+(:mod:`.concealment`) stands alone.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ LEARNED_ANALYSIS = "learned-concealment"
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "detector" / "concealment.txt"
 _PACKAGED = "data/detector/concealment.txt"
 REGION_LEVEL = 0.2  # averaged tile probability that makes a tile part of a region
-_MAX_PITCH_MM = 8.0  # the model saw 5.5 × 6 mm pixels; lines blur away at much coarser pitch
+_MAX_PITCH_MM = 8.0  # the model saw 4.8–6.2 mm pixels; lines blur away at much coarser pitch
 _CHAPTERS = range(50, 64)  # textiles and clothing: what the model was trained on
 
 
@@ -95,7 +98,7 @@ def learned_applies(imaged: Imaged, goods: GoodsProfile | None) -> str | None:
     if int(goods.heading[:2]) not in _CHAPTERS:
         return f"{goods.description}: the model was trained on textiles only"
     if max(imaged.scan.pitch_x_mm, imaged.scan.pitch_y_mm) > _MAX_PITCH_MM:
-        return f"pixels coarser than {_MAX_PITCH_MM:g} mm: the model was trained at 5.5 × 6 mm"
+        return f"pixels coarser than {_MAX_PITCH_MM:g} mm: the model was trained at 4.8–6.2 mm"
     return None
 
 

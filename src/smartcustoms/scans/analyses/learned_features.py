@@ -5,7 +5,10 @@ Each tile gets numbers in four groups:
 
 * *material and density against the load*: areal density, Z_eff, both channels' attenuation and
   their ratio, each against the median of the same tile row (same beam angle) and of the same
-  tile column (the same stack of goods), and the classical analysis's robust z-scores;
+  tile column (the same stack of goods), and the classical analysis's robust z-scores; areal
+  density and Z_eff against the neighbouring stacks at the same height (the median of the tiles
+  one to four columns either side) and against their own stack, as robust z-scores – what a
+  scanner measures whatever its resolution;
 * *texture*: the spread of areal density inside the tile;
 * *lines*: thin bright and dark lines – carton walls, partitions, gaps between bales – found as
   ridges of the high-energy attenuation across and along the container, counted and measured in
@@ -17,7 +20,7 @@ Each tile gets numbers in four groups:
 
 Neighbourhood means (3 × 3 tiles) of the main ones follow. Everything is in physical units
 (g/cm², mm, relative attenuation), so it does not depend on the pixel pitch – within reason: the
-detector was trained at 5.5 × 6 mm and is not run on scans much coarser than that.
+detector was trained at 4.8–6.2 mm and is not run on scans much coarser than that.
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ _BASE = [
     "height",
     "below_top",
     "load_rows",
+    "d_lam_nbs",
+    "d_z_nbs",
+    "zs_lam_nbs",
+    "zs_z_nbs",
+    "zs_lam_col",
+    "zs_z_col",
 ]
 _LINES = []
 for _axis in ("v", "h"):
@@ -95,6 +104,24 @@ def _row_median(v: NDArray[np.float64], ok: NDArray[np.bool_], axis: int) -> NDA
         med = np.nanmedian(masked, axis=axis, keepdims=True)
     overall = float(np.median(v[ok])) if ok.any() else 0.0
     return np.where(np.isnan(med), overall, med)
+
+
+def _beside(v: NDArray[np.float64], ok: NDArray[np.bool_], reach: int = 4) -> NDArray[np.float64]:
+    """Median of the same tile row's tiles 1 to ``reach`` columns either side: the neighbouring
+    stacks at the same height (the tile itself and its own stack left out); where there are
+    none, the row's median."""
+    nr, nc = v.shape
+    masked = np.where(ok, v, np.nan)
+    shifted = np.full((2 * reach, nr, nc), np.nan)
+    for i, d in enumerate([*range(-reach, 0), *range(1, reach + 1)]):
+        if d < 0:
+            shifted[i, :, -d:] = masked[:, :d]
+        else:
+            shifted[i, :, :-d] = masked[:, d:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # no neighbour: filled below
+        med = np.nanmedian(shifted, axis=0)
+    return np.where(np.isnan(med), _row_median(v, ok, 1), med)
 
 
 def _robust_z(dev: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -252,6 +279,12 @@ def tile_features_from_arrays(
         height,
         below_top,
         load_rows,
+        t_lam - _beside(t_lam, ok),
+        t_z - _beside(t_z, ok),
+        _robust_z(t_lam - _beside(t_lam, ok), ok),
+        _robust_z(t_z - _beside(t_z, ok), ok),
+        _robust_z(t_lam - col_lam, ok),
+        _robust_z(t_z - col_z, ok),
     ]
 
     # ---- lines: ridges of the attenuation, relative to the attenuation itself
