@@ -9,6 +9,11 @@ so the difference is what assessing costs on this machine at this moment. Each l
 wall time (p50/p95/p99) and the thread's CPU time (p50): on a shared machine the CPU time moves
 far less than the wall time. The HTTP figures under load are ``bench/risk_api.py``'s.
 
+Where the code has reading units (:func:`smartcustoms.core.unit.reading_unit`, what the API
+lodges in), a third run lodges the same way in two steps, interleaved too, and each line also
+gives how long the lodging held SQLite's write lock (BEGIN IMMEDIATE to COMMIT, wall p50/p99):
+the time every other writer of the worker — other lodgings, the ledger — waits behind it.
+
     .venv/bin/python bench/risk_lodging_latency.py [--history 2000] [--count 300]
 """
 
@@ -34,18 +39,26 @@ from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.intake import import_records
 from smartcustoms.risk.lodging import lodge
 
+try:
+    from smartcustoms.core.unit import reading_unit
+except ImportError:  # code from before the two-step lodging: measured in one transaction only
+    reading_unit = None  # type: ignore[assignment]
+
+from sqlalchemy import event
+
 WARM_UP = 30
 
 
-def line(label: str, wall: list[float], cpu: list[float]) -> str:
-    ordered = sorted(wall)
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
-    def p(q: float) -> float:
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
+def line(label: str, wall: list[float], cpu: list[float], held: list[float]) -> str:
     return (
-        f"{label:<34} p50 {p(0.5):6.2f} ms  p95 {p(0.95):6.2f} ms  p99 {p(0.99):6.2f} ms  "
-        f"CPU p50 {statistics.median(cpu):6.2f} ms"
+        f"{label:<34} p50 {_p(wall, 0.5):6.2f} ms  p95 {_p(wall, 0.95):6.2f} ms  "
+        f"p99 {_p(wall, 0.99):6.2f} ms  CPU p50 {statistics.median(cpu):6.2f} ms  "
+        f"write lock held p50 {_p(held, 0.5):6.2f} ms  p99 {_p(held, 0.99):6.2f} ms"
     )
 
 
@@ -61,33 +74,64 @@ def main() -> None:
     print(f"set-up: {args.history} KCS history rows, model trained, in "
           f"{time.perf_counter() - t0:.0f} s; 10 items per declaration")  # fmt: skip
     ctx = AppContext.from_settings(load_settings(None, data_dir=folder))
-    bodies = iter(declarations(2 * (args.count + WARM_UP)))
 
     def lodged(body: dict[str, Any]) -> None:
         with ctx.unit() as unit:
             lodge(ctx, unit, [SourceRecord("", data=body)], source="api",
                   submitted_by="cms", actor="cms")  # fmt: skip
 
+    def in_two_steps(body: dict[str, Any]) -> None:
+        assert reading_unit is not None
+        with reading_unit(ctx.db, ctx.bus) as unit:
+            lodge(ctx, unit, [SourceRecord("", data=body)], source="api",
+                  submitted_by="cms", actor="cms")  # fmt: skip
+
+    # The write lock's hold: from the IMMEDIATE transaction's begin (the lock taken) to its end.
+    held: list[float] = []
+    began: dict[int, float] = {}
+
+    def on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get("sqlite_immediate"):
+            began[id(conn)] = time.perf_counter()
+
+    def on_end(conn: Any) -> None:
+        start = began.pop(id(conn), None)
+        if start is not None:
+            held.append((time.perf_counter() - start) * 1000)
+
+    event.listen(ctx.db.engine, "begin", on_begin)
+    event.listen(ctx.db.engine, "commit", on_end)
+    event.listen(ctx.db.engine, "rollback", on_end)
+
     def stored(body: dict[str, Any]) -> None:
         with ctx.unit() as unit:
             import_records(unit.session, [SourceRecord("", data=body)], source="api",
                            submitted_by="cms")  # fmt: skip
 
-    times: dict[str, tuple[list[float], list[float]]] = {"lodge": ([], []), "store": ([], [])}
+    times: dict[str, tuple[list[float], list[float], list[float]]] = {
+        "lodge": ([], [], []), "two": ([], [], []), "store": ([], [], [])
+    }  # fmt: skip
     runs: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
         ("lodge", lodged), ("store", stored)
     ]  # fmt: skip
+    if reading_unit is not None:
+        runs.insert(1, ("two", in_two_steps))
+    bodies = iter(declarations(len(runs) * (args.count + WARM_UP)))
     try:
         for i in range(args.count + WARM_UP):
             for name, run in runs:  # interleaved: both see the same machine
+                held.clear()
                 wall, cpu = time.perf_counter(), time.thread_time()
                 run(next(bodies))
                 if i >= WARM_UP:
                     times[name][0].append((time.perf_counter() - wall) * 1000)
                     times[name][1].append((time.thread_time() - cpu) * 1000)
+                    times[name][2].append(sum(held))
     finally:
         ctx.close()
     print(line("lodge (check, store, assess)", *times["lodge"]))
+    if times["two"][0]:
+        print(line("lodge in two steps (the API's)", *times["two"]))
     print(line("store only (baseline)", *times["store"]))
     lodge_cpu, store_cpu = (statistics.median(times[k][1]) for k in ("lodge", "store"))
     print(

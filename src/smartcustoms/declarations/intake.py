@@ -40,6 +40,7 @@ __all__ = [
     "ImportReport",
     "Rejection",
     "StoredChunk",
+    "check_batch",
     "check_records",
     "import_records",
     "import_stream",
@@ -139,6 +140,41 @@ def _refusal(bad: int, read: int, details: list[dict[str, Any]], first: str) -> 
         f"(first: {where}: {head.get('problem')})",
         details=details,
     )
+
+
+def check_batch(
+    records: Iterable[SourceRecord], *, skip_invalid: bool = False, today: date | None = None
+) -> tuple[list[Checked], ImportReport]:
+    """Check a batch of at most :data:`CHUNK` records as :func:`import_records` would, storing
+    nothing: the valid declarations, and a report that counts what was read and rejected (and
+    keeps each rejection, with ``skip_invalid``). Without ``skip_invalid`` an invalid record
+    raises the ValidationFailed that :func:`import_records` raises for it."""
+    report = ImportReport()
+    details: list[dict[str, Any]] = []
+    first_bad = ""
+    good: list[Checked] = []
+    with KeyLog() as keys:
+        checker = _Checker(keys, today)
+        for record in records:
+            report.read += 1
+            if report.read > CHUNK:
+                raise ValueError(f"check_batch takes at most {CHUNK} records")
+            result = checker.check(record)
+            if isinstance(result, Checked):
+                if not report.rejected_count or skip_invalid:
+                    good.append(result)
+                continue
+            report.rejected_count += 1
+            if not skip_invalid:
+                first_bad = first_bad or result.where
+                if len(details) < MAX_REPORTED:
+                    details.extend(result.flat()[: MAX_REPORTED - len(details)])
+                good.clear()
+            else:
+                report.rejected.append(result)
+    if report.rejected_count and not skip_invalid:
+        raise _refusal(report.rejected_count, report.read, details, first_bad)
+    return good, report
 
 
 def import_stream(

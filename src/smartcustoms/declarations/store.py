@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
@@ -14,7 +15,14 @@ from smartcustoms.declarations.model import Declaration
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
 from smartcustoms.declarations.validate import hs_edition
 
-__all__ = ["StoreResult", "Stored", "get_declaration", "store_declarations"]
+__all__ = [
+    "StoreResult",
+    "Stored",
+    "existing_ids",
+    "get_declaration",
+    "store_declarations",
+    "stored_document",
+]
 
 CHUNK = 500  # rows per query: well under SQLite's and PostgreSQL's parameter limits
 
@@ -50,7 +58,13 @@ _EXISTING = select(DeclarationRow.declarant_id, DeclarationRow.lrn, DeclarationR
 )
 
 
-def _existing_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def stored_document(declaration: Declaration) -> dict[str, Any]:
+    """The declaration as its ``document`` column stores it."""
+    return declaration.model_dump(mode="json", exclude_defaults=True)
+
+
+def existing_ids(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The ids of the (declarant, LRN) keys already stored."""
     found: dict[tuple[str, str], int] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
@@ -70,16 +84,26 @@ def store_declarations(
     source: str,
     submitted_by: str,
     today: date | None = None,
+    received_at: datetime | None = None,
+    documents: Sequence[dict[str, Any]] | None = None,
 ) -> StoreResult:
     """Insert the declarations not stored yet; report the ids of all, new and existing.
 
     The caller has checked them (:func:`~smartcustoms.declarations.validate.parse_declaration`)
-    and owns the transaction: a failure part-way leaves nothing written.
+    and owns the transaction: a failure part-way leaves nothing written. ``received_at``
+    (default: now) and ``documents`` (each declaration's :func:`stored_document`, in order)
+    are for a caller that assessed the declarations before storing them, from those values.
     """
     keys = [(d.declarant.id, d.lrn) for d in declarations]
-    existing = _existing_ids(session, keys)
-    now = clock.now()
-    new = [(k, d) for k, d in zip(keys, declarations, strict=True) if k not in existing]
+    existing = existing_ids(session, keys)
+    now = received_at or clock.now()
+    if documents is not None and len(documents) != len(declarations):
+        raise ValueError("one document per declaration")
+    new = [
+        (k, d, stored_document(d) if documents is None else documents[i])
+        for i, (k, d) in enumerate(zip(keys, declarations, strict=True))
+        if k not in existing
+    ]
     ids: dict[tuple[str, str], int] = dict(existing)
     for start in range(0, len(new), CHUNK):
         chunk = new[start : start + CHUNK]
@@ -97,16 +121,16 @@ def store_declarations(
                 "hs_edition": hs_edition(d, today).name,
                 "source": source,
                 "submitted_by": submitted_by,
-                "document": d.model_dump(mode="json", exclude_defaults=True),
+                "document": document,
             }
-            for _, d in chunk
+            for _, d, document in chunk
         ]
         new_ids = session.scalars(
             insert(DeclarationRow).returning(DeclarationRow.id, sort_by_parameter_order=True),
             header_rows,
         ).all()
         item_rows = []
-        for (key, d), row_id in zip(chunk, new_ids, strict=True):
+        for (key, d, _), row_id in zip(chunk, new_ids, strict=True):
             ids[key] = row_id
             for item in d.items:
                 item_rows.append(

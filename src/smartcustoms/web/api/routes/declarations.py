@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from smartcustoms.core.errors import BadRequest, NotFound
+from smartcustoms.core.unit import reading_unit
 from smartcustoms.declarations.formats import ADAPTERS, adapter_for
 from smartcustoms.declarations.formats.base import SourceRecord
 from smartcustoms.declarations.model import Declaration
@@ -115,7 +116,6 @@ def lodge(
         ),
     ],
     request: Request,
-    unit: UnitDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
     response: Response,
@@ -130,7 +130,10 @@ def lodge(
         records, batch = _message_records(body, content_type)
     else:
         records, batch = _records(body)
-    lodging = lodge_as(ctx, unit, principal, records, source="api")
+    # A reading unit: the lodging checks and assesses before it takes the database's write
+    # lock, and commits its own short write transaction before the answer is sent.
+    with reading_unit(ctx.db, ctx.bus) as unit:
+        lodging = lodge_as(ctx, unit, principal, records, source="api")
     receipts = [
         DeclarationReceipt(
             id=item.stored.id,
