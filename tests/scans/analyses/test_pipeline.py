@@ -43,7 +43,10 @@ def test_honest_load_is_clear_and_the_json_has_the_tdr_shape() -> None:
     assert data["number_of_total_objects"] == len(data["threat_objects"])
     assert {c["analysis"] for c in data["checks"]} >= {"mass", "concealment"}
     mass = next(c for c in data["checks"] if c["analysis"] == "mass")
-    assert mass["status"] == "pass" and mass["version"] == "mass/1.2"
+    assert mass["status"] == "pass" and mass["version"] == "mass/1.3"
+    # Bulk bags have no loaded area too dark to read: nothing there can hide mass.
+    assert mass["figures"]["dark_area_fraction"] < 0.005
+    assert mass["figures"]["hideable_fraction"] < 0.05 and mass["figures"]["lower_bound"] is False
     assert data["scan"]["container_number"] == sim.scan.metadata.container_number
     assert data["algorithm"].startswith("smartcustoms.scans/1.1")
 
@@ -77,6 +80,10 @@ def test_dense_goods_cannot_be_cleared_on_mass() -> None:
     )
     mass = report.check("mass")
     assert mass is not None and mass.figures["lower_bound"] is True
+    # The report says why: a share of the loaded area too dark to read, which may hide 5 % of
+    # the mass or more.
+    assert mass.figures["dark_area_fraction"] > 0.02
+    assert mass.figures["hideable_fraction"] >= 0.05
     # Machinery is compared where the beam crosses it; what is too dense is named as unchecked.
     concealment = report.check("concealment")
     assert concealment is not None and concealment.status == "pass"

@@ -23,7 +23,7 @@ from smartcustoms.scans.analyses.imaging import Imaged
 
 __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
 
-MASS_ANALYSIS_VERSION = "mass/1.2"  # 1.1: goods' gross compared directly; 1.2: cross-talk
+MASS_ANALYSIS_VERSION = "mass/1.3"  # 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area
 _DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
 _RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
 _FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
@@ -34,16 +34,24 @@ _POST_MAX = 14.0  # g/cm²: both posts of one end seen together, with margin
 # Blur, scatter and the detector array's cross-talk spread a share of the signal of brighter
 # surroundings into dark pixels: linac arrays show 0.1–3 % (the training simulator 0.15 % unless
 # asked for more). A pixel reading under 3 × 1 % of the mean transmission at its height across
-# the load is then a third or more borrowed signal, its areal density – and the load's mass –
-# biased low by an amount the image cannot tell. (Measured on the training simulator with a 2 %
-# halo: machinery 0.61 of its mass with no pixel near the ceiling, drums of liquid 0.85 – they
-# weigh right without it, but the image cannot tell a clean detector from a leaky one.)
+# the load is then a third or more borrowed signal: it is unreadable, and what it reads – its
+# areal density – says nothing of how much it hides. So the criterion is the share of the
+# loaded AREA that dark, never the share of the imaged mass those pixels hold (under leakage
+# their mass is exactly what is lost, so a mass share shrinks as the bias grows).
 _CROSSTALK_SHARE = 0.01
 _CROSSTALK_MARGIN = 3.0
 _LOWER_BOUND_SHARE = 0.002  # of the load space near-opaque
-# The mass check promises ±5 %; pixels a third or more borrowed signal read a third light or
-# worse, so once they hold 15 % of the imaged mass the load may be 5 % light or more.
-_BORROWED_MASS_SHARE = 0.15
+# The mass check promises ±5 %. 3 % of the row's mean is also the top of that cross-talk
+# range: behind a 3 % array a dark pixel's whole reading may be borrowed, so its true
+# attenuation lies anywhere from what it reads up to the scan's ceiling – it may hide
+# (ceiling − α) of attenuation, several times the load's mean ᾱ. At linac energies the mass
+# attenuation coefficient hardly depends on Z (Compton), so hidden attenuation over the load's
+# total attenuation is hidden mass over imaged mass: with s the dark share of the loaded area
+# and k = mean(ceiling − α over the dark pixels) / ᾱ, the image may be s·k light. The estimate
+# is a lower bound once s·k ≥ 5 %, i.e. once s ≥ 0.05 / k (ceiling 11.4, dark pixels near
+# α 5, ᾱ 1.3–2.7 for most loads: k ≈ 2.5–5, a cut of 1–2 % of the loaded area).
+_MASS_TOLERANCE = 0.05
+_LOADED_WALLS = 2.2  # a pixel above this many times the wall's areal density holds load
 
 
 @dataclass(frozen=True)
@@ -65,32 +73,40 @@ class MassEstimate:
     sigma_kg: float
     z_score: float | None
     consistent: bool | None  # None when there is nothing to compare with
-    # Share of the imaged mass in pixels dark enough that borrowed signal may dominate them.
-    crosstalk_fraction: float = 0.0
+    # Share of the loaded area in pixels dark enough that borrowed signal may dominate them,
+    # and the share of the imaged mass that a 3 % array's cross-talk may hide there (s·k).
+    dark_area_fraction: float = 0.0
+    hideable_fraction: float = 0.0
     version: str = MASS_ANALYSIS_VERSION
 
 
-def _crosstalk_share(imaged: Imaged, lam: NDArray[np.floating]) -> float:
-    """Share of the imaged mass (``lam``, the load space's areal density) in pixels whose
-    transmission is under ``_CROSSTALK_MARGIN × _CROSSTALK_SHARE`` of the mean at the same
-    height across the load.
+def _dark_area(imaged: Imaged, loaded: NDArray[np.bool_]) -> tuple[float, float]:
+    """The dark share ``s`` of the loaded area and the share ``s·k`` of the imaged mass that
+    borrowed signal may hide there (see ``_MASS_TOLERANCE``).
 
-    Relative to the same scan, so it does not depend on the scanner's air level or calibration.
-    Every material counts: where borrowed signal floors both channels their ratio, so the
-    Z_eff read there, means nothing. (A load of organic goods dark everywhere – sacks of sugar –
-    has no brighter surroundings at its height to borrow from, and stays far below the share.)"""
+    Dark: transmission under ``_CROSSTALK_MARGIN × _CROSSTALK_SHARE`` of the mean at the same
+    height across the load – relative to the same scan, so independent of the scanner's air
+    level and calibration. Only transmissions enter, never the areal density read in the dark
+    pixels (which leakage has already lowered). (A load of organic goods dark everywhere – sacks
+    of sugar – has no brighter surroundings at its height to borrow from, and stays clear.)"""
     c0, r0, c1, r1 = imaged.geometry.interior
-    if c1 <= c0 or r1 <= r0:
-        return 0.0
-    alpha = imaged.attenuation.high[r0:r1, c0:c1].astype(np.float64)
-    transmission = np.exp(-np.clip(alpha, 0.0, 30.0))
+    n_loaded = int(loaded.sum())
+    if c1 <= c0 or r1 <= r0 or n_loaded == 0:
+        return 0.0, 0.0
+    ceiling = float(imaged.attenuation.max_alpha)
+    alpha = np.clip(imaged.attenuation.high[r0:r1, c0:c1].astype(np.float64), 0.0, ceiling)
+    transmission = np.exp(-alpha)
     around = transmission.mean(axis=1, keepdims=True)
-    dark = transmission < _CROSSTALK_MARGIN * _CROSSTALK_SHARE * around
-    weight = np.clip(lam, 0.0, None)
-    total = float(weight.sum(dtype=np.float64))
-    if total <= 0:
-        return 0.0
-    return float(weight[dark].sum(dtype=np.float64)) / total
+    dark = loaded & (transmission < _CROSSTALK_MARGIN * _CROSSTALK_SHARE * around)
+    n_dark = int(dark.sum())
+    if n_dark == 0:
+        return 0.0, 0.0
+    # All of a dark pixel's reading may be borrowed: it may hide up to the ceiling.
+    hideable = ceiling - alpha[dark]
+    mean_alpha = float(alpha[loaded].mean())
+    if mean_alpha <= 0:
+        return n_dark / n_loaded, 0.0
+    return n_dark / n_loaded, float(hideable.sum()) / (n_loaded * mean_alpha)
 
 
 def estimate_mass(
@@ -141,11 +157,11 @@ def estimate_mass(
     # Sub-pixel dense features (plates edge-on, castings) lose mass to blur and scatter before
     # they reach the ceiling: a share of near-opaque pixels marks the estimate as a lower bound.
     near_opaque = float((alpha >= _NEAR_OPAQUE).mean()) if lam.size else 0.0
-    crosstalk = _crosstalk_share(imaged, lam)
+    dark_share, hideable = _dark_area(imaged, lam >= _LOADED_WALLS * wall)
     lower_bound = (
         impenetrable > _LOWER_BOUND_SHARE
         or near_opaque > _LOWER_BOUND_SHARE
-        or crosstalk > _BORROWED_MASS_SHARE
+        or hideable >= _MASS_TOLERANCE
     )
 
     if tare_kg is not None:
@@ -171,7 +187,8 @@ def estimate_mass(
         wall_source=wall_source,
         impenetrable_fraction=impenetrable,
         lower_bound=lower_bound,
-        crosstalk_fraction=crosstalk,
+        dark_area_fraction=dark_share,
+        hideable_fraction=hideable,
         tare_kg=tare,
         tare_source=tare_source,
         imaged_gross_kg=gross,

@@ -111,6 +111,9 @@ def _mass_check(m: MassEstimate) -> tuple[Check, Finding | None]:
         "wall_areal_density": m.wall_areal_density,
         "wall_source": m.wall_source,
         "impenetrable_fraction": m.impenetrable_fraction,
+        # Share of the loaded area too dark to read, and the share of the mass it may hide.
+        "dark_area_fraction": m.dark_area_fraction,
+        "hideable_fraction": m.hideable_fraction,
     }
     bound = "_lower_bound" if m.lower_bound else ""
     if m.consistent is None:
