@@ -134,3 +134,18 @@ def test_family_sums_keep_the_total() -> None:
     by_family = family_contributions(contributions)
     assert by_family.shape == (4, len(FAMILIES))
     assert np.allclose(by_family.sum(axis=1), contributions[:, :-1].sum(axis=1))
+
+
+@pytest.mark.parametrize("rows", [2, 7, 64, 513])
+def test_a_rows_family_sums_do_not_depend_on_the_batch_beside_it(rows: int) -> None:
+    # A matrix product's BLAS kernel (and order of additions) depends on the matrix's shape:
+    # the same declaration explained alone or among others must get the very same weights.
+    rng = np.random.default_rng(rows)
+    contributions = rng.normal(scale=rng.uniform(1e-3, 10.0), size=(rows, len(FEATURE_NAMES) + 1))
+    together = family_contributions(contributions)
+    for row in range(rows):
+        alone = family_contributions(contributions[row : row + 1])
+        assert np.array_equal(alone[0], together[row])
+    assert together.shape == (rows, len(FAMILIES))
+    # and they are the sums of each family's features
+    assert np.allclose(together.sum(axis=1), contributions[:, : len(FEATURE_NAMES)].sum(axis=1))

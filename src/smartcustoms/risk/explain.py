@@ -75,12 +75,25 @@ class Explanation:
         }
 
 
+# Each family's feature columns, in feature order.
+_FAMILY_COLUMNS = tuple(
+    tuple(i for i, name in enumerate(FEATURE_NAMES) if FEATURE_FAMILIES[name] == family)
+    for family in FAMILIES
+)
+
+
 def family_contributions(contributions: np.ndarray) -> np.ndarray:
-    """Sum per-feature contributions (bias column last, dropped) into :data:`FAMILIES` columns."""
-    membership = np.zeros((len(FEATURE_NAMES), len(FAMILIES)))
-    for i, name in enumerate(FEATURE_NAMES):
-        membership[i, FAMILIES.index(FEATURE_FAMILIES[name])] = 1.0
-    return np.asarray(contributions[:, : len(FEATURE_NAMES)] @ membership)
+    """Sum per-feature contributions (bias column last, dropped) into :data:`FAMILIES` columns.
+
+    Column by column, in feature order, not as a matrix product: BLAS picks its kernel (and so
+    its order of additions) by the matrix's shape, and a declaration's reason weights must not
+    depend on how many others were explained beside it."""
+    out = np.zeros((contributions.shape[0], len(FAMILIES)))
+    for j, columns in enumerate(_FAMILY_COLUMNS):
+        total = out[:, j]
+        for i in columns:
+            total += contributions[:, i]
+    return out
 
 
 def _finite(value: float) -> float:
