@@ -5,6 +5,7 @@ simulator's own (*training*) and an *independent* one the analyses never saw.
     .venv/bin/python bench/scans_concealment.py --quick         # --n 4, a smoke run
     .venv/bin/python bench/scans_concealment.py --families independent --n 40 --seed 1
     .venv/bin/python bench/scans_concealment.py --families independent,independent-calibrated
+    .venv/bin/python bench/scans_concealment.py --cells empty --seed 5   # one cell, development seeds
 
 Issue 14's targets, on the independent family: cigarettes ≥ 85 % found at ≤ 5 % false alarms;
 empty verification ≥ 95 % at ≤ 1 % with tilt up to 1°; mass ≥ 95 % within ±5 % with tilt and
@@ -239,10 +240,12 @@ def run(job: Job) -> dict[str, Any]:
     return row
 
 
-def jobs(family: str, n: int, seed: int) -> list[Job]:
+def jobs(family: str, n: int, seed: int, cells: tuple[str, ...] = CELLS) -> list[Job]:
     base = (9_100_000 if family.startswith("independent") else 600_000) + seed * 100_000
     out = []
     for c, cell in enumerate(CELLS):
+        if cell not in cells:
+            continue
         kinds: tuple[str | None, ...] = (
             (None, "organic-2kg", "steel-1kg") if cell == "empty" else (None, cell)
         )
@@ -329,17 +332,20 @@ def table(rows: list[dict[str, Any]], families: list[str]) -> None:
     print(head)
     print("|" + "---|" * (len(families) + 2))
     for hidden, label in (("organic-2kg", "2 kg organic"), ("steel-1kg", "1 kg steel")):
-        own, at5 = [], []
+        own, at5, at1 = [], [], []
         for fam in families:
             sub = [r for r in rows if r["family"] == fam and r["cell"] == "empty"]
             pos = [r for r in sub if r["hidden"] == hidden]
             own.append(pct(sum(r["on_target"] for r in pos), len(pos)))
-            det, n_pos, _, _ = at_false_alarms(
-                [r for r in sub if r["hidden"] in (None, hidden)], 0.05
-            )
+            pair = [r for r in sub if r["hidden"] in (None, hidden)]
+            det, n_pos, _, _ = at_false_alarms(pair, 0.05)
             at5.append(pct(det, n_pos))
+            # The issue's measure: ≤ 1 % (below 100 honest empties: none above the threshold).
+            det, n_pos, _, _ = at_false_alarms(pair, 0.01)
+            at1.append(pct(det, n_pos))
         print(f"| {label} | own decision (0.7 kg), on target | " + " | ".join(own) + " |")
         print("| | at ≤ 5 % false alarms | " + " | ".join(at5) + " |")
+        print("| | at ≤ 1 % false alarms | " + " | ".join(at1) + " |")
     fas = []
     for fam in families:
         neg = [r for r in rows if r["family"] == fam and r["cell"] == "empty" and not r["hidden"]]
@@ -436,22 +442,28 @@ def main() -> None:
     parser.add_argument("--families", default="training,independent,independent-calibrated")
     parser.add_argument("--quick", action="store_true", help="--n 4")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cells", default=",".join(CELLS), help="some of " + ", ".join(CELLS))
     args = parser.parse_args()
     n = 4 if args.quick else args.n
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     for f in families:
         if f not in FAMILIES:
             parser.error(f"--families: some of {', '.join(FAMILIES)}, not {f!r}")
+    cells = tuple(c.strip() for c in args.cells.split(",") if c.strip())
+    for c in cells:
+        if c not in CELLS:
+            parser.error(f"--cells: some of {', '.join(CELLS)}, not {c!r}")
     header(
         "Concealment, empty containers and mass: training family against an independent one",
-        f"--n {n} per cell and class, --seed {args.seed}, families {', '.join(families)}; "
+        f"--n {n} per cell and class, --seed {args.seed}, families {', '.join(families)}, "
+        f"cells {', '.join(cells)}; "
         "analyze() with the HS code, no history, no declared mass",
     )
     print("# The independent family is bench/independent_scenes (not the product's simulator).")
     rows: list[dict[str, Any]] = []
     for fam in families:
         started = time.perf_counter()
-        todo = jobs(fam, n, args.seed)
+        todo = jobs(fam, n, args.seed, cells)
         rows += parallel_map(run, todo, args.workers)
         print(f"{fam}: {len(todo)} scans in {time.perf_counter() - started:.0f} s", flush=True)
     table(rows, families)

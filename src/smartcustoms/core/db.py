@@ -18,7 +18,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database"]
+__all__ = ["Database", "WriteTurns"]
+
+SQLITE_BUSY_TIMEOUT_S = 10.0
 
 # WAL lets readers work while the one writer commits; synchronous=NORMAL is durable across
 # process crashes in WAL mode (a power cut may lose the last transactions, never corrupt);
@@ -27,7 +29,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=10000",
+    f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA cache_size=-32000",
 )
@@ -59,19 +61,96 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_on_begin(conn: Any) -> None:
-    # A deferred transaction that reads, then writes after another connection committed, fails
-    # at once with "database is locked" (SQLITE_BUSY_SNAPSHOT): busy_timeout cannot help it.
-    # Write transactions (Database.writer, every session) therefore take the lock up front,
-    # waiting for it; plain reads stay deferred and never block.
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+class WriteTurns:
+    """This process's SQLite write transactions, one at a time, queued on a lock.
+
+    A deferred transaction that reads, then writes after another connection committed, fails
+    at once with "database is locked" (SQLITE_BUSY_SNAPSHOT): busy_timeout cannot help it.
+    Write transactions (Database.writer, every session) therefore take SQLite's lock up front
+    (BEGIN IMMEDIATE); plain reads stay deferred and never block.
+
+    Two writers of one process must not meet inside SQLite, though: its busy handler polls,
+    sleeping 1, 2, 5 … then 100 ms between tries, so a lodging that arrives while the ledger
+    sequencer commits can sleep far longer than the commit took (p99 hundreds of ms at
+    50 lodgings/s). Queued here, the next writer starts the moment the last one's COMMIT or
+    ROLLBACK returns. Other processes still meet this one in SQLite's busy handler.
+
+    The wait for a turn is bounded by the busy timeout; past it (a connection that leaked its
+    turn) the writer goes on to SQLite as before. A thread already holding a turn does not
+    wait for a second one (it would wait on itself): SQLite decides, as it always did."""
+
+    def __init__(self, wait_s: float) -> None:
+        self._lock = threading.Lock()
+        self._wait_s = wait_s
+        self._held: dict[Any, int] = {}  # DB-API connection -> the thread that began it
+        self._books = threading.Lock()  # guards _held
+
+    @staticmethod
+    def begin_untracked(conn: Any) -> None:
+        """BEGIN as :meth:`begin` would, without taking a turn."""
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    def begin(self, conn: Any) -> None:
+        if not conn.get_execution_options().get("sqlite_immediate", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        me = threading.get_ident()
+        with self._books:
+            mine = me in self._held.values()
+        got = not mine and self._lock.acquire(timeout=self._wait_s)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if got:
+                self._lock.release()
+            raise
+        if got:
+            with self._books:
+                self._held[conn.connection.dbapi_connection] = me
+
+    def end(self, dbapi_conn: Any) -> None:
+        # The dialect is handed the pool's proxy of the connection, the pool's events the
+        # connection itself.
+        dbapi_conn = getattr(dbapi_conn, "dbapi_connection", dbapi_conn)
+        with self._books:
+            held = self._held.pop(dbapi_conn, None) is not None
+        if held:
+            self._lock.release()
+
+    def install(self, engine: Engine) -> None:
+        """BEGIN through :meth:`begin`; every way a transaction ends — COMMIT, ROLLBACK, the
+        pool's reset, a connection closed or invalidated — hands the turn on."""
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_conn: Any) -> None:
+            try:
+                commit(dbapi_conn)
+            finally:
+                self.end(dbapi_conn)
+
+        def do_rollback(dbapi_conn: Any) -> None:
+            try:
+                rollback(dbapi_conn)
+            finally:
+                self.end(dbapi_conn)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign,assignment]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign,assignment]
+        event.listen(engine, "begin", self.begin)
+        event.listen(engine.pool, "close", lambda dbapi_conn, _record: self.end(dbapi_conn))
+        event.listen(
+            engine.pool, "invalidate", lambda dbapi_conn, _record, _exc: self.end(dbapi_conn)
+        )
 
 
 class Database:
     """An engine and its session factory for one database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, write_turns: bool = True) -> None:
+        """``write_turns=False`` leaves this process's SQLite writers to SQLite's busy handler
+        (:class:`WriteTurns` explains why they take turns): for comparison in a benchmark."""
         parsed = make_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
@@ -80,7 +159,10 @@ class Database:
             name = parsed.database
             if name and name != ":memory:" and not name.startswith("file:"):
                 _create_private(Path(name))
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+            kwargs["connect_args"] = {
+                "check_same_thread": False,
+                "timeout": SQLITE_BUSY_TIMEOUT_S,
+            }
         else:
             kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = 10
@@ -88,7 +170,10 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
-            event.listen(self.engine, "begin", _sqlite_on_begin)
+            if write_turns:
+                WriteTurns(wait_s=SQLITE_BUSY_TIMEOUT_S).install(self.engine)
+            else:
+                event.listen(self.engine, "begin", WriteTurns.begin_untracked)
         #: The engine for transactions that write: on SQLite they begin IMMEDIATE (see above).
         self.writer: Engine = self.engine.execution_options(sqlite_immediate=True)
         self._sessions = sessionmaker(self.writer, expire_on_commit=False)

@@ -207,19 +207,21 @@ def create_schedule(
     )
     unit.session.add(row)
     unit.session.flush()
-    unit.emit(
-        ScheduleSaved(
-            actor=actor,
-            schedule_id=row.id,
-            report=row.report,
-            format=row.format,
-            period=row.period,
-            office=row.office,
-            corridor=row.corridor,
-            recipients=tuple(recipients),
-        )
-    )
+    unit.emit(ScheduleSaved(actor=actor, **_described(row)))
     return row
+
+
+def _described(row: ReportScheduleRow) -> dict[str, Any]:
+    """What both a schedule's events record of it."""
+    return {
+        "schedule_id": row.id,
+        "report": row.report,
+        "format": row.format,
+        "period": row.period,
+        "office": row.office,
+        "corridor": row.corridor,
+        "recipients": tuple(row.recipients),
+    }
 
 
 def update_schedule(
@@ -260,14 +262,8 @@ def update_schedule(
     unit.emit(
         ScheduleUpdated(
             actor=actor,
-            schedule_id=row.id,
-            report=row.report,
-            format=row.format,
-            period=row.period,
-            office=row.office,
-            corridor=row.corridor,
+            **_described(row),
             language=row.language,
-            recipients=tuple(recipients),
             changed=changed,
             next_send_at=row.next_send_at.isoformat(),
         )

@@ -8,6 +8,7 @@ import pytest
 from smartcustoms.sandbox.scan_simulator import CargoKind, ConcealmentKind, SimulatedScan
 from smartcustoms.scans.analyses.concealment import (
     DEFAULT_THRESHOLDS,
+    _conditional,
     _zscores,
     find_concealments,
 )
@@ -143,3 +144,16 @@ def test_hs_codes_normalise_and_profile() -> None:
     assert goods_profile("6309 00").light_organic
     assert not goods_profile("8703.23").light_organic
     assert goods_profile("2402.20").organic_only
+
+
+def test_z_eff_drifting_with_areal_density_leaves_no_residual_in_light_tiles() -> None:
+    """Z_eff read through less goods drifts smoothly upwards; tiles lighter than nearly all the
+    load (a missing carton) must not keep that drift as a "composition" residual."""
+    rng = np.random.default_rng(3)
+    lam = rng.uniform(40.0, 60.0, size=(10, 40))
+    lam[4:6, 10:13] = 34.0  # a missing carton: far lighter than the rest
+    z = 7.0 - 0.02 * (lam - 50.0)
+    valid = np.ones(lam.shape, dtype=bool)
+    residual = _conditional(z, valid, lam)
+    assert np.abs(residual[4:6, 10:13]).max() < 0.05  # steps would leave ≈0.15
+    assert np.abs(residual).max() < 0.05

@@ -59,3 +59,23 @@ def test_dents_weigh_nothing() -> None:
     for obj in verdict.objects:
         if any(_overlaps(obj.bbox, d.bbox_px) for d in dents):
             assert abs(obj.mass_kg) < 0.3
+
+
+def test_slow_structure_is_removed_and_a_small_object_kept() -> None:
+    """A row step that leans by a pixel along the length (what tilt and a fan beam's parallax
+    leave of a floor edge) goes with the slow running median; a 10-pixel object stays."""
+    import numpy as np
+
+    from smartcustoms.scans.analyses.background import separable_noise, slow_along_rows
+
+    rows, cols = 40, 1200
+    edge = 30.0 + np.linspace(-1.0, 1.0, cols)
+    img = np.where(np.arange(rows)[:, None] > edge[None, :], 5.0, 0.0).astype(np.float32)
+    img[10:20, 600:610] += 2.0
+    left = img - slow_along_rows(img, 240)
+    assert np.abs(left[25:35, :550]).max() < 0.5  # the edge, but for its one-pixel steps
+    assert left[10:20, 600:610].mean() > 1.8
+    noise = np.random.default_rng(1).normal(size=(rows, cols)).astype(np.float32)
+    noise[:, 100:200] *= 3.0  # behind a post: three times noisier
+    col, _ = separable_noise(noise)
+    assert col[100:200].mean() / col[300:].mean() == pytest.approx(3.0, rel=0.15)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace as dc_replace
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pytest
@@ -206,3 +207,40 @@ def test_a_fan_beam_scan_with_the_near_roof_edge_cut_off_still_finds_the_floor()
     assert float(frame.floor.at(mid)) == pytest.approx(float(full.floor.at(mid)) - cut, abs=2.0)
     assert float(frame.roof.at(mid)) < 0  # the near wall's roof edge, above the image
     assert estimate_mass(clipped).imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.05)
+
+
+def _with_air_below(scan: Scan, n: int) -> Scan:
+    """The same scan seen by a detector array ``n`` rows longer at the bottom, in open air."""
+
+    def longer(c: Any) -> Any:
+        air = np.concatenate([c.air, np.repeat(c.air[-1:], n, axis=0)])
+        dark = np.concatenate([c.dark, np.repeat(c.dark[-1:], n, axis=0)])
+        below = np.repeat(c.air[-1:], n, axis=0).reshape(n, -1) * np.ones((1, c.counts.shape[1]))
+        counts = np.concatenate([c.counts, below.astype(c.counts.dtype)])
+        return dc_replace(c, counts=counts, air=air, dark=dark)
+
+    return dc_replace(scan, channels=tuple(longer(c) for c in scan.channels))
+
+
+@pytest.mark.parametrize("below_far_roof", [-10, 20])
+def test_a_fan_beam_scan_with_the_roof_cut_off_anchors_on_the_underside(
+    below_far_roof: int,
+) -> None:
+    # The roof clipped at the image's top row: row 0 already reads the box (one wall's roof
+    # edge gone, or both), and the first dense row may be a beam or the load's top. The
+    # underside, with air below it, and the type's floor height still place the floor.
+    sim = placed(CargoKind.PALLETS, seed=3, fan=True)
+    scan = _with_air_below(sim.scan, 20)
+    full = image(scan).frame
+    assert full is not None
+    beam = scan.beam
+    assert beam.source_row is not None and beam.source_distance_mm is not None
+    d, w = beam.source_distance_mm / 1000.0, 2.438 / 2.0
+    near_row = float(full.roof.at(full.roof.c_mid))
+    far_row = beam.source_row - (beam.source_row - near_row) * (d / (d + w)) / (d / (d - w))
+    cut = int(np.ceil(far_row)) + below_far_roof
+    frame = image(_without_top_rows(scan, cut)).frame
+    assert frame is not None and not frame.unsure
+    mid = full.floor.c_mid
+    assert float(frame.floor.at(mid)) == pytest.approx(float(full.floor.at(mid)) - cut, abs=2.0)
+    assert float(frame.roof.at(mid)) < 0

@@ -11,7 +11,7 @@ from smartcustoms.sandbox.scan_simulator import (
     simulate_scan,
 )
 from smartcustoms.scans.analyses.imaging import image
-from smartcustoms.scans.analyses.mass import estimate_mass
+from smartcustoms.scans.analyses.mass import _fan_bands, estimate_mass
 from smartcustoms.scans.container_types import ContainerType
 from tests.scans.helpers import simulated, spec
 
@@ -96,3 +96,24 @@ def test_a_leaky_array_that_empties_the_dark_pixels_still_marks_the_mass_a_lower
     assert m.impenetrable_fraction < 0.002
     assert m.dark_area_fraction > 0.02 and m.hideable_fraction >= 0.05
     assert m.lower_bound
+
+
+@pytest.mark.parametrize("cargo", [CargoKind.TEXTILE_BALES, CargoKind.BULK_BAGS])
+def test_a_fan_beam_weighs_the_load_in_the_floors_parallax_band(cargo: CargoKind) -> None:
+    # In a fan beam the near and far walls' floor edges land rows apart and the load space
+    # stops above the higher one; the load standing on the floor reaches into that band (half
+    # the band's rows' worth of it, on average over the width) and is weighed there too.
+    sim = simulate_scan(spec(cargo, fan_beam=True))
+    im = image(sim.scan)
+    bands = _fan_bands(im)
+    assert bands is not None
+    (_, roof_end), (floor_start, floor_end) = bands
+    assert floor_end > floor_start and roof_end == im.geometry.interior[1]
+    m = estimate_mass(im)
+    assert m.imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.05)
+    assert not m.lower_bound
+    # Parallel rays: no band.
+    assert (
+        _fan_bands(image(simulated(cargo, ConcealmentKind.NONE, ContainerType.DRY_20, 1).scan))
+        is None
+    )

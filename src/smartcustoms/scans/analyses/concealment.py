@@ -16,12 +16,13 @@ material of its *excess* over the tiles around it:
 * ``density``: the goods' material but a denser or lighter block.
 
 Every tile is compared only with the same load – its row, after removing how Z_eff drifts
-with areal density and any slow drift along the container (±2.6 m) – and in units of that
-load's own spread: the scale is the larger of the deviations' robust standard deviation and
-their 90th percentile over the Gaussian's (1.645), so a load whose cartons honestly differ from
-one another (a heavy-tailed spread) does not make every odd carton a many-sigma block, and a
-whole load whose Z_eff is offset (a scanner not yet calibrated) shifts its own reference with
-it. No threshold depends on where the Z_eff scale sits.
+with areal density (a smooth curve through the load's own medians, carried on a little beyond
+its lightest and densest tiles) and any slow drift along the container (±2.6 m) – and in
+units of that load's own spread: the scale is the larger of the deviations' robust standard
+deviation and their 90th percentile over the Gaussian's (1.645), so a load whose cartons
+honestly differ from one another (a heavy-tailed spread) does not make every odd carton a
+many-sigma block, and a whole load whose Z_eff is offset (a scanner not yet calibrated)
+shifts its own reference with it. No threshold depends on where the Z_eff scale sits.
 
 Goods the HS code says are light and organic are held to all of it. Inorganic goods (stone,
 ceramics, glass, base metals) are checked for what they cannot contain: a block whose Z_eff is
@@ -58,7 +59,9 @@ __all__ = [
     "find_concealments",
 ]
 
-CONCEALMENT_ANALYSIS_VERSION = "concealment/1.1"  # 1.1: load-relative scale; mixed goods
+CONCEALMENT_ANALYSIS_VERSION = "concealment/1.2"  # 1.1: load-relative scale; mixed goods
+# 1.2: Z_eff's drift with areal density removed as a smooth curve (light tiles no longer read
+# as another material)
 # Region scores above which a region alarms when the heading has no history: ≈5 % false alarms
 # in all on the simulated textile loads of bench/scans_concealment.py.
 DEFAULT_THRESHOLDS = (20.0, 24.0)  # (composition, density)
@@ -67,6 +70,7 @@ DEFAULT_THRESHOLDS = (20.0, 24.0)  # (composition, density)
 # detections – see the bench.)
 _TILE_SIGMAS = (3.5,)
 _CLIP = 6.0  # no single tile counts for more than this
+_TAIL_SPAN = 0.5  # beyond the end bins the drift is carried on at most this share of the range
 _MIN_TILES = 2
 _TOP_TILES = 2
 _THIN_PLATE = 3.0  # g/cm²
@@ -151,11 +155,39 @@ def _conditional(
     edges = np.quantile(x, np.linspace(0.0, 1.0, bins + 1))
     which = np.clip(np.searchsorted(edges, given, side="right") - 1, 0, bins - 1)
     centre = np.full(bins, float(np.median(y)))
+    at = np.full(bins, np.nan)
     for k in range(bins):
         sel = which[valid] == k
         if sel.sum() >= 5:
             centre[k] = float(np.median(y[sel]))
-    return np.asarray(values - centre[which], dtype=np.float64)
+            at[k] = float(np.median(x[sel]))
+    return np.asarray(values - _trend_at(given, at, centre), dtype=np.float64)
+
+
+def _trend_at(
+    given: NDArray[np.float64], at: NDArray[np.float64], centre: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The binned medians as a smooth curve: linear between the bins' own median ``given``,
+    and carried on with their overall slope beyond them (at most ``_TAIL_SPAN`` of the range).
+
+    The drift of Z_eff with areal density is smooth; a step per bin leaves the tiles at a bin's
+    far side – a missing carton, a short stack, lighter than nearly all the load – with the
+    drift still in them, and those read as "another material"."""
+    ok = np.isfinite(at)
+    if ok.sum() < 2:
+        return np.full(given.shape, float(np.median(centre)))
+    xs, ys = at[ok], centre[ok]
+    order = np.argsort(xs)
+    xs, ys = xs[order], ys[order]
+    span = float(xs[-1] - xs[0])
+    g = np.clip(given, xs[0] - _TAIL_SPAN * span, xs[-1] + _TAIL_SPAN * span)
+    out = np.interp(g, xs, ys)
+    # Beyond the ends, the drift's overall slope: two neighbouring bins' medians can be close in
+    # areal density and apart in Z_eff by the goods' own spread, and their slope would be noise.
+    slope = float(np.polyfit(xs, ys, 1)[0]) if span > 0 else 0.0
+    out = np.where(g < xs[0], ys[0] + slope * (g - xs[0]), out)
+    out = np.where(g > xs[-1], ys[-1] + slope * (g - xs[-1]), out)
+    return np.asarray(out, dtype=np.float64)
 
 
 def _column_trend(dev: NDArray[np.float64], valid: NDArray[np.bool_]) -> NDArray[np.float64]:

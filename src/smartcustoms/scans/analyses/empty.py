@@ -1,8 +1,14 @@
 """Empty-container verification: is anything in a container declared empty?
 
-The structure is removed as a separable background (:mod:`.background`); what is left is
-objects plus noise. Objects are found by hysteresis on the significance of the smoothed
-residual (seeds above ``seed_sigma``, grown down to ``grow_sigma``) and weighed by their net
+The structure is removed as a separable background (:mod:`.background`), then what it leaves
+that changes slowly along the container (edges leaning with tilt and a fan beam's parallax) by
+a running median along each row; what is left is objects plus noise. With a fan beam the floor
+is seen obliquely in a band below the load space, where an object lying by the near wall shows:
+that band is inspected too, with a background of its own, and the columns its cross-members
+cross are not (they hide what is behind them). The noise is modelled per row and per column
+(a log transmission is noisier behind more steel), and objects are found by hysteresis on the
+significance of the smoothed residual (seeds above ``seed_sigma``, grown down to
+``grow_sigma``) and weighed by their net
 excess mass over a margin around them wide enough to include any deficit next to them – a dent
 moves steel without adding any, so it weighs nothing. An object's material comes from the ratio
 of its own excess attenuations in the two channels.
@@ -20,7 +26,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from smartcustoms.scans.analyses.background import separable_background
+from smartcustoms.scans.analyses.background import (
+    robust_sigma,
+    separable_background,
+    separable_noise,
+    slow_along_rows,
+)
 from smartcustoms.scans.analyses.imaging import Imaged
 from smartcustoms.scans.physics.materials import MaterialClass, class_of_z
 
@@ -32,7 +43,7 @@ __all__ = [
     "verify_empty",
 ]
 
-EMPTY_ANALYSIS_VERSION = "empty/1.0"
+EMPTY_ANALYSIS_VERSION = "empty/1.1"
 # Objects weighing more than this make a container "not empty". Chosen on a calibration run of
 # bench/scans_empty.py (seeds 10000+): the 1 kg targets weigh ≥ 0.78 kg, and honest empties' light
 # debris (paper, film, splinters) stays below it; the reported figures come from other seeds.
@@ -40,6 +51,10 @@ DEFAULT_THRESHOLD_KG = 0.7
 _THIN_PLATE_PEAK = 3.0  # g/cm²: a repair patch is one sheet, ≤ 3 mm of steel
 _THIN_PLATE_AREA_M2 = 0.04
 _POST_M = 0.085  # corner posts reach this far into the load space's length
+# What the separable background leaves of the structure is followed along the container over
+# this length: several times a kilogram object's, short of a leaning edge's change.
+_SLOW_M = 1.5
+_CROSSED_RUNS = 8  # separate excesses in one row that only a row of cross-members makes
 
 
 @dataclass(frozen=True)
@@ -70,18 +85,87 @@ class EmptyVerdict:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _row_sigma(residual: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Per-row noise from the median absolute deviation along the row."""
-    med = np.median(residual, axis=1, keepdims=True)
-    mad = np.median(np.abs(residual - med), axis=1)
-    sigma = 1.4826 * mad
-    floor = max(float(np.median(sigma)) * 0.5, 1e-4)
-    return np.asarray(np.maximum(sigma, floor), dtype=np.float32)
+def _structure_free(
+    values: NDArray[np.float32], split: int, window: int | None
+) -> NDArray[np.float32]:
+    """``values`` less the structure: a separable background fitted apart above and below
+    ``split`` (the load space, and the floor band a fan beam shows below it: the floor seen
+    obliquely, cross-members and all, is structure of its own), then what is left of the
+    structure that changes slowly along the container (leaning edges, drifting rows)."""
+    out = np.empty_like(values, dtype=np.float32)
+    for part in (slice(0, split), slice(split, values.shape[0])):
+        v = values[part]
+        if v.shape[0] == 0:
+            continue
+        f, g = separable_background(v)
+        out[part] = v - f[None, :] - g[:, None]
+    if window is None:
+        return out
+    return np.asarray(out - slow_along_rows(out, window), dtype=np.float32)
 
 
-def _channel_residual(alpha: NDArray[np.float32]) -> NDArray[np.float32]:
-    f, g = separable_background(alpha)
-    return np.asarray(alpha - f[None, :] - g[:, None], dtype=np.float32)
+def _significance(
+    residual: NDArray[np.float32],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """The smoothed residual, its significance and the per-row noise."""
+    smooth = ndimage.gaussian_filter(residual, 1.2)
+    col_noise, row_noise = separable_noise(smooth)
+    z = smooth / (col_noise[None, :] * row_noise[:, None])
+    return smooth, np.asarray(z, dtype=np.float32), row_noise
+
+
+def _crossed_rows(z: NDArray[np.float32], seed_sigma: float, split: int) -> NDArray[np.bool_]:
+    """Rows of the bottom band that cross-members cross: in the lower part of the load space
+    (or below it), rows where the excess comes as many separate narrow runs – an object is one
+    run or a few, a row of cross-members a dozen or more – down to the bottom."""
+    above = z > seed_sigma
+    runs = np.count_nonzero(above[:, 1:] & ~above[:, :-1], axis=1)
+    # What the rest of the load space's rows hold (clutter, noise's tail) sets the bar.
+    usual = float(np.median(runs[: max(1, int(split * 0.65))]))
+    crossed = runs >= max(_CROSSED_RUNS, 2.0 * usual)
+    crossed[: int(split * 0.65)] = False
+    start = z.shape[0]
+    for r in range(z.shape[0] - 1, int(split * 0.65) - 1, -1):
+        if crossed[r] and crossed[r:].mean() >= 0.5:
+            start = r
+    crossed[:start] = False
+    return np.asarray(crossed)
+
+
+def _band_structure(band: NDArray[np.float32], window: int) -> NDArray[np.bool_]:
+    """Columns of the floor band that a cross-member crosses: its per-column level stands out
+    from its neighbourhood's by far more than the columns vary otherwise. Widened by a
+    couple of columns (the detector's blur, the edges' partial pixels)."""
+    level = np.median(band, axis=0)
+    near = ndimage.median_filter(level, size=max(9, window // 16) | 1, mode="nearest")
+    excess = level - near
+    spread = max(robust_sigma(excess), 1e-4)
+    return np.asarray(ndimage.binary_dilation(excess > 4.0 * spread, iterations=2))
+
+
+def _floor_band(imaged: Imaged, r1: int) -> int:
+    """Rows below the load space's bottom (``r1``, the higher of the near and far walls' floor
+    edges) down to the lower one: with a fan beam the floor is seen obliquely there, and an
+    object lying on the floor by the near wall (or the far one, with the source below the
+    floor) is seen in that band only. Zero with parallel rays."""
+    beam = imaged.scan.beam
+    if not beam.fan or beam.source_row is None or not beam.source_distance_mm:
+        return 0
+    spec = imaged.geometry.spec
+    d = beam.source_distance_mm / 1000.0
+    w = (spec.width if spec else 2.438) / 2.0
+    near, far = d / (d - w), d / (d + w)
+    src = float(beam.source_row)
+    # Straightening a tilted box moves each column up or down: the floor's distance below the
+    # source changes along the length by as much, and the band's width with it.
+    lean = 0.0
+    if imaged.rectified and imaged.frame is not None:
+        c0, _, c1, _ = imaged.geometry.interior
+        lean = float(np.abs(imaged.frame.shift_rows(imaged.scan.shape[1])[c0:c1]).max(initial=0))
+    ratio = near / far if src < r1 else far / near
+    width = (abs(r1 - src) + lean) * abs(ratio - 1.0)
+    bottom = min(imaged.geometry.outer[3] - 1, imaged.scan.shape[0])
+    return int(max(0, min(np.ceil(width), bottom - r1)))
 
 
 def _object_z(
@@ -126,12 +210,17 @@ def verify_empty(
             noise_kg=0.0,
             notes=("no load space found in the image to inspect",),
         )
-    lam = imaged.decomposition.areal_density[r0:r1, c0:c1]
-    f, g = separable_background(lam)
-    residual = lam - f[None, :] - g[:, None]
+    band = _floor_band(imaged, r1)
+    split = r1 - r0
+    bottom = r1 + band
+    window = max(16, round(_SLOW_M * 1000 / imaged.scan.pitch_x_mm))
+    lam = imaged.decomposition.areal_density[r0:bottom, c0:c1]
+    residual = _structure_free(lam, split, window)
     low = imaged.attenuation.low
-    res_high = _channel_residual(imaged.attenuation.high[r0:r1, c0:c1])
-    res_low = None if low is None else _channel_residual(low[r0:r1, c0:c1])
+    # The material reads the ratio of the channels' excesses over the whole object: a running
+    # median as long as a wide repair patch would take a different share of each channel.
+    res_high = _structure_free(imaged.attenuation.high[r0:bottom, c0:c1], split, None)
+    res_low = None if low is None else _structure_free(low[r0:bottom, c0:c1], split, None)
     for cc0, cr0, cc1, cr1 in geom.corners:
         residual[max(cr0 - r0, 0) : max(cr1 - r0, 0), max(cc0 - c0, 0) : max(cc1 - c0, 0)] = 0.0
     if imaged.rectified and imaged.frame is not None:
@@ -143,13 +232,31 @@ def verify_empty(
         post = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm + lean / 2)) + 3
         residual[:, :post] = 0.0
         residual[:, max(0, residual.shape[1] - post) :] = 0.0
-    smooth = ndimage.gaussian_filter(residual, 1.2)
-    sigma = _row_sigma(smooth)
-    z = smooth / sigma[:, None]
+    smooth, z, row_noise = _significance(residual)
+    # Cross-members under the floor, seen edge-on in the floor's band (with a fan beam, or a
+    # floor found too low): what is behind them is hidden, and where they cross the floor's
+    # planks the structure is not separable. The band is where they show: rows at the bottom
+    # that many separate narrow excesses cross, spaced along the whole length.
+    crossed = _crossed_rows(z, seed_sigma, split)
+    hidden = np.zeros((z.shape[0], z.shape[1]), dtype=bool)
+    if band > 0:
+        hidden[split:] = _band_structure(lam[split:], window)[None, :]
+    if crossed.any():
+        # Columns significant in most crossed rows: a cross-member spans them, an object
+        # lying on the floor only some.
+        share = (z[crossed] > grow_sigma).mean(axis=0)
+        cols = ndimage.binary_dilation(share > 0.5, iterations=2)
+        hidden[int(np.argmax(crossed)) :] |= cols[None, :]
+    if hidden.any():
+        residual[hidden] = 0.0
+        smooth, z, row_noise = _significance(residual)
     # Rows where straightening blurred the floor's or roof's edge: no object starts or grows
     # there, but an object next to them is still weighed over them (it may lie on the floor).
+    # With a fan beam the floor band below is inspected: the floor's blurred edge is then one
+    # of the structures its own background removes.
     z[:trim_top] = 0.0
-    z[z.shape[0] - trim_bottom :] = 0.0
+    if band == 0:
+        z[split - trim_bottom : split] = 0.0
     seeds = z > seed_sigma
     grown = z > grow_sigma
     labels, _ = ndimage.label(grown)
@@ -209,7 +316,7 @@ def verify_empty(
     inspected = min(1.0, geom.interior_area_px * px_m2 / inner) if inner > 0 else 0.0
     # Noise of a typical weighing window (20 × 20 cm object plus margin).
     side = int(0.4 / (imaged.scan.pitch_x_mm / 1000))
-    noise_kg = float(np.median(sigma)) * side * side * area_px / 1000.0 / 1.2
+    noise_kg = float(np.median(row_noise)) * side * side * area_px / 1000.0 / 1.2
     notes = tuple(
         f"thin metal plate of {o.area_m2:.2f} m² ignored (repair patch?)"
         for o in objects

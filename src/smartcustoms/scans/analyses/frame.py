@@ -13,6 +13,10 @@ So the frame is found per scan:
 * the **floor** is the strongest rise of attenuation going down, searched in each block of
   columns within a window below the roof where the type's floor must be (so the chassis, rails
   and wheels further down are never taken for it), fitted the same way: its bow is the sag.
+* with a fan beam, when the roof is clipped at the image's top row (or the edges disagree along
+  the length), the roof edge found may be a beam or the load's top: the **underside** (the
+  lowest attenuating rows, air below) and the type's floor height then say where the floor's
+  near and far edges lie, and which reading to keep – or anchor the frame on their own.
 
 The image is then **rectified**: each column shifted up or down so that the floor line is
 level, each row sideways by the tilt's rotation (linear interpolation, which keeps every
@@ -44,6 +48,8 @@ _DENSE = 0.5  # α of the roof's and floor structure's rows
 _BLOCK = 8  # columns per block when reading edges
 _UNSURE_BELOW = 0.5
 _MAX_TILT_DEG = 2.0
+_SEES_SOMETHING = 0.04  # α above the noise of air: a row that crosses the container's steel
+_UNDERSIDE_AGREES = 0.6  # share of column blocks whose underside must agree to anchor on it
 
 
 @dataclass(frozen=True)
@@ -158,6 +164,24 @@ def _blocks(
     return centres.astype(np.float64), profiles.astype(np.float32)
 
 
+def _underside(
+    prof: NDArray[np.float32], x: NDArray[np.float64], c_mid: float, half: float
+) -> EdgeLine | None:
+    """The container's underside: per block the lowest row that still attenuates, with air
+    below it inside the image. None when the blocks do not agree on one line (a chassis, rails
+    or wheels below, or the image cut off under the box)."""
+    rows = prof.shape[0]
+    seen = prof > _SEES_SOMETHING
+    last = rows - 1 - seen[::-1].argmax(axis=0)
+    ok = seen.any(axis=0) & (last < rows - 3)
+    if ok.sum() < 6:
+        return None
+    line = _fit(x[ok], last[ok].astype(np.float64) + 0.5, c_mid, half)
+    if line.inliers * ok.mean() < _UNDERSIDE_AGREES:
+        return None
+    return line
+
+
 def find_frame(
     alpha_high: NDArray[np.floating],
     pitch_x_mm: float,
@@ -185,9 +209,6 @@ def find_frame(
     roof_rows = np.where(has & (first > 0), first - 1 + frac, roof_rows)
     c_mid, half = (c0 + c1 - 1) / 2.0, max((c1 - c0) / 2.0, 1.0)
     ok = roof_rows >= 0
-    if ok.sum() < 6:
-        return None
-    roof = _fit(x[ok], roof_rows[ok], c_mid, half)
 
     # The floor: where the type says it is below the roof (given the beam's parallax), so the
     # chassis, rails and wheels further down are never taken for it.
@@ -202,6 +223,18 @@ def find_frame(
         w = (spec.width if spec else 2.438) / 2.0
         near, far, src = d / (d - w), d / (d + w), beam.source_row
     tol = (0.1 if spec else 0.35) / py + 3
+    fan = (src, near, far, py, floor_m, height_m)
+    # A roof clipped at the image's top row: the container's columns attenuate already there.
+    clipped = near != 1.0 and float(np.median(prof[0])) > _SEES_SOMETHING
+    under = _underside(prof, x, c_mid, half) if clipped else None
+    if ok.sum() >= 6:
+        roof = _fit(x[ok], roof_rows[ok], c_mid, half)
+    elif under is not None:
+        # No roof edge in the image at all: the near wall's, from the underside and the type.
+        roof = _placed(under, fan)[0]
+        roof_rows[:] = 0.0
+    else:
+        return None
     grad = ndimage.uniform_filter1d(np.diff(prof, axis=0, prepend=prof[:1]), 2, axis=0)
 
     def floor_for(outer_is_near: bool) -> EdgeLine | None:
@@ -235,16 +268,24 @@ def find_frame(
     # near wall's roof would put it. Both readings are tried; the floor that more of the
     # container's length agrees on wins.
     outer_is_near = True
-    floor = floor_for(True)
+    floor = near_floor = floor_for(True)
+    other = None
     if near != 1.0:
         other = floor_for(False)
         if other is not None and (
             floor is None or (other.inliers, -other.scatter_px) > (floor.inliers, -floor.scatter_px)
         ):
             floor, outer_is_near = other, False
-    if floor is None:
+    # Edges that disagree along the length (a tilted box whose near and far roof edges part,
+    # a load's top taken for the roof) make the roof an unsure anchor too: check on the bottom.
+    if near != 1.0 and not clipped and (floor is None or min(roof.inliers, floor.inliers) < 0.7):
+        under = _underside(prof, x, c_mid, half)
+    anchored = _from_underside(under, floor, (near_floor, other), tol, fan)
+    if anchored is not None:
+        roof, floor, outer_is_near = anchored
+    elif floor is None:
         return None
-    if not outer_is_near and src > float(roof.at(c_mid)):
+    if anchored is None and not outer_is_near and src > float(roof.at(c_mid)):
         # Report the near wall's roof edge, where the beam's geometry puts it (above the image
         # when clipped), so everything below reads the frame one way.
         r = near / far
@@ -301,6 +342,49 @@ def find_frame(
         abs(slope) * (c1 - c0) / 2.0 * (near - far),
         tuple(said),
     )
+
+
+def _placed(
+    under: EdgeLine, fan: tuple[float, float, float, float, float, float]
+) -> tuple[EdgeLine, tuple[float, float]]:
+    """From the underside: the near wall's roof edge (the type's height above it) and the
+    floor's top edge rows of both walls (``floor_height`` above it), through the fan beam."""
+    src, near, far, py, floor_m, height_m = fan
+    h_u = (src - float(under.at(under.c_mid))) * py
+    h_u /= near if h_u < 0 else far  # the lowest edge seen is the near wall's below the source
+    h_f, h_top = h_u + floor_m, h_u + height_m
+    roof = replace(under, a=src - h_top * (near if h_top > 0 else far) / py, k=0.0)
+    lo, hi = sorted((src - h_f * near / py, src - h_f * far / py))
+    return roof, (lo, hi)
+
+
+def _from_underside(
+    under: EdgeLine | None,
+    chosen: EdgeLine | None,
+    readings: tuple[EdgeLine | None, EdgeLine | None],
+    tol: float,
+    fan: tuple[float, float, float, float, float, float],
+) -> tuple[EdgeLine, EdgeLine, bool] | None:
+    """With the roof clipped at the image's top row, the roof edge found is no roof at all (a
+    beam, the top of a load), and which wall's edge it is cannot be told from it. The underside
+    can: the type puts the floor's top ``floor_height`` above it, at ``src − h·m/py`` for the
+    near and far walls. The reading whose floor agrees wins; when neither does, the frame is
+    anchored on the underside and the type's height. Returns (near roof edge, floor, outer
+    edge is the near wall's), or None to keep the readings as they are."""
+    if under is None:
+        return None
+    roof, edges = _placed(under, fan)
+    fits = [
+        r
+        for r in readings
+        if r is not None and edges[0] - tol <= float(r.at(r.c_mid)) <= edges[1] + tol
+    ]
+    if chosen is not None and any(r is chosen for r in fits):
+        return None  # the reading chosen already agrees
+    if fits:
+        return roof, fits[0], fits[0] is readings[0]
+    # The floor's top edge of the higher wall: the load space ends above it.
+    return roof, replace(under, a=edges[0], k=0.0), True
 
 
 def _keys(t: NDArray[np.float32]) -> tuple[NDArray[np.floating], ...]:

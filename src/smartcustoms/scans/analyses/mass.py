@@ -10,6 +10,14 @@ the type's typical one), only adds the container's gross for a weighbridge to ch
 
 The side walls' areal density is measured where the load space is empty (above the load,
 between packages); a load that fills everything falls back on the type's typical value.
+
+With a fan beam the near and far walls' floor (and roof) edges land rows apart, and the load
+space the geometry gives stops above the higher floor edge: a ray in the band between them
+crosses the load space over part of the width and the floor over the rest. A load standing on
+the floor lands in that band in part (on average half the band's rows' worth of it) and a low
+one – castings, plates, a layer of tiles – nearly all of it. The band's load is added: measured
+against the bare band (columns where nothing stands on the floor), or, where the load covers the
+floor all along, carried into the band over the share of the width the ray crosses inside.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from smartcustoms.scans.analyses.imaging import Imaged
 
 __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
 
-MASS_ANALYSIS_VERSION = "mass/1.3"  # 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area
+# 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area; 1.4: fan beam's parallax bands
+MASS_ANALYSIS_VERSION = "mass/1.4"
 _DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
 _RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
 _FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
@@ -52,6 +61,14 @@ _LOWER_BOUND_SHARE = 0.002  # of the load space near-opaque
 # α 5, ᾱ 1.3–2.7 for most loads: k ≈ 2.5–5, a cut of 1–2 % of the loaded area).
 _MASS_TOLERANCE = 0.05
 _LOADED_WALLS = 2.2  # a pixel above this many times the wall's areal density holds load
+# Fan-beam parallax bands (see ``_fan_bands``): the load space's rows read beside a band, the
+# columns that must show the bare band for its container-only level to be measured, and how
+# far the blurred edges of roof and floor reach.
+_BESIDE_ROWS = 6
+_MIN_CLEAR_COLS = 8
+_MIN_CLEAR_SHARE = 0.05
+_EDGE_PX = 2
+_TOP_RAIL_M = 0.06  # as geometry: the top side rails reach this far below the roof's outside
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,83 @@ def _dark_area(imaged: Imaged, loaded: NDArray[np.bool_]) -> tuple[float, float]
     return n_dark / n_loaded, float(hideable.sum()) / (n_loaded * mean_alpha)
 
 
+def _fan_bands(imaged: Imaged) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """With a fan beam, the rows (analysis frame) of the roof's and the floor's parallax bands
+    just outside the load space that the geometry keeps to (``interior``): there the near
+    wall's and the far wall's edges part, so a ray crosses the load space over part of the
+    width and the floor (or roof) over the rest. A load standing on the floor lands there in
+    part – all of it when it is low (castings, plates, a layer of tiles): with the source
+    a metre or more above the floor the band is a tenth or more of a metre deep. None without
+    a fan beam or a frame (parallel rays: no band)."""
+    beam, frame, spec = imaged.scan.beam, imaged.frame, imaged.geometry.spec
+    if (
+        frame is None
+        or not beam.fan
+        or beam.source_row is None
+        or not beam.source_distance_mm
+        or spec is None
+    ):
+        return None
+    py = imaged.scan.pitch_y_mm / 1000.0
+    d = beam.source_distance_mm / 1000.0
+    w = spec.width / 2.0
+    src, near, far = beam.source_row, d / (d - w), d / (d + w)
+    # The same reading of the beam's geometry as the geometry's (geometry.locate_container).
+    top_h = (src - int(np.floor(frame.roof.at(frame.roof.c_mid)))) * py
+    top_h /= near if top_h > 0 else far
+    # The load and the floor's top span the inner width, not the outer one.
+    near, far = d / (d - spec.inner_width / 2.0), d / (d + spec.inner_width / 2.0)
+    h_in = top_h - max(spec.height - spec.floor_height - spec.inner_height, _TOP_RAIL_M)
+    h_floor = top_h - (spec.height - spec.floor_height)
+    roof = sorted(src - h_in * m / py for m in (near, far))
+    floor = sorted(src - h_floor * m / py for m in (near, far))
+    _, r0, _, r1 = imaged.geometry.interior
+    rows = imaged.attenuation.high.shape[0]
+    # Both bands widened by the edges' blur; the rows beyond them hold no load.
+    roof_band = (max(0, int(np.floor(roof[0])) - _EDGE_PX), r0)
+    floor_band = (r1, min(rows, int(np.ceil(floor[1])) + _EDGE_PX))
+    return roof_band, floor_band
+
+
+def _band_excess(
+    lam: NDArray[np.float64],
+    band: tuple[int, int],
+    beside: tuple[int, int],
+    loaded: float,
+    wall: float,
+    inside_first: bool,
+) -> float:
+    """The load's areal density summed over a parallax band (g/cm² × pixels).
+
+    ``lam``: the load space's columns over all rows; ``beside``: the load space's rows next to
+    the band; ``inside_first``: True for the floor band (the load space lies above it).
+    What the container alone puts in each band row is read in the columns where the rows
+    beside the band hold no load (a mean: the cross members are part of it); the load is the
+    rest. Where the load covers the floor (or reaches the roof) all along, no column shows the
+    bare band: the load is then taken to continue into it, over the share of the width that
+    the ray crosses inside the load space – from all of it at the load space's edge to none
+    at the band's far side."""
+    b0, b1 = band
+    if b1 <= b0:
+        return 0.0
+    edge = lam[beside[0] : beside[1]]
+    clear = np.all(edge < loaded, axis=0)
+    rows = lam[b0:b1]
+    if clear.sum() >= max(_MIN_CLEAR_COLS, _MIN_CLEAR_SHARE * clear.size):
+        reference = rows[:, clear].mean(axis=1, keepdims=True)
+        return float((rows[:, ~clear] - reference).sum())
+    if not inside_first:
+        # Under the roof the rows beside the band hold the roof's corrugation and top rails,
+        # which read as load there: nothing is carried into the roof band unmeasured.
+        return 0.0
+    # Extrapolation: the load's excess beside the band, tapering across it (the band's last
+    # rows are the floor edge's blur: nothing is carried into them).
+    n = max(1, b1 - b0 - _EDGE_PX)
+    share = (np.arange(n, 0, -1) - 0.5) / n
+    beside_load = np.clip(np.median(edge, axis=0) - wall, 0.0, None)
+    return float(share.sum() * beside_load.sum())
+
+
 def estimate_mass(
     imaged: Imaged,
     *,
@@ -120,7 +214,7 @@ def estimate_mass(
     (packaging included, container excluded)."""
     geom = imaged.geometry
     c0, r0, c1, r1 = geom.interior
-    lam = imaged.decomposition.areal_density[r0:r1, c0:c1]
+    columns = imaged.decomposition.areal_density[:, c0:c1]
     alpha = imaged.attenuation.high[r0:r1, c0:c1]
     spec = geom.spec
     beam = imaged.scan.beam
@@ -131,8 +225,9 @@ def estimate_mass(
         d = beam.source_distance_mm / 1000.0
         w = spec.inner_width if spec else 2.35
         spread = d / w * float(np.log((d + w / 2) / (d - w / 2)))
-        cos = np.cos(np.radians(imaged.scan.row_angles_deg()[r0:r1]))
-        lam = (lam * (cos / spread)[:, None]).astype(np.float32)
+        cos = np.cos(np.radians(imaged.scan.row_angles_deg()))
+        columns = (columns * (cos / spread)[:, None]).astype(np.float32)
+    lam = columns[r0:r1]
     typical_wall = spec.wall_areal_density if spec else _DEFAULT_WALL
     # Pixels seeing only the walls: low areal density, clearly above air.
     empty = (lam < 2.2 * typical_wall) & (lam > 0.3 * typical_wall)
@@ -151,7 +246,18 @@ def estimate_mass(
         post = np.clip(np.percentile(excess[:, cols], 10, axis=0), 0.0, _POST_MAX)
         excess[:, cols] -= post[None, :]
     area = imaged.pixel_area_cm2
-    net = float(excess.sum() * area / 1000.0)
+    summed = float(excess.sum())
+    bands = _fan_bands(imaged)
+    if bands is not None and excess.shape[1] > 2 * post_cols:
+        inner = columns[:, post_cols : excess.shape[1] - post_cols].astype(np.float64)
+        loaded = _LOADED_WALLS * wall
+        roof_band, floor_band = bands
+        # The rows beside a band, clear of the blur of the floor's (roof's) edge.
+        far = min(_EDGE_PX + _BESIDE_ROWS, (r1 - r0) // 2)
+        near_ = min(_EDGE_PX, far - 1)
+        summed += _band_excess(inner, floor_band, (r1 - far, r1 - near_), loaded, wall, True)
+        summed += _band_excess(inner, roof_band, (r0 + near_, r0 + far), loaded, wall, False)
+    net = summed * area / 1000.0
     ceiling = imaged.attenuation.max_alpha - _IMPENETRABLE_MARGIN
     impenetrable = float((alpha >= ceiling).mean()) if lam.size else 0.0
     # Sub-pixel dense features (plates edge-on, castings) lose mass to blur and scatter before

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from smartcustoms.core.errors import SmartCustomsError
@@ -181,58 +182,45 @@ def schedules_page(
     return _page(request, principal, done=done, editing=edit, edit_form=form)
 
 
-#: The form's fields, as typed (each bounded: a form is no place for a megabyte).
-ReportField = Annotated[str, Form(max_length=64)]
-FormatField = Annotated[str, Form(max_length=16)]
-PeriodField = Annotated[str, Form(max_length=16)]
-LanguageField = Annotated[str, Form(max_length=8)]
-CodeField = Annotated[str, Form(max_length=64)]
-RecipientsField = Annotated[str, Form(max_length=8000)]
+class ScheduleForm(BaseModel):
+    """The schedule form's fields, as typed (each bounded: a form is no place for a megabyte);
+    the same for creating and editing."""
+
+    report: str = Field("", max_length=64)
+    format: str = Field("", max_length=16)
+    period: str = Field("", max_length=16)
+    language: str = Field("", max_length=8)
+    office: str = Field("", max_length=64)
+    corridor: str = Field("", max_length=64)
+    recipients: str = Field("", max_length=8000)
+
+    def typed(self) -> ScheduleInput:
+        return ScheduleInput(
+            report=self.report,
+            format=self.format,
+            period=self.period,
+            recipients=[r.strip() for r in _SEPARATORS.split(self.recipients) if r.strip()],
+            language=self.language,
+            office=self.office or None,
+            corridor=self.corridor or None,
+        )
 
 
-def _typed(form: dict[str, str]) -> ScheduleInput:
-    return ScheduleInput(
-        report=form["report"],
-        format=form["format"],
-        period=form["period"],
-        recipients=[r.strip() for r in _SEPARATORS.split(form["recipients"]) if r.strip()],
-        language=form["language"],
-        office=form["office"] or None,
-        corridor=form["corridor"] or None,
-    )
+ScheduleFormData = Annotated[ScheduleForm, Form()]
 
 
 @router.post("", response_class=HTMLResponse)
 @requires(*SCHEDULERS)
-def create(
-    request: Request,
-    principal: CurrentPrincipal,
-    report: ReportField = "",
-    format: FormatField = "",
-    period: PeriodField = "",
-    language: LanguageField = "",
-    office: CodeField = "",
-    corridor: CodeField = "",
-    recipients: RecipientsField = "",
-) -> Response:
-    form = {
-        "report": report,
-        "format": format,
-        "period": period,
-        "language": language,
-        "office": office,
-        "corridor": corridor,
-        "recipients": recipients,
-    }
+def create(request: Request, principal: CurrentPrincipal, form: ScheduleFormData) -> Response:
     ctx = context(request)
     try:
         with ctx.unit() as unit:
-            save_schedule(unit, principal, ctx, _typed(form))
+            save_schedule(unit, principal, ctx, form.typed())
     except SmartCustomsError as exc:
         return _page(
             request,
             principal,
-            form=form,
+            form=form.model_dump(),
             error=_error(request, exc),
             status_code=exc.status_code,
         )
@@ -242,38 +230,20 @@ def create(
 @router.post("/{schedule_id}/edit", response_class=HTMLResponse)
 @requires(*SCHEDULERS)
 def edit(
-    request: Request,
-    schedule_id: RowId,
-    principal: CurrentPrincipal,
-    report: ReportField = "",
-    format: FormatField = "",
-    period: PeriodField = "",
-    language: LanguageField = "",
-    office: CodeField = "",
-    corridor: CodeField = "",
-    recipients: RecipientsField = "",
+    request: Request, schedule_id: RowId, principal: CurrentPrincipal, form: ScheduleFormData
 ) -> Response:
     """Change a schedule: every field as the form sends it, checked as when creating; refused,
     nothing is changed and the form comes back with what was typed."""
-    form = {
-        "report": report,
-        "format": format,
-        "period": period,
-        "language": language,
-        "office": office,
-        "corridor": corridor,
-        "recipients": recipients,
-    }
     ctx = context(request)
     try:
         with ctx.unit() as unit:
-            edit_schedule(unit, principal, ctx, schedule_id, _typed(form))
+            edit_schedule(unit, principal, ctx, schedule_id, form.typed())
     except SmartCustomsError as exc:
         return _page(
             request,
             principal,
             editing=schedule_id,
-            edit_form=form,
+            edit_form=form.model_dump(),
             edit_error=_error(request, exc),
             status_code=exc.status_code,
         )
