@@ -5,7 +5,7 @@ simulator's own (*training*) and an *independent* one the analyses never saw.
     .venv/bin/python bench/scans_concealment.py --quick         # --n 4, a smoke run
     .venv/bin/python bench/scans_concealment.py --families independent --n 40 --seed 1
     .venv/bin/python bench/scans_concealment.py --families independent,independent-calibrated
-    .venv/bin/python bench/scans_concealment.py --cells empty --seed 5   # one cell, development seeds
+    .venv/bin/python bench/scans_concealment.py --cells empty --seed 5   # one cell, dev seeds
 
 Issue 14's targets, on the independent family: cigarettes ≥ 85 % found at ≤ 5 % false alarms;
 empty verification ≥ 95 % at ≤ 1 % with tilt up to 1°; mass ≥ 95 % within ±5 % with tilt and
