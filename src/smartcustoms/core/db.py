@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from smartcustoms.core.checkpoints import DEFAULT_INTERVAL_S, Checkpointer
 
 __all__ = ["Database", "WriteTurns"]
 
@@ -81,6 +84,9 @@ class WriteTurns:
 
     def __init__(self, wait_s: float) -> None:
         self._lock = threading.Lock()
+        # Held by paused() while it waits for the lock: writers queue behind it rather than
+        # pass it (a lock is not fair, and a busy thread would take every turn back at once).
+        self._gate = threading.Lock()
         self._wait_s = wait_s
         self._held: dict[Any, int] = {}  # DB-API connection -> the thread that began it
         self._books = threading.Lock()  # guards _held
@@ -98,6 +104,8 @@ class WriteTurns:
         me = threading.get_ident()
         with self._books:
             mine = me in self._held.values()
+        if not mine and self._gate.acquire(timeout=self._wait_s):
+            self._gate.release()
         got = not mine and self._lock.acquire(timeout=self._wait_s)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -108,6 +116,24 @@ class WriteTurns:
         if got:
             with self._books:
                 self._held[conn.connection.dbapi_connection] = me
+
+    @contextmanager
+    def paused(self, timeout_s: float) -> Iterator[bool]:
+        """Keep this process's writers out for the block, once the current one is done (up to
+        ``timeout_s``); yields whether they are out."""
+        started = time.monotonic()
+        if not self._gate.acquire(timeout=timeout_s):
+            yield False
+            return
+        try:
+            got = self._lock.acquire(timeout=max(0.0, timeout_s - (time.monotonic() - started)))
+        finally:
+            self._gate.release()
+        try:
+            yield got
+        finally:
+            if got:
+                self._lock.release()
 
     def end(self, dbapi_conn: Any) -> None:
         # The dialect is handed the pool's proxy of the connection, the pool's events the
@@ -155,6 +181,7 @@ class Database:
         self.url = url
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
+        self._turns: WriteTurns | None = None
         if self.dialect == "sqlite":
             name = parsed.database
             if name and name != ":memory:" and not name.startswith("file:"):
@@ -171,7 +198,8 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_on_connect)
             if write_turns:
-                WriteTurns(wait_s=SQLITE_BUSY_TIMEOUT_S).install(self.engine)
+                self._turns = WriteTurns(wait_s=SQLITE_BUSY_TIMEOUT_S)
+                self._turns.install(self.engine)
             else:
                 event.listen(self.engine, "begin", WriteTurns.begin_untracked)
         #: The engine for transactions that write: on SQLite they begin IMMEDIATE (see above).
@@ -180,6 +208,7 @@ class Database:
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._background: dict[str, ThreadPoolExecutor] = {}
         self._background_lock = threading.Lock()
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -215,9 +244,36 @@ class Database:
                 self._background[name] = pool
             return pool
 
+    def checkpoint_in_background(self, interval_s: float = DEFAULT_INTERVAL_S) -> bool:
+        """Move SQLite's WAL checkpoints off this process's commits onto a thread of their own
+        (:mod:`smartcustoms.core.checkpoints` says why); for processes that serve requests.
+        Connections open before the call are closed when idle, so that none checkpoints on
+        commit any more. False where there is nothing to do (not a SQLite file, or already)."""
+        path = make_url(self.url).database
+        if not self.is_sqlite or not path or path == ":memory:" or path.startswith("file:"):
+            return False
+        if self._checkpointer is not None:
+            return False
+        self._checkpointer = Checkpointer(
+            Path(path),
+            interval_s=interval_s,
+            writers_out=None if self._turns is None else self._turns.paused,
+        )
+
+        def no_checkpoint_on_commit(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+        event.listen(self.engine, "connect", no_checkpoint_on_commit)
+        self.engine.dispose()  # idle connections closed; one checked out now is on return
+        self._checkpointer.start()
+        return True
+
     def dispose(self) -> None:
         with self._background_lock:
             pools = list(self._background.values())
         for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()

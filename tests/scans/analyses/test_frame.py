@@ -244,3 +244,81 @@ def test_a_fan_beam_scan_with_the_roof_cut_off_anchors_on_the_underside(
     mid = full.floor.c_mid
     assert float(frame.floor.at(mid)) == pytest.approx(float(full.floor.at(mid)) - cut, abs=2.0)
     assert float(frame.roof.at(mid)) < 0
+
+
+def test_a_clipped_roof_whose_underside_agrees_is_not_unsure() -> None:
+    # The roof clipped just below the near wall's roof edge: what the first dense rows show is
+    # ragged along the length (rails, beams, the far wall's edge in some places). The underside
+    # and the floor agree with each other and with the type's floor height: the frame rests on
+    # them, so the roof's ragged edge does not make it unsure (it did: "only 5x % agrees").
+    sim = placed(CargoKind.PALLETS, seed=3, fan=True)
+    scan = _with_air_below(sim.scan, 20)
+    full = image(scan).frame
+    assert full is not None
+    cut = int(full.roof.at(full.roof.c_mid)) + 2
+
+    def ragged(c: Any) -> Any:
+        counts = c.counts[cut:].copy()
+        air = np.asarray(c.air[cut:])
+        for i, s in enumerate(range(0, counts.shape[1], 24)):
+            if i % 2 == 0 and i % 10 != 0:  # two blocks in five: air down to a ragged depth
+                k = 2 + (i * 7) % 10
+                counts[:k, s : s + 24] = air[:k].reshape(k, -1).astype(counts.dtype)
+        return dc_replace(c, counts=counts, air=c.air[cut:], dark=c.dark[cut:])
+
+    assert scan.beam.source_row is not None
+    clipped = dc_replace(
+        scan,
+        channels=tuple(ragged(c) for c in scan.channels),
+        beam=dc_replace(scan.beam, source_row=scan.beam.source_row - cut),
+    )
+    frame = image(clipped).frame
+    assert frame is not None and frame.roof_clipped and frame.underside is not None
+    assert frame.roof.inliers < 0.7  # the ragged roof edge alone would read "unsure"
+    assert not frame.unsure and frame.confidence > 0.7, frame.reasons
+    mid = full.floor.c_mid
+    assert float(frame.floor.at(mid)) == pytest.approx(float(full.floor.at(mid)) - cut, abs=2.0)
+
+
+def test_a_dead_detector_row_below_the_floor_is_not_taken_for_it() -> None:
+    # A dead detector row reads the dark level the whole scan long, in the air beyond the
+    # container's ends too. Just below the floor's top edge it is the strongest rise going
+    # down: taken for the floor, it put the load space's bottom into the cross-members.
+    sim = placed(CargoKind.EMPTY, seed=4, tilt=0.5)
+    level = image(sim.scan).frame
+    assert level is not None
+    row = int(np.ceil(float(level.floor.at(level.floor.c_mid)))) + 6
+
+    def dead(c: Any) -> Any:
+        counts = c.counts.copy()
+        counts[row : row + 2] = (
+            np.asarray(c.dark[row : row + 2]).reshape(2, -1).astype(counts.dtype)
+        )
+        return dc_replace(c, counts=counts)
+
+    im = image(dc_replace(sim.scan, channels=tuple(dead(c) for c in sim.scan.channels)))
+    frame = im.frame
+    assert frame is not None
+    mid = level.floor.c_mid
+    assert float(frame.floor.at(mid)) == pytest.approx(float(level.floor.at(mid)), abs=1.0)
+    verdict = verify_empty(im)
+    assert verdict.empty, [(o.bbox, round(o.mass_kg, 2)) for o in verdict.objects[:3]]
+
+
+def test_both_walls_floor_edges_come_from_the_underside() -> None:
+    # With a fan beam the near and far walls' floor edges land at different rows: the floor
+    # found is one of them, and the underside with the type's floor height gives both.
+    sim = placed(CargoKind.PALLETS, seed=3, fan=True)
+    scan = _with_air_below(sim.scan, 20)
+    frame = image(scan).frame
+    assert frame is not None and frame.underside is not None
+    from smartcustoms.scans.container_types import spec_for_iso_code
+
+    spec_ = spec_for_iso_code(scan.metadata.container_type)
+    mid = np.array([frame.floor.c_mid])
+    edges = frame.floor_edges(mid, scan.beam, spec_, scan.pitch_y_mm)
+    assert edges is not None
+    near, far = (float(e[0]) for e in edges)
+    assert abs(near - far) > 5  # the parallax parts them
+    found = float(frame.floor.at(frame.floor.c_mid))
+    assert min(abs(found - near), abs(found - far)) < 3.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from smartcustoms.sandbox.scan_simulator import (
@@ -11,7 +12,7 @@ from smartcustoms.sandbox.scan_simulator import (
     simulate_scan,
 )
 from smartcustoms.scans.analyses.imaging import image
-from smartcustoms.scans.analyses.mass import _fan_bands, estimate_mass
+from smartcustoms.scans.analyses.mass import _above_floor, _fan_bands, estimate_mass
 from smartcustoms.scans.container_types import ContainerType
 from tests.scans.helpers import simulated, spec
 
@@ -107,8 +108,11 @@ def test_a_fan_beam_weighs_the_load_in_the_floors_parallax_band(cargo: CargoKind
     im = image(sim.scan)
     bands = _fan_bands(im)
     assert bands is not None
-    (_, roof_end), (floor_start, floor_end) = bands
+    (_, roof_end), (floor_start, floor_end) = bands.roof, bands.floor
     assert floor_end > floor_start and roof_end == im.geometry.interior[1]
+    assert floor_start <= im.geometry.interior[3]
+    assert bands.above_floor.shape == (floor_end - floor_start,)
+    assert bands.above_floor[0] == pytest.approx(1.0) and bands.above_floor[-1] == 0.0
     m = estimate_mass(im)
     assert m.imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.05)
     assert not m.lower_bound
@@ -117,3 +121,23 @@ def test_a_fan_beam_weighs_the_load_in_the_floors_parallax_band(cargo: CargoKind
         _fan_bands(image(simulated(cargo, ConcealmentKind.NONE, ContainerType.DRY_20, 1).scan))
         is None
     )
+
+
+def test_the_share_of_a_floor_band_rays_width_above_the_floor_follows_the_source() -> None:
+    # Source 8 m before the centre plane, the floor's top 1 m below it, 2.35 m wide: the far
+    # wall's floor edge lands at 100 + 1.0·8/9.175/0.005 ≈ 274.4, the near wall's at ≈ 334.4.
+    # A ray between them is above the floor on the source's side of where it meets it.
+    d, w, py, src = 8.0, 2.35, 0.005, 100.0
+    far = src + 1.0 * d / (d + w / 2) / py
+    near = src + 1.0 * d / (d - w / 2) / py
+    rows = np.array([50.0, far - 1, far + 0.01, (far + near) / 2, near - 0.01, near + 1])
+    share = _above_floor(rows, src, -1.0, d, w, py)
+    assert share[0] == 1.0 and share[1] == 1.0  # above the source, above the far edge
+    assert share[2] == pytest.approx(1.0, abs=0.01) and share[4] == pytest.approx(0.0, abs=0.01)
+    assert share[5] == 0.0
+    # Rows are magnified more near the source: half-way down the band, less than half is left.
+    assert 0.4 < share[3] < 0.5
+    assert np.all(np.diff(share) <= 0)
+    # A source below the floor (a low source under a high trailer): mirrored, above the source.
+    up = _above_floor(np.array([src - 200.0, src - 1.0, src + 5.0]), src, 0.5, d, w, py)
+    assert up[0] == 1.0 and up[2] == 0.0

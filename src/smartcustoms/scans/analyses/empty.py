@@ -5,17 +5,20 @@ that changes slowly along the container (edges leaning with tilt and a fan beam'
 a running median along each row; what is left is objects plus noise. With a fan beam the floor
 is seen obliquely in a band below the load space, where an object lying by the near wall shows:
 that band is inspected too, with a background of its own, and the columns its cross-members
-cross are not (they hide what is behind them). The noise is modelled per row and per column
-(a log transmission is noisier behind more steel), and objects are found by hysteresis on the
-significance of the smoothed residual (seeds above ``seed_sigma``, grown down to
-``grow_sigma``) and weighed by their net
-excess mass over a margin around them wide enough to include any deficit next to them – a dent
-moves steel without adding any, so it weighs nothing. An object's material comes from the ratio
-of its own excess attenuations in the two channels.
+cross are not (they hide what is behind them). When the frame rests on the container's
+underside, both walls' floor edges come from it and the type's floor height, column by column:
+the load space ends above the higher and the band reaches below the lower (a roof clipped at
+the image's top can misplace both, read from the roof alone). The noise is modelled per row
+and per column (a log transmission is noisier behind more steel), and objects are found by
+hysteresis on the significance of the smoothed residual (seeds above ``seed_sigma``, grown
+down to ``grow_sigma``) and weighed by their net excess mass over a margin around them wide
+enough to include any deficit next to them – a dent moves steel without adding any, so it
+weighs nothing. An object's material comes from the ratio of its own excess attenuations in
+the two channels.
 
 A thin, wide metal plate is reported but not alarmed on: it is what a welded repair patch looks
-like. Everything heavier than ``threshold_kg`` (0.7 kg by default) otherwise makes the container
-"not empty".
+like, its area counted over the pieces a corrugation's noisier flanks cut it into. Everything
+heavier than ``threshold_kg`` (0.7 kg by default) otherwise makes the container "not empty".
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ __all__ = [
     "verify_empty",
 ]
 
-EMPTY_ANALYSIS_VERSION = "empty/1.1"
+EMPTY_ANALYSIS_VERSION = "empty/1.2"
 # Objects weighing more than this make a container "not empty". Chosen on a calibration run of
 # bench/scans_empty.py (seeds 10000+): the 1 kg targets weigh ≥ 0.78 kg, and honest empties' light
 # debris (paper, film, splinters) stays below it; the reported figures come from other seeds.
 DEFAULT_THRESHOLD_KG = 0.7
 _THIN_PLATE_PEAK = 3.0  # g/cm²: a repair patch is one sheet, ≤ 3 mm of steel
 _THIN_PLATE_AREA_M2 = 0.04
+_PLATE_GAP_PX = 3  # pieces of one sheet this close are one sheet (a corrugation flank apart)
 _POST_M = 0.085  # corner posts reach this far into the load space's length
 # What the separable background leaves of the structure is followed along the container over
 # this length: several times a kilogram object's, short of a leaning edge's change.
@@ -136,11 +140,24 @@ def _band_structure(band: NDArray[np.float32], window: int) -> NDArray[np.bool_]
     """Columns of the floor band that a cross-member crosses: its per-column level stands out
     from its neighbourhood's by far more than the columns vary otherwise. Widened by a
     couple of columns (the detector's blur, the edges' partial pixels)."""
-    level = np.median(band, axis=0)
-    near = ndimage.median_filter(level, size=max(9, window // 16) | 1, mode="nearest")
-    excess = level - near
-    spread = max(robust_sigma(excess), 1e-4)
-    return np.asarray(ndimage.binary_dilation(excess > 4.0 * spread, iterations=2))
+    size = max(9, window // 16) | 1
+
+    def stands_out(rows: NDArray[np.float32], q: float) -> NDArray[np.bool_]:
+        level = np.percentile(rows, q, axis=0)
+        near = ndimage.median_filter(level, size=size, mode="nearest")
+        excess = level - near
+        return np.asarray(excess > 4.0 * max(robust_sigma(excess), 1e-4))
+
+    out = stands_out(band, 50)
+    # The median over the band's rows sees a cross-member whose web is dense; one seen as a
+    # comb (its flanges at the heights the depth layers project them to, thin web between)
+    # stands out in the upper quartile instead – in both halves of the band, since it spans the
+    # container's width and so every depth the band shows. An object lying on the floor lies
+    # at one depth: it fills one part of the band, and its columns stay inspected.
+    half = band.shape[0] // 2
+    if half >= 4:
+        out |= stands_out(band[:half], 75) & stands_out(band[half:], 75)
+    return np.asarray(ndimage.binary_dilation(out, iterations=2))
 
 
 def _floor_band(imaged: Imaged, r1: int) -> int:
@@ -166,6 +183,47 @@ def _floor_band(imaged: Imaged, r1: int) -> int:
     width = (abs(r1 - src) + lean) * abs(ratio - 1.0)
     bottom = min(imaged.geometry.outer[3] - 1, imaged.scan.shape[0])
     return int(max(0, min(np.ceil(width), bottom - r1)))
+
+
+def _walls_floor(imaged: Imaged, r1: int, bottom: int) -> tuple[int, int]:
+    """The load space's bottom and the floor band's from both walls' floor edges, when the
+    roof is clipped and the frame rests on the container's underside (a fan beam): the load
+    space ends above the higher of the two edges and the band reaches below the lower, column
+    by column in the straightened image (each wall's edge leans by its own magnification of the
+    tilt, which one shift per column does not undo). A roof clipped at the image's top row can
+    put the load space's bottom, read from the roof, into the floor itself: its cross-members,
+    not separable there, then read as objects. ``(r1, bottom)`` unchanged otherwise."""
+    frame = imaged.frame
+    # With the roof in the image the load space read from it stands (the type's floor height
+    # above the underside is a nominal figure, good to a few rows); clipped, the roof edge
+    # found may be a rail or a beam, and the underside is the better anchor.
+    if frame is None or frame.underside is None or not frame.roof_clipped:
+        return r1, bottom
+    c0, _, c1, _ = imaged.geometry.interior
+    scan = imaged.scan
+    cols = np.arange(c0, c1, dtype=np.float64)
+    edges = frame.floor_edges(cols, scan.beam, imaged.geometry.spec, scan.pitch_y_mm)
+    if edges is None:
+        return r1, bottom
+    shift = frame.shift_rows(scan.shape[1])[c0:c1] if imaged.rectified else 0.0
+    near, far = (e - shift for e in edges)
+    high = np.minimum(near, far)
+    low = np.maximum(near, far)
+    # Where the edges lean (tilt, parallax) the rows they cross along the length are left to
+    # the slow structure's removal as before: the load space is moved only when the higher
+    # edge at mid-length lies above its bottom by more than that lean – the bottom was then
+    # misplaced, not leaning. (Moving it by the lean alone would put an object lying on the
+    # floor into the band, whose short columns' background takes part of it.)
+    mid = float(np.median(high))
+    if r1 - mid <= frame.parallax_px + 2.0:
+        return r1, bottom
+    # The row holding the higher edge is left out (the detector's blur spreads it a row up).
+    top = int(np.floor(float(high.min()))) - 1
+    outer = min(imaged.geometry.outer[3], scan.shape[0])
+    new_bottom = min(outer, max(bottom, int(np.ceil(float(low.max()))) + 1))
+    if top >= r1 or top <= imaged.geometry.interior[1] + 4:
+        return r1, bottom
+    return top, new_bottom
 
 
 def _object_z(
@@ -211,8 +269,9 @@ def verify_empty(
             notes=("no load space found in the image to inspect",),
         )
     band = _floor_band(imaged, r1)
+    r1, bottom = _walls_floor(imaged, r1, r1 + band)
+    band = bottom - r1
     split = r1 - r0
-    bottom = r1 + band
     window = max(16, round(_SLOW_M * 1000 / imaged.scan.pitch_x_mm))
     lam = imaged.decomposition.areal_density[r0:bottom, c0:c1]
     residual = _structure_free(lam, split, window)
@@ -232,6 +291,14 @@ def verify_empty(
         post = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm + lean / 2)) + 3
         residual[:, :post] = 0.0
         residual[:, max(0, residual.shape[1] - post) :] = 0.0
+    elif band > 0:
+        # The floor band's ends: the end frames' sills and bottom corner castings run across
+        # the whole width there, so the band shows them at every depth, a structure no column
+        # model of the band removes (it is neither a cross-member's nor the floor's). They hide
+        # what is behind them, as the posts above do.
+        post = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm)) + 3
+        residual[split:, :post] = 0.0
+        residual[split:, max(0, residual.shape[1] - post) :] = 0.0
     smooth, z, row_noise = _significance(residual)
     # Cross-members under the floor, seen edge-on in the floor's band (with a fan beam, or a
     # floor found too low): what is behind them is hidden, and where they cross the floor's
@@ -260,6 +327,11 @@ def verify_empty(
     seeds = z > seed_sigma
     grown = z > grow_sigma
     labels, _ = ndimage.label(grown)
+    # A repair patch is one sheet, but its excess is cut into pieces where a wall's
+    # corrugation, seen edge-on, is noisier (its significance dips between the flanks): the
+    # plate's area is that of the pieces a few pixels (a flank's width) apart, together.
+    plates, _ = ndimage.label(ndimage.binary_dilation(grown, iterations=_PLATE_GAP_PX))
+    plate_px = np.bincount(plates[grown], minlength=int(plates.max()) + 1)
     keep = np.unique(labels[seeds])
     keep = keep[keep > 0]
     area_px = imaged.pixel_area_cm2
@@ -286,9 +358,13 @@ def verify_empty(
         cls = None if z_eff is None else list(MaterialClass)[int(class_of_z(z_eff))]
         peak = float(smooth[sl][labels[sl] == lab].max())
         area = float(region.sum() * px_m2)
+        plate = plates[sl][region]
+        sheet = float(plate_px[int(plate[0])] * px_m2) if plate.size else area
         kind = (
             "thin-plate"
-            if cls is MaterialClass.METAL and peak < _THIN_PLATE_PEAK and area > _THIN_PLATE_AREA_M2
+            if cls is MaterialClass.METAL
+            and peak < _THIN_PLATE_PEAK
+            and max(area, sheet) > _THIN_PLATE_AREA_M2
             else "object"
         )
         objects.append(

@@ -27,6 +27,14 @@ floor edges, from the beam's geometry and the type's width.
 The **confidence** combines the share of column blocks whose edges agree with the fitted lines,
 their scatter, the agreement of the roof's and floor's slopes (one rigid box) and of the
 roof-to-floor height with the type's; under 0.5, or a tilt beyond 2°, the frame is "unsure".
+With a fan beam, when the underside agrees with the floor kept (the type's floor height above
+it puts one wall's floor edge there), the frame rests on the underside and the floor, and the
+underside's agreement along the length counts in place of a clipped or ragged roof edge's; the
+underside is kept in the frame (``underside``), from which :meth:`ContainerFrame.floor_edges`
+gives both walls' floor edges.
+
+Dead detector rows (dark the whole scan long, beyond the container's ends too) are bridged
+before any edge is read: one just below the floor is the strongest rise going down.
 """
 
 from __future__ import annotations
@@ -87,6 +95,11 @@ class ContainerFrame:
     parallax_px: float = 0.0  # how far the near and far walls' edges part over the length
     # ``reasons`` as messages (code + params, scans.messages), shown in the reader's language.
     reason_messages: tuple[dict[str, Any], ...] = ()
+    # With a fan beam: the container's underside (image rows) when it was found and agrees
+    # with the floor kept, and whether the roof was clipped at the image's top row (the roof
+    # edge found is then no roof edge, and the underside is the frame's anchor).
+    underside: EdgeLine | None = None
+    roof_clipped: bool = False
 
     def shift_rows(self, cols: int) -> NDArray[np.float64]:
         """Per column, how far the container's centre plane sits below where it sits at
@@ -95,6 +108,40 @@ class ContainerFrame:
         u = np.clip((c - self.floor.c_mid) / self.floor.half, -1.0, 1.0)
         return np.asarray(
             self.slope * (c - self.floor.c_mid) + self.floor.k * (1.0 - u * u) - self.floor.k
+        )
+
+    def floor_edges(
+        self,
+        cols: NDArray[np.floating],
+        beam: BeamGeometry,
+        spec: ContainerSpec | None,
+        pitch_y_mm: float,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """With a fan beam and the underside found, the floor's top edge of the near and of
+        the far wall at each of ``cols`` (image rows, before rectifying): the type's floor
+        height above the underside, each wall's height magnified about the source row by its
+        own distance from the source. Each wall's edge leans by its own magnification of the
+        tilt, so no single shift per column straightens both. None otherwise."""
+        if (
+            self.underside is None
+            or not beam.fan
+            or beam.source_row is None
+            or not beam.source_distance_mm
+        ):
+            return None
+        d = beam.source_distance_mm / 1000.0
+        w = (spec.width if spec else 2.438) / 2.0
+        near, far = d / (d - w), d / (d + w)
+        py = pitch_y_mm / 1000.0
+        src = float(beam.source_row)
+        floor_m = spec.floor_height if spec else 0.16
+        h_u = (src - self.underside.at(cols)) * py
+        # The lowest edge seen is the near wall's below the source, the far wall's above it.
+        h_u = np.where(h_u < 0, h_u / near, h_u / far)
+        h_f = h_u + floor_m
+        return (
+            np.asarray(src - h_f * near / py, dtype=np.float64),
+            np.asarray(src - h_f * far / py, dtype=np.float64),
         )
 
     def as_dict(self, width: int) -> dict[str, object]:
@@ -164,12 +211,69 @@ def _blocks(
     return centres.astype(np.float64), profiles.astype(np.float32)
 
 
+def _beyond_ends(alpha: NDArray[np.float32], c0: int, c1: int) -> NDArray[np.float32] | None:
+    """Per row, the median α of the columns beyond both ends of the container (air, unless a
+    truck or a trailer is there); None when the image has no such columns on either side."""
+    margin = _BLOCK
+    left, right = alpha[:, : max(0, c0 - margin)], alpha[:, c1 + margin :]
+    if left.shape[1] < 4 or right.shape[1] < 4:
+        return None
+    return np.asarray(
+        np.minimum(np.median(left, axis=1), np.median(right, axis=1)), dtype=np.float32
+    )
+
+
+def _without_dead_rows(
+    prof: NDArray[np.float32], beyond: NDArray[np.float32] | None
+) -> NDArray[np.float32]:
+    """The block profiles with dead detector rows bridged from the rows on either side. A dead
+    row (or two side by side) reads the dark level the whole scan long, beyond the container's
+    ends as well as across it, where it stands far above the rows a few above and below it.
+    Nothing the container is made of does both: a roof sheet or a floor seen edge-on can be as
+    dark, but only along the container. Taken for the floor's top edge, a dead row just below
+    the floor put the load space's bottom into the cross-members, which read as objects."""
+    rows = prof.shape[0]
+    if rows < 8 or beyond is None:
+        return prof
+    level = np.median(prof, axis=1)
+    gap = 3  # two dead rows side by side, and the detector's blur, lie within it
+    up = np.concatenate([np.full(gap, np.inf), level[:-gap]])
+    down = np.concatenate([level[gap:], np.full(gap, np.inf)])
+    # Far above both sides (3×), and by more than a dense structure's own attenuation.
+    dead = level > np.maximum(3.0 * np.maximum(up, down), np.minimum(up, down) + 2 * _DENSE)
+    dead &= np.isfinite(up) & np.isfinite(down) & (beyond > 2 * _DENSE)
+    if not dead.any():
+        return prof
+    good = np.flatnonzero(~dead)
+    out = prof.copy()
+    for r in np.flatnonzero(dead):
+        below = good[good > r]
+        above = good[good < r]
+        if below.size and above.size:
+            a, b = int(above[-1]), int(below[0])
+            t = (r - a) / (b - a)
+            out[r] = (1 - t) * prof[a] + t * prof[b]
+    return out
+
+
+def _agrees_better(a: EdgeLine, b: EdgeLine) -> bool:
+    """Whether edge ``a`` agrees along more of the length than ``b`` (less scatter on a tie)."""
+    return (a.inliers, -a.scatter_px) > (b.inliers, -b.scatter_px)
+
+
 def _underside(
-    prof: NDArray[np.float32], x: NDArray[np.float64], c_mid: float, half: float
+    prof: NDArray[np.float32],
+    x: NDArray[np.float64],
+    c_mid: float,
+    half: float,
+    *,
+    cut_agrees: bool = False,
 ) -> EdgeLine | None:
     """The container's underside: per block the lowest row that still attenuates, with air
     below it inside the image. None when the blocks do not agree on one line (a chassis, rails
-    or wheels below, or the image cut off under the box)."""
+    or wheels below, or the image cut off under the box). ``cut_agrees``: a block whose
+    underside is cut off at the image's bottom agrees when the line fitted to the others
+    leaves the image there too (a tilted box whose lower end runs off the detector array)."""
     rows = prof.shape[0]
     seen = prof > _SEES_SOMETHING
     last = rows - 1 - seen[::-1].argmax(axis=0)
@@ -177,7 +281,11 @@ def _underside(
     if ok.sum() < 6:
         return None
     line = _fit(x[ok], last[ok].astype(np.float64) + 0.5, c_mid, half)
-    if line.inliers * ok.mean() < _UNDERSIDE_AGREES:
+    agree = line.inliers * ok.mean()
+    if cut_agrees:
+        cut = seen.any(axis=0) & ~ok & (line.at(x) >= rows - 3 - 2.0)
+        agree += float(cut.mean())
+    if agree < _UNDERSIDE_AGREES:
         return None
     return line
 
@@ -196,6 +304,7 @@ def find_frame(
     if c1 - c0 < 6 * _BLOCK:
         return None
     x, prof = _blocks(alpha, c0, c1)
+    prof = _without_dead_rows(prof, _beyond_ends(alpha, c0, c1))
     rows = alpha.shape[0]
     dense = prof > _DENSE
     has = dense.any(axis=0)
@@ -285,6 +394,17 @@ def find_frame(
         roof, floor, outer_is_near = anchored
     elif floor is None:
         return None
+    # The underside agrees with the floor kept: the type's floor height above it puts the
+    # floor's top edge (one wall's or the other's) where the floor was found. Then the frame
+    # rests on two edges that agree – the underside and the floor – and the roof edge found
+    # (clipped, or a beam) is not what it rests on.
+    confirmed = under
+    if near != 1.0 and confirmed is None:
+        confirmed = _underside(prof, x, c_mid, half, cut_agrees=True)
+    if confirmed is not None:
+        lo, hi = _placed(confirmed, fan)[1]
+        if not lo - tol <= float(floor.at(c_mid)) <= hi + tol:
+            confirmed = None
     if anchored is None and not outer_is_near and src > float(roof.at(c_mid)):
         # Report the near wall's roof edge, where the beam's geometry puts it (above the image
         # when clipped), so everything below reads the frame one way.
@@ -304,12 +424,19 @@ def find_frame(
         reasons.append(text)
         said.append(message)
 
-    conf = min(roof.inliers, floor.inliers)
+    # The top edge the confidence counts: the roof's, or – the roof clipped at the image's top
+    # row – the underside's when that confirms the floor and agrees along more of the length
+    # (a clipped roof's edge may be a rail or a beam; the roof-to-floor height then says
+    # nothing the underside has not checked).
+    top = roof
+    if clipped and confirmed is not None and _agrees_better(confirmed, roof):
+        top = confirmed
+    conf = min(top.inliers, floor.inliers)
     if conf < 0.7:
         unsure_because("scans.frame.low_agreement", share=conf)
-    spread = max(roof.scatter_px, floor.scatter_px)
+    spread = max(top.scatter_px, floor.scatter_px)
     conf *= float(np.clip(1.5 - spread / 2.0, 0.0, 1.0))
-    slope_gap = abs(roof.b - floor.b) * (c1 - c0)  # rows over the length
+    slope_gap = abs(top.b - floor.b) * (c1 - c0)  # rows over the length
     slope_gap = max(0.0, slope_gap - abs(slope) * (c1 - c0) * (near - far))  # parallax
     if slope_gap > 4.0:
         unsure_because("scans.frame.edges_disagree", rows=slope_gap)
@@ -320,13 +447,13 @@ def find_frame(
         span = [top_h * near - (top_h - depth) * m for m in (near, far)]
     else:
         span = [depth, depth]
-    if not min(span) - 0.1 <= seen <= max(span) + 0.1:
+    if top is roof and not min(span) - 0.1 <= seen <= max(span) + 0.1:
         unsure_because("scans.frame.height", seen=seen, expected=height_m - floor_m)
         conf *= 0.4
     if abs(tilt) > _MAX_TILT_DEG:
         unsure_because("scans.frame.tilted", tilt=tilt, limit=_MAX_TILT_DEG)
     unsure = bool(
-        conf < _UNSURE_BELOW or min(roof.inliers, floor.inliers) < 0.6 or abs(tilt) > _MAX_TILT_DEG
+        conf < _UNSURE_BELOW or min(top.inliers, floor.inliers) < 0.6 or abs(tilt) > _MAX_TILT_DEG
     )
     return ContainerFrame(
         (c0, c1),
@@ -341,6 +468,8 @@ def find_frame(
         slope,
         abs(slope) * (c1 - c0) / 2.0 * (near - far),
         tuple(said),
+        confirmed,
+        clipped,
     )
 
 

@@ -18,6 +18,15 @@ the floor lands in that band in part (on average half the band's rows' worth of 
 one – castings, plates, a layer of tiles – nearly all of it. The band's load is added: measured
 against the bare band (columns where nothing stands on the floor), or, where the load covers the
 floor all along, carried into the band over the share of the width the ray crosses inside.
+
+The floor band's rows are placed from the container's underside when the image shows it (the
+lowest attenuating rows, air below): the floor's top lies the type's floor height above it,
+so the edges are read 0.16 m away instead of through the container's whole height from the
+roof, where a few rows' error in the roof edge or a percent in the beam's magnification moves
+them 5–10 rows (the rows beside the band then hold the far wall's floor edge and read as load,
+and the band is weighed over rows where the floor already hides the load). The share of the
+width a band row's ray crosses above the floor follows from the source's geometry (see
+``_above_floor``), not a straight taper over the rows.
 """
 
 from __future__ import annotations
@@ -31,8 +40,9 @@ from smartcustoms.scans.analyses.imaging import Imaged
 
 __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
 
-# 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area; 1.4: fan beam's parallax bands
-MASS_ANALYSIS_VERSION = "mass/1.4"
+# 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area; 1.4: fan beam's parallax bands;
+# 1.5: the floor band placed from the underside, the share above the floor from the source
+MASS_ANALYSIS_VERSION = "mass/1.5"
 _DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
 _RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
 _FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
@@ -67,8 +77,21 @@ _LOADED_WALLS = 2.2  # a pixel above this many times the wall's areal density ho
 _BESIDE_ROWS = 6
 _MIN_CLEAR_COLS = 8
 _MIN_CLEAR_SHARE = 0.05
+# A column shows the bare floor band only where nothing stands on the floor: its lowest half
+# metre of load space is clear. A few rows just above the floor are not enough – a pallet's fork
+# openings (about 0.1 m high, most of its length) and the gaps under round rolls let the beam
+# through there, and goods stand above them; such columns would carry load into the reference.
+_BARE_M = 0.5
 _EDGE_PX = 2
 _TOP_RAIL_M = 0.06  # as geometry: the top side rails reach this far below the roof's outside
+# The underside: the first rows below the load space that attenuate (above the noise of air,
+# as the frame's threshold) with air below for a few rows (no chassis, rails or wheels
+# continuing them), no further down than the type's tolerance below where the roof and the
+# beam's geometry put it (ISO heights are known to a few centimetres, so a chassis further
+# down is never taken for it; a roof clipped at the image's top only puts it lower).
+_SEES_SOMETHING = 0.04
+_AIR_ROWS = 3
+_UNDERSIDE_TOL_M = 0.1
 
 
 @dataclass(frozen=True)
@@ -126,14 +149,70 @@ def _dark_area(imaged: Imaged, loaded: NDArray[np.bool_]) -> tuple[float, float]
     return n_dark / n_loaded, float(hideable.sum()) / (n_loaded * mean_alpha)
 
 
-def _fan_bands(imaged: Imaged) -> tuple[tuple[int, int], tuple[int, int]] | None:
+@dataclass(frozen=True)
+class _FanBands:
+    """A fan beam's parallax bands (analysis frame rows, end-exclusive) and, per floor band row,
+    the share of the width its ray crosses above the floor (1 above the higher floor edge, 0
+    below the lower one)."""
+
+    roof: tuple[int, int]
+    floor: tuple[int, int]
+    above_floor: NDArray[np.float64]
+
+
+def _underside(imaged: Imaged, predicted: float, tol: float) -> float | None:
+    """The container's underside (a row boundary): the first row below the load space whose
+    median over the load space's columns attenuates, with air below it, no further down than
+    ``tol`` below ``predicted`` (where the roof puts it: a roof clipped at the image's top
+    puts it too low, never too high). None where nothing like it is there (a chassis
+    continues below, the image ends)."""
+    c0, _, c1, r1 = imaged.geometry.interior
+    alpha = imaged.attenuation.high
+    rows = alpha.shape[0]
+    if c1 - c0 < 10:
+        return None
+    prof = np.median(alpha[:, c0:c1], axis=1)
+    seen = prof > _SEES_SOMETHING
+    lo, hi = (
+        max(1, r1),
+        min(rows - _AIR_ROWS, int(np.ceil(predicted + tol))),
+    )
+    for r in range(lo, hi):
+        if seen[r] and not seen[r + 1 : r + 1 + _AIR_ROWS].any():
+            return r + 0.5  # between the last attenuating row's centre and air's
+    return None
+
+
+def _above_floor(
+    rows: NDArray[np.float64], src: float, h_floor: float, d: float, w: float, py: float
+) -> NDArray[np.float64]:
+    """Share of the inner width ``w`` that the ray of each image row crosses above the floor's
+    top (``h_floor`` m above the source; rows indexed at their centres). The ray of the row at
+    ``y = (src − row)·py`` (at the object plane, distance ``d``) is at height ``y·(d + x)/d`` at
+    depth ``x`` (+ away from the source): above the floor for ``x`` on one side of
+    ``x* = d·(h_floor/y − 1)``, away from the source when it is above the floor (a floor
+    below the source falls away from it), towards it otherwise."""
+    y = (src - rows) * py
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = d * (h_floor / y - 1.0)
+    # Below the source the ray is above the floor on the source's side of x*, else beyond it.
+    share = (x + w / 2) / w if h_floor < 0 else (w / 2 - x) / w
+    share = np.where(np.sign(y) == np.sign(h_floor), share, 1.0 if h_floor < 0 else 0.0)
+    return np.asarray(np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0), dtype=np.float64)
+
+
+def _fan_bands(imaged: Imaged) -> _FanBands | None:
     """With a fan beam, the rows (analysis frame) of the roof's and the floor's parallax bands
     just outside the load space that the geometry keeps to (``interior``): there the near
     wall's and the far wall's edges part, so a ray crosses the load space over part of the
     width and the floor (or roof) over the rest. A load standing on the floor lands there in
     part – all of it when it is low (castings, plates, a layer of tiles): with the source
     a metre or more above the floor the band is a tenth or more of a metre deep. None without
-    a fan beam or a frame (parallel rays: no band)."""
+    a fan beam or a frame (parallel rays: no band).
+
+    The floor band starts at the higher of the floor's two top edges (or the load space's end
+    if that is higher) and ends below the lower one; the edges are placed from the underside
+    when it is seen, else (and the roof band always) from the roof's edge."""
     beam, frame, spec = imaged.scan.beam, imaged.frame, imaged.geometry.spec
     if (
         frame is None
@@ -151,17 +230,30 @@ def _fan_bands(imaged: Imaged) -> tuple[tuple[int, int], tuple[int, int]] | None
     top_h = (src - int(np.floor(frame.roof.at(frame.roof.c_mid)))) * py
     top_h /= near if top_h > 0 else far
     # The load and the floor's top span the inner width, not the outer one.
-    near, far = d / (d - spec.inner_width / 2.0), d / (d + spec.inner_width / 2.0)
+    near_in, far_in = d / (d - spec.inner_width / 2.0), d / (d + spec.inner_width / 2.0)
     h_in = top_h - max(spec.height - spec.floor_height - spec.inner_height, _TOP_RAIL_M)
     h_floor = top_h - (spec.height - spec.floor_height)
-    roof = sorted(src - h_in * m / py for m in (near, far))
-    floor = sorted(src - h_floor * m / py for m in (near, far))
+    # The underside where the roof puts it (the lower of the two walls' edges, as the geometry).
+    h_under = h_floor - spec.floor_height
+    predicted = max(src - h_under * m / py for m in (near, far))
+    under = _underside(imaged, predicted, _UNDERSIDE_TOL_M / py + _EDGE_PX)
+    if under is not None:
+        # The lowest edge seen is the near wall's below the source, the far wall's above it.
+        h_under = (src - under) * py
+        h_under /= near if h_under < 0 else far
+        h_floor = h_under + spec.floor_height
+    roof = sorted(src - h_in * m / py for m in (near_in, far_in))
+    floor = sorted(src - h_floor * m / py for m in (near_in, far_in))
     _, r0, _, r1 = imaged.geometry.interior
     rows = imaged.attenuation.high.shape[0]
     # Both bands widened by the edges' blur; the rows beyond them hold no load.
     roof_band = (max(0, int(np.floor(roof[0])) - _EDGE_PX), r0)
-    floor_band = (r1, min(rows, int(np.ceil(floor[1])) + _EDGE_PX))
-    return roof_band, floor_band
+    # The floor band from the row holding the higher floor edge (or the load space's end, if
+    # higher); never into the load space's top half.
+    b0 = max(min(r1, int(np.floor(floor[0]))), (r0 + r1) // 2)
+    b1 = max(b0, min(rows, int(np.ceil(floor[1])) + _EDGE_PX))
+    share = _above_floor(np.arange(b0, b1, dtype=np.float64), src, h_floor, d, spec.inner_width, py)
+    return _FanBands(roof_band, (b0, b1), share)
 
 
 def _band_excess(
@@ -170,37 +262,41 @@ def _band_excess(
     beside: tuple[int, int],
     loaded: float,
     wall: float,
-    inside_first: bool,
+    above_floor: NDArray[np.float64] | None,
+    bare: tuple[int, int] | None = None,
 ) -> float:
     """The load's areal density summed over a parallax band (g/cm² × pixels).
 
     ``lam``: the load space's columns over all rows; ``beside``: the load space's rows next to
-    the band; ``inside_first``: True for the floor band (the load space lies above it).
-    What the container alone puts in each band row is read in the columns where the rows
-    beside the band hold no load (a mean: the cross members are part of it); the load is the
+    the band; ``above_floor``: for the floor band, the share of the width each band row's ray
+    crosses above the floor (None for the roof band); ``bare``: the rows that must hold no load
+    for a column to show the bare band (``beside`` when not given).
+    What the container alone puts in each band row is read in the columns where those rows
+    hold no load (a mean: the cross members are part of it); the load is the
     rest. Where the load covers the floor (or reaches the roof) all along, no column shows the
     bare band: the load is then taken to continue into it, over the share of the width that
-    the ray crosses inside the load space – from all of it at the load space's edge to none
-    at the band's far side."""
+    the ray crosses inside the load space – from all of it above the higher floor edge to none
+    below the lower one."""
     b0, b1 = band
     if b1 <= b0:
         return 0.0
     edge = lam[beside[0] : beside[1]]
-    clear = np.all(edge < loaded, axis=0)
+    b = beside if bare is None else bare
+    clear = np.all(lam[b[0] : b[1]] < loaded, axis=0)
     rows = lam[b0:b1]
     if clear.sum() >= max(_MIN_CLEAR_COLS, _MIN_CLEAR_SHARE * clear.size):
         reference = rows[:, clear].mean(axis=1, keepdims=True)
-        return float((rows[:, ~clear] - reference).sum())
-    if not inside_first:
+        # No band holds less than nothing: a negative sum is the reference's own error (a few
+        # bare columns where cross-members line up), not load.
+        return max(0.0, float((rows[:, ~clear] - reference).sum()))
+    if above_floor is None:
         # Under the roof the rows beside the band hold the roof's corrugation and top rails,
         # which read as load there: nothing is carried into the roof band unmeasured.
         return 0.0
-    # Extrapolation: the load's excess beside the band, tapering across it (the band's last
-    # rows are the floor edge's blur: nothing is carried into them).
-    n = max(1, b1 - b0 - _EDGE_PX)
-    share = (np.arange(n, 0, -1) - 0.5) / n
+    # Extrapolation: the load's excess beside the band, over the share of the width each band
+    # row's ray crosses above the floor.
     beside_load = np.clip(np.median(edge, axis=0) - wall, 0.0, None)
-    return float(share.sum() * beside_load.sum())
+    return float(above_floor.sum() * beside_load.sum())
 
 
 def estimate_mass(
@@ -246,17 +342,26 @@ def estimate_mass(
         post = np.clip(np.percentile(excess[:, cols], 10, axis=0), 0.0, _POST_MAX)
         excess[:, cols] -= post[None, :]
     area = imaged.pixel_area_cm2
-    summed = float(excess.sum())
     bands = _fan_bands(imaged)
     if bands is not None and excess.shape[1] > 2 * post_cols:
         inner = columns[:, post_cols : excess.shape[1] - post_cols].astype(np.float64)
         loaded = _LOADED_WALLS * wall
-        roof_band, floor_band = bands
+        # The load space's rows from the floor band's first row down are weighed in the band:
+        # there the far wall's floor edge is already in the ray.
+        b0 = bands.floor[0]
+        summed = float(excess[: b0 - r0].sum())
         # The rows beside a band, clear of the blur of the floor's (roof's) edge.
+        far = min(_EDGE_PX + _BESIDE_ROWS, (b0 - r0) // 2)
+        near_ = min(_EDGE_PX, far - 1)
+        bare = (max(r0, b0 - near_ - round(_BARE_M * 1000 / imaged.scan.pitch_y_mm)), b0 - near_)
+        summed += _band_excess(
+            inner, bands.floor, (b0 - far, b0 - near_), loaded, wall, bands.above_floor, bare
+        )
         far = min(_EDGE_PX + _BESIDE_ROWS, (r1 - r0) // 2)
         near_ = min(_EDGE_PX, far - 1)
-        summed += _band_excess(inner, floor_band, (r1 - far, r1 - near_), loaded, wall, True)
-        summed += _band_excess(inner, roof_band, (r0 + near_, r0 + far), loaded, wall, False)
+        summed += _band_excess(inner, bands.roof, (r0 + near_, r0 + far), loaded, wall, None)
+    else:
+        summed = float(excess.sum())
     net = summed * area / 1000.0
     ceiling = imaged.attenuation.max_alpha - _IMPENETRABLE_MARGIN
     impenetrable = float((alpha >= ceiling).mean()) if lam.size else 0.0
