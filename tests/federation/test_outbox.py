@@ -15,10 +15,12 @@ from typer.testing import CliRunner
 
 from smartcustoms.cli import app as cli
 from smartcustoms.core.context import AppContext
+from smartcustoms.core.events import UserLoggedOut
 from smartcustoms.core.roles import Role
 from smartcustoms.federation.directory import add_partner
 from smartcustoms.federation.service import _lease_for, attach_federation, own_card
 from smartcustoms.federation.tables import PENDING, OutboxRow
+from smartcustoms.ledger.service import attach_ledger
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
 from smartcustoms.tracking.transits import hand_over_transit
 from tests.federation.test_card import a_card
@@ -107,3 +109,19 @@ def test_one_deliverer_per_database(ctx: AppContext) -> None:
     finally:
         one.release()
         two.release()
+
+
+def test_only_a_commit_that_queued_a_message_wakes_the_deliverer(ctx: AppContext) -> None:
+    attach_ledger(ctx)  # the deliverer signs with the ledger's federation key
+    outbox = attach_federation(ctx, start=False)
+    import_packaged(ctx)
+    _partner(ctx)
+    tid = make_transit(ctx, "SEAL-WAKE")
+    # Not started: a wake stays set until the deliverer's thread would have cleared it.
+    woken = outbox.deliverer._worker._wake
+    with ctx.unit() as unit:  # a commit that queues nothing for a partner
+        unit.emit(UserLoggedOut(actor="officer"))
+    assert not woken.is_set()
+    with ctx.unit() as unit:
+        hand_over_transit(unit, tid, actor="officer", border="KE-MALABA", to_administration=URA)
+    assert woken.is_set()

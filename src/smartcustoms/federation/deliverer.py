@@ -57,7 +57,7 @@ from smartcustoms.federation.scans_wire import PIECE
 from smartcustoms.federation.signing import sign_request
 from smartcustoms.federation.tables import ACTIVE, DEAD, DELIVERED, PENDING, OutboxRow, PartnerRow
 from smartcustoms.ledger.leader import Lease
-from smartcustoms.ledger.leased_worker import LeasedWorker
+from smartcustoms.ledger.leased_worker import IDLE_POLL_S, LeasedWorker
 from smartcustoms.ledger.tlog.keys import Ed25519Signer
 from smartcustoms.scans.storage import store_for
 
@@ -104,7 +104,7 @@ class Deliverer:
         *,
         timeout: float = 10.0,
         batch: int = 200,
-        idle_poll: float = 0.05,
+        idle_poll: float = IDLE_POLL_S,
     ) -> None:
         self._ctx = ctx
         self._signer = signer
@@ -152,7 +152,8 @@ class Deliverer:
             sweep_handed_in(self._ctx)
             # Pieces of a partner's scan that never came whole, even if it never sends again.
             expire_everywhere(self._ctx.unit, self._ctx.settings)
-        forwarded = forward_positions(self._writer)
+        # Looked for without the write lock: the pass runs many times a second.
+        forwarded = forward_positions(self._writer, reader=self._ctx.db.engine)
         self._metrics.positions.inc(forwarded)
         sent = 0
         with self._ctx.db.engine.connect() as conn:

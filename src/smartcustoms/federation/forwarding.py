@@ -32,7 +32,7 @@ from sqlalchemy import Connection, delete, insert, select, text, update
 
 from smartcustoms.core import clock
 from smartcustoms.federation.handover_tables import ForwardQueueRow
-from smartcustoms.federation.outbox import enqueue
+from smartcustoms.federation.outbox import QUEUED, enqueue
 from smartcustoms.federation.tables import ForwardingRow
 from smartcustoms.tracking.rules import Report
 from smartcustoms.tracking.store import position_rows
@@ -146,14 +146,18 @@ def stage_positions(
             )
     if rows:
         conn.execute(insert(ForwardQueueRow), rows)
+        QUEUED.mark()
 
 
-def forward_positions(conn_factory: Any, *, batch: int = BATCH, limit: int = PASS_ROWS) -> int:
+def forward_positions(
+    conn_factory: Any, *, reader: Any = None, batch: int = BATCH, limit: int = PASS_ROWS
+) -> int:
     """Pack up to ``limit`` queued rows into ``transit.positions`` messages of up to ``batch``
     positions per partner and delete them, in one transaction; how many positions.
-    ``conn_factory`` is the database's writer engine (its transactions take SQLite's write
-    lock at once, so it is only begun when something is queued)."""
-    with conn_factory.connect() as conn:
+    ``conn_factory`` is the database's writer engine: its transactions take SQLite's write
+    lock at once, so it is only begun when ``reader`` (an engine whose transactions do not;
+    default the writer) found something queued."""
+    with (reader or conn_factory).connect() as conn:
         if conn.scalar(select(ForwardQueueRow.id).limit(1)) is None:
             return 0
     total = 0

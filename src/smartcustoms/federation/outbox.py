@@ -21,9 +21,14 @@ import orjson
 from sqlalchemy import Connection, func, insert, select
 
 from smartcustoms.core import clock
+from smartcustoms.core.queued import QueuedMark
 from smartcustoms.federation.tables import PENDING, OutboxRow
 
-__all__ = ["enqueue", "envelope_text", "outbox_summary", "queue_figures"]
+__all__ = ["QUEUED", "enqueue", "envelope_text", "outbox_summary", "queue_figures"]
+
+#: Set when this thread's transaction queued a message or positions to forward: its commit
+#: wakes the deliverer (:class:`smartcustoms.core.queued.QueuedMark`).
+QUEUED = QueuedMark()
 
 
 def envelope_text(message_id: str, kind: str, body: dict[str, Any]) -> str:
@@ -60,6 +65,7 @@ def enqueue(
             created_at=now,
         )
     )
+    QUEUED.mark()
     return message_id
 
 

@@ -32,6 +32,7 @@ from smartcustoms.federation.forward_hook import add_forwarding_hook
 from smartcustoms.federation.inbox import INBOX_PATH, receive
 from smartcustoms.federation.keys import load_federation_signer
 from smartcustoms.federation.metrics import FederationMetrics, OutboxGauges
+from smartcustoms.federation.outbox import QUEUED
 from smartcustoms.federation.refusals import refusal_limiter
 from smartcustoms.federation.tables import ACTIVE, PartnerRow
 from smartcustoms.federation.verify import claimed_key_id, verify_request
@@ -280,7 +281,7 @@ class FederationOutbox:
         registry.register(OutboxGauges(self._ctx.db))
 
     def _committed(self, _events: object) -> None:
-        if self._deliverer is not None:
+        if QUEUED.take() and self._deliverer is not None:
             self._deliverer.wake()
 
 
@@ -309,7 +310,7 @@ def attach_federation(ctx: AppContext, *, start: bool = True) -> FederationOutbo
     add_forwarding_hook(ctx)  # handed-over transits' positions queued as they are stored
     if start:  # the server: partners cosign our checkpoints, and we theirs
         attach_partner_witnesses(ctx)
-    # A commit may have queued messages: look now rather than at the next poll.
+    # A commit that queued messages wakes the deliverer rather than waiting for its poll.
     ctx.bus.subscribe_batch(Event, outbox._committed)
     ctx.on_close(outbox.stop)
     if start:

@@ -23,7 +23,12 @@ from collections.abc import Callable
 
 from smartcustoms.ledger.leader import Lease
 
-__all__ = ["LeasedWorker"]
+__all__ = ["IDLE_POLL_S", "LeasedWorker"]
+
+#: How often an idle worker looks for work queued by other processes. Work queued in its own
+#: process wakes it at once (:class:`smartcustoms.core.queued.QueuedMark`); each look is a few
+#: queries, so polling every 50 ms kept a quiet server's interpreter busy for nothing.
+IDLE_POLL_S = 0.25
 
 
 class LeasedWorker:
@@ -34,7 +39,7 @@ class LeasedWorker:
         work: Callable[[], int],
         *,
         log: logging.Logger,
-        idle_poll: float = 0.05,
+        idle_poll: float = IDLE_POLL_S,
         check_every: float = 1.0,
         on_lease_change: Callable[[bool], None] | None = None,
     ) -> None:

@@ -19,7 +19,13 @@ def _unit(request: Request) -> Iterator[Unit]:
         yield unit
 
 
-ContextDep = Annotated[AppContext, Depends(context)]
+async def _context(request: Request) -> AppContext:
+    # A coroutine: FastAPI runs a plain function dependency on its thread pool, a hop that
+    # costs more than the attribute it reads.
+    return context(request)
+
+
+ContextDep = Annotated[AppContext, Depends(_context)]
 #: ``scope="function"``: the unit commits (and queues its ledger records) when the route
 #: returns, *before* the answer is sent. With the default request scope FastAPI would run the
 #: commit after sending the response, so a crash in between acknowledged what was never stored.

@@ -186,7 +186,8 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         raise Forbidden("missing or wrong CSRF token; reload the page", code="csrf_failed")
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
+    # A coroutine, so that FastAPI does not send it to its thread pool (see web.deps).
     principal = getattr(request.state, "principal", None)
     if principal is None:  # a public route asked for a principal: a programming error
         raise Unauthenticated("log in or present an API token")

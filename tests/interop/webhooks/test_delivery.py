@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from smartcustoms.core.context import AppContext
+from smartcustoms.core.events import UserLoggedOut
 from smartcustoms.interop.webhooks import subscriptions
 from smartcustoms.interop.webhooks.deliverer import RetryPolicy
 from smartcustoms.interop.webhooks.service import WebhookService, attach_webhooks
@@ -149,3 +150,15 @@ def test_one_deliverer_per_database(
     wait_for(lambda: hooks.deliverer.is_leader, message="the lease passed on")
     decide(ctx, 2)
     wait_for(lambda: len(receiver.received) == 2)
+
+
+def test_only_a_commit_that_queued_a_delivery_wakes_the_deliverer(
+    ctx: AppContext, hooks: WebhookService, subscription: tuple[int, str]
+) -> None:
+    # Not started: a wake stays set until the deliverer's thread would have cleared it.
+    woken = hooks.deliverer._worker._wake
+    with ctx.unit() as unit:  # an event no webhook carries
+        unit.emit(UserLoggedOut(actor="officer"))
+    assert not woken.is_set()
+    decide(ctx, 3)
+    assert woken.is_set()

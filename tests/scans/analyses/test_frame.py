@@ -322,3 +322,23 @@ def test_both_walls_floor_edges_come_from_the_underside() -> None:
     assert abs(near - far) > 5  # the parallax parts them
     found = float(frame.floor.at(frame.floor.c_mid))
     assert min(abs(found - near), abs(found - far)) < 3.0
+
+
+def test_a_steep_tilt_both_edges_agree_on_is_straightened() -> None:
+    sim = placed(CargoKind.EMPTY, seed=11, tilt=2.5)
+    im = image(sim.scan)
+    assert im.frame is not None and im.frame.unsure  # beyond 2°: reported, not believed
+    assert not im.frame.misread and im.rectified
+
+
+def test_a_steep_tilt_the_edges_disagree_on_is_not_used_to_straighten() -> None:
+    # One of the edges is no container's (a rail, a load's top): straightened by a tilt read
+    # at -2.6° on a container tilted +1°, the floor crossed the load space as a 200 kg object.
+    sim = placed(CargoKind.EMPTY, seed=11, tilt=1.0)
+    found = image(sim.scan, rectified=False).frame
+    assert found is not None and not found.misread
+    english_reason = {"code": "scans.frame.edges_disagree", "params": {"rows": 106.0}}
+    wrong = dc_replace(found, tilt_deg=-2.6, unsure=True, reason_messages=(english_reason,))
+    assert wrong.misread
+    assert not dc_replace(wrong, tilt_deg=-1.5).misread
+    assert not dc_replace(wrong, reason_messages=()).misread

@@ -52,7 +52,7 @@ from smartcustoms.interop.webhooks.tables import (
     WebhookSubscription,
 )
 from smartcustoms.ledger.leader import Lease
-from smartcustoms.ledger.leased_worker import LeasedWorker
+from smartcustoms.ledger.leased_worker import IDLE_POLL_S, LeasedWorker
 
 __all__ = ["Deliverer", "Outcome", "RetryPolicy"]
 
@@ -118,7 +118,7 @@ class Deliverer:
         timeout: float = 10.0,
         concurrency: int = 16,
         batch: int = 2000,
-        idle_poll: float = 0.05,
+        idle_poll: float = IDLE_POLL_S,
     ) -> None:
         self._db = db
         self._sealer = sealer

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from smartcustoms.core.events import Event
+from smartcustoms.core.queued import QueuedMark
 from smartcustoms.interop.webhooks.catalogue import CATALOGUE, match
 from smartcustoms.interop.webhooks.tables import PENDING, WebhookDelivery, WebhookSubscription
 
@@ -48,6 +49,7 @@ class WebhookRecorder:
         self._lock = threading.Lock()
         self._subscriptions: list[tuple[int, frozenset[str]]] = []
         self._expires = 0.0
+        self.queued = QueuedMark()  # set when this thread's transaction queued a delivery
 
     def invalidate(self) -> None:
         with self._lock:
@@ -100,3 +102,4 @@ class WebhookRecorder:
                 )
         if rows:
             conn.execute(insert(WebhookDelivery), rows)
+            self.queued.mark()

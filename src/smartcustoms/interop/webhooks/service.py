@@ -84,7 +84,7 @@ class WebhookService:
             self._deliverer.wake()
 
     def _committed(self, _events: object) -> None:
-        if self._deliverer is not None:
+        if self.recorder.queued.take() and self._deliverer is not None:
             self._deliverer.wake()
 
 
@@ -101,8 +101,8 @@ def attach_webhooks(ctx: AppContext, *, start: bool = True) -> WebhookService:
     ctx.bus.subscribe_recorder(service.recorder)
     for kind in (SubscriptionCreated, SubscriptionDeleted, DeliveryReplayed, DeadLettersReplayed):
         ctx.bus.subscribe(kind, service._changed)
-    # Whatever committed may have queued deliveries: wake the deliverer instead of waiting
-    # for its next poll (deliveries queued by other processes are found by polling).
+    # A commit that queued deliveries wakes the deliverer instead of leaving them to its next
+    # poll (deliveries queued by other processes are found by polling).
     ctx.bus.subscribe_batch(Event, service._committed)
     ctx.on_close(service.stop)
     if start:

@@ -8,7 +8,9 @@ that band is inspected too, with a background of its own, and the columns its cr
 cross are not (they hide what is behind them). When the frame rests on the container's
 underside, both walls' floor edges come from it and the type's floor height, column by column:
 the load space ends above the higher and the band reaches below the lower (a roof clipped at
-the image's top can misplace both, read from the roof alone). The noise is modelled per row
+the image's top can misplace both, read from the roof alone). The corner posts are not inspected;
+how far the end walls lean is read from the image too, since a tilt the frame missed (a clipped
+roof read flat) leaves them leaning where nothing straightened them. The noise is modelled per row
 and per column (a log transmission is noisier behind more steel), and objects are found by
 hysteresis on the significance of the smoothed residual (seeds above ``seed_sigma``, grown
 down to ``grow_sigma``) and weighed by their net excess mass over a margin around them wide
@@ -46,7 +48,7 @@ __all__ = [
     "verify_empty",
 ]
 
-EMPTY_ANALYSIS_VERSION = "empty/1.2"
+EMPTY_ANALYSIS_VERSION = "empty/1.3"
 # Objects weighing more than this make a container "not empty". Chosen on a calibration run of
 # bench/scans_empty.py (seeds 10000+): the 1 kg targets weigh ≥ 0.78 kg, and honest empties' light
 # debris (paper, film, splinters) stays below it; the reported figures come from other seeds.
@@ -226,6 +228,32 @@ def _walls_floor(imaged: Imaged, r1: int, bottom: int) -> tuple[int, int]:
     return top, new_bottom
 
 
+def _end_lean(lam: NDArray[np.float32], post: int) -> float:
+    """How far the end walls' inner edges move across the load space's rows (columns): the
+    lean a tilt gives them that neither a column model nor the straightening (when the frame's
+    tilt is short of the container's, as when the roof is clipped) removes. Read from the image:
+    per row, the first column, going out towards each end, where the end structure's step is
+    half climbed; the medians of the upper and lower halves of the rows say how far it moves
+    (an object against an end wall shifts a few rows' edges, not a half's median)."""
+    rows, cols = lam.shape
+    reach = min(4 * post, cols // 4)
+    half = rows // 2
+    if reach < 4 or half < 4:
+        return 0.0
+    inner = np.median(lam[:, reach : cols - reach], axis=1)
+    lean = 0.0
+    for end in (lam[:, :reach][:, ::-1], lam[:, cols - reach :]):
+        step = end - inner[:, None]
+        level = 0.5 * float(np.median(step[:, -post:]))
+        if level <= 0.0:
+            continue
+        # The first column from the inside where the step reaches half of the structure's.
+        edge = np.argmax(step > level, axis=1).astype(np.float64)
+        upper, lower = float(np.median(edge[:half])), float(np.median(edge[half:]))
+        lean = max(lean, abs(lower - upper) * rows / max(1, rows - half))
+    return lean
+
+
 def _object_z(
     imaged: Imaged,
     region: NDArray[np.bool_],
@@ -282,13 +310,19 @@ def verify_empty(
     res_low = None if low is None else _structure_free(low[r0:bottom, c0:c1], split, None)
     for cc0, cr0, cc1, cr1 in geom.corners:
         residual[max(cr0 - r0, 0) : max(cr1 - r0, 0), max(cc0 - c0, 0) : max(cc1 - c0, 0)] = 0.0
+    post_px = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm))
+    # A tilt the frame missed leaves the end walls leaning in the image: their steep edges
+    # then cross the columns near each end, a residual no column model removes.
+    lean = _end_lean(lam[:split], post_px)
     if imaged.rectified and imaged.frame is not None:
+        framed = abs(np.sin(np.radians(imaged.frame.tilt_deg))) * (r1 - r0)
+        lean = max(lean, framed * imaged.scan.pitch_y_mm / imaged.scan.pitch_x_mm)
+    if (imaged.rectified and imaged.frame is not None) or lean >= 1.0:
         # Straightened end walls: the corner posts' steep edges, moved sideways by a fraction of
-        # a pixel that differs row by row, leave a residual no column model removes. The posts
-        # hide what is behind them anyway: they are not inspected.
-        lean = abs(np.sin(np.radians(imaged.frame.tilt_deg))) * (r1 - r0)
-        lean *= imaged.scan.pitch_y_mm / imaged.scan.pitch_x_mm
-        post = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm + lean / 2)) + 3
+        # a pixel that differs row by row, leave a residual no column model removes; so do end
+        # walls left leaning. The posts hide what is behind them anyway: they are not
+        # inspected.
+        post = int(np.ceil(post_px + lean / 2)) + 3
         residual[:, :post] = 0.0
         residual[:, max(0, residual.shape[1] - post) :] = 0.0
     elif band > 0:
@@ -296,7 +330,7 @@ def verify_empty(
         # the whole width there, so the band shows them at every depth, a structure no column
         # model of the band removes (it is neither a cross-member's nor the floor's). They hide
         # what is behind them, as the posts above do.
-        post = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm)) + 3
+        post = post_px + 3
         residual[split:, :post] = 0.0
         residual[split:, max(0, residual.shape[1] - post) :] = 0.0
     smooth, z, row_noise = _significance(residual)

@@ -50,12 +50,13 @@ from smartcustoms.scans.container_types import ContainerSpec
 from smartcustoms.scans.messages import english
 from smartcustoms.scans.model import BeamGeometry
 
-__all__ = ["ContainerFrame", "EdgeLine", "find_frame", "rectify", "rectify_int"]
+__all__ = ["MAX_TILT_DEG", "ContainerFrame", "EdgeLine", "find_frame", "rectify", "rectify_int"]
 
 _DENSE = 0.5  # α of the roof's and floor structure's rows
 _BLOCK = 8  # columns per block when reading edges
 _UNSURE_BELOW = 0.5
-_MAX_TILT_DEG = 2.0
+#: Beyond this a tilt read is not believed (the frame is unsure) nor used to straighten the scan.
+MAX_TILT_DEG = 2.0
 _SEES_SOMETHING = 0.04  # α above the noise of air: a row that crosses the container's steel
 _UNDERSIDE_AGREES = 0.6  # share of column blocks whose underside must agree to anchor on it
 
@@ -100,6 +101,16 @@ class ContainerFrame:
     # edge found is then no roof edge, and the underside is the frame's anchor).
     underside: EdgeLine | None = None
     roof_clipped: bool = False
+
+    @property
+    def misread(self) -> bool:
+        """A tilt beyond belief on which the roof and floor edges disagree: one of them is no
+        edge of the container (a rail, a load's top), and straightening by it would turn the
+        floor into an object across the load space (200 kg on an empty container). A steep
+        tilt both edges agree on is the container's and is straightened."""
+        return abs(self.tilt_deg) > MAX_TILT_DEG and any(
+            m.get("code") == "scans.frame.edges_disagree" for m in self.reason_messages
+        )
 
     def shift_rows(self, cols: int) -> NDArray[np.float64]:
         """Per column, how far the container's centre plane sits below where it sits at
@@ -450,10 +461,10 @@ def find_frame(
     if top is roof and not min(span) - 0.1 <= seen <= max(span) + 0.1:
         unsure_because("scans.frame.height", seen=seen, expected=height_m - floor_m)
         conf *= 0.4
-    if abs(tilt) > _MAX_TILT_DEG:
-        unsure_because("scans.frame.tilted", tilt=tilt, limit=_MAX_TILT_DEG)
+    if abs(tilt) > MAX_TILT_DEG:
+        unsure_because("scans.frame.tilted", tilt=tilt, limit=MAX_TILT_DEG)
     unsure = bool(
-        conf < _UNSURE_BELOW or min(top.inliers, floor.inliers) < 0.6 or abs(tilt) > _MAX_TILT_DEG
+        conf < _UNSURE_BELOW or min(top.inliers, floor.inliers) < 0.6 or abs(tilt) > MAX_TILT_DEG
     )
     return ContainerFrame(
         (c0, c1),

@@ -85,7 +85,9 @@ def image(
     parts = dec.decompose(att.high, att.low, scan.row_angles_deg())
     frame = _frame(att, scan) if frame_finder else None
     moved = False
-    if frame is not None and rectified:
+    # A misread frame (ContainerFrame.misread) is not straightened by: the scan is read as it
+    # came, the frame reported unsure.
+    if frame is not None and rectified and not frame.misread:
         rows, cols = scan.shape
         dv = frame.shift_rows(cols)[frame.cols[0] : frame.cols[1]]
         lean = abs(np.sin(np.radians(frame.tilt_deg))) * rows * scan.pitch_y_mm / scan.pitch_x_mm
