@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,26 @@ from sqlalchemy import text
 
 from smartcustoms.core.checkpoints import Checkpointer
 from smartcustoms.core.db import Database
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A worker's database, ``w.db`` in the test's folder."""
+    database = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    yield database
+    database.dispose()
+
+
+@contextmanager
+def _checkpointer_beside(db: Database, path: Path, **options: float) -> Iterator[Checkpointer]:
+    """A checkpointer of the test's own beside ``db``, whose background thread is started
+    (commits no longer checkpoint) but waits an hour, so only the test's checkpoints run."""
+    db.checkpoint_in_background(interval_s=3600)
+    checkpointer = Checkpointer(path, **options)
+    try:
+        yield checkpointer
+    finally:
+        checkpointer.stop()
 
 
 def _fill(db: Database, rows: int, *, start: int = 0) -> None:
@@ -31,68 +53,55 @@ def _pragma(db: Database, name: str) -> int:
         return int(session.execute(text(f"PRAGMA {name}")).scalar_one())
 
 
-def test_a_worker_database_stops_checkpointing_on_commit(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+def test_a_worker_database_stops_checkpointing_on_commit(db: Database, tmp_path: Path) -> None:
+    assert _pragma(db, "wal_autocheckpoint") == 1000  # SQLite's default: on commit
+    assert db.checkpoint_in_background(interval_s=3600)
+    assert not db.checkpoint_in_background()  # once
+    assert _pragma(db, "wal_autocheckpoint") == 0
+    _fill(db, 600)  # about 1,200 pages: past the 1,000 that would checkpoint on commit
+    pages = _pragma(db, "page_count")
+    # Nothing copied back: the database file still has the size it had before the rows.
+    assert (tmp_path / "w.db").stat().st_size < pages * 4096 // 2
+    assert (tmp_path / "w.db-wal").stat().st_size > 600 * 3000
+
+
+def test_the_thread_copies_the_log_back_while_writers_go_on(db: Database, tmp_path: Path) -> None:
+    db.checkpoint_in_background(interval_s=0.05)
+    _fill(db, 300)
+    deadline = time.monotonic() + 10
+    probe = Checkpointer(tmp_path / "w.db")
     try:
-        assert _pragma(db, "wal_autocheckpoint") == 1000  # SQLite's default: on commit
-        assert db.checkpoint_in_background(interval_s=3600)
-        assert not db.checkpoint_in_background()  # once
-        assert _pragma(db, "wal_autocheckpoint") == 0
-        _fill(db, 600)  # about 1,200 pages: past the 1,000 that would checkpoint on commit
-        pages = _pragma(db, "page_count")
-        # Nothing copied back: the database file still has the size it had before the rows.
-        assert (tmp_path / "w.db").stat().st_size < pages * 4096 // 2
-        assert (tmp_path / "w.db-wal").stat().st_size > 600 * 3000
+        while True:
+            result = probe.checkpoint()
+            # Everything in the log was already in the database file: this probe found
+            # nothing left to copy (the thread did it).
+            if result.log_frames == result.checkpointed_frames and not result.busy:
+                break
+            assert time.monotonic() < deadline, result
+            time.sleep(0.05)
     finally:
-        db.dispose()
+        probe.stop()
+    assert (tmp_path / "w.db").stat().st_size >= 300 * 3000
 
 
-def test_the_thread_copies_the_log_back_while_writers_go_on(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
-    try:
-        db.checkpoint_in_background(interval_s=0.05)
-        _fill(db, 300)
-        deadline = time.monotonic() + 10
-        probe = Checkpointer(tmp_path / "w.db")
-        try:
-            while True:
-                result = probe.checkpoint()
-                # Everything in the log was already in the database file: this probe found
-                # nothing left to copy (the thread did it).
-                if result.log_frames == result.checkpointed_frames and not result.busy:
-                    break
-                assert time.monotonic() < deadline, result
-                time.sleep(0.05)
-        finally:
-            probe.stop()
-        assert (tmp_path / "w.db").stat().st_size >= 300 * 3000
-    finally:
-        db.dispose()
-
-
-def test_the_log_stays_bounded_under_a_steady_stream_of_commits(tmp_path: Path) -> None:
+def test_the_log_stays_bounded_under_a_steady_stream_of_commits(
+    db: Database, tmp_path: Path
+) -> None:
     """Writers that begin while a checkpoint copies append to the log; without the last pass
     made with them kept out, the log never starts again and grows with every commit."""
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
-    try:
-        db.checkpoint_in_background(interval_s=0.02)
-        largest = 0
-        _fill(db, 1)
-        for i in range(1, 2500):
-            with db.session() as session:
-                session.execute(text("INSERT INTO t VALUES (:i, randomblob(3000))"), {"i": i})
-            largest = max(largest, (tmp_path / "w.db-wal").stat().st_size)
-        written = 2500 * 3000
-        assert largest < written / 3, (largest, written)
-    finally:
-        db.dispose()
+    db.checkpoint_in_background(interval_s=0.02)
+    largest = 0
+    _fill(db, 1)
+    for i in range(1, 2500):
+        with db.session() as session:
+            session.execute(text("INSERT INTO t VALUES (:i, randomblob(3000))"), {"i": i})
+        largest = max(largest, (tmp_path / "w.db-wal").stat().st_size)
+    written = 2500 * 3000
+    assert largest < written / 3, (largest, written)
 
 
-def test_a_passive_checkpoint_never_waits_for_a_reader(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
-    db.checkpoint_in_background(interval_s=3600)
-    checkpointer = Checkpointer(tmp_path / "w.db", busy_timeout_s=5.0)
-    try:
+def test_a_passive_checkpoint_never_waits_for_a_reader(db: Database, tmp_path: Path) -> None:
+    with _checkpointer_beside(db, tmp_path / "w.db", busy_timeout_s=5.0) as checkpointer:
         _fill(db, 50)
         with db.read_session() as reader:
             assert reader.execute(text("SELECT count(*) FROM t")).scalar_one() == 50
@@ -105,25 +114,16 @@ def test_a_passive_checkpoint_never_waits_for_a_reader(tmp_path: Path) -> None:
         assert checkpointer.checkpoint() == checkpointer.checkpoint()  # now all of it
         final = checkpointer.checkpoint()
         assert final.checkpointed_frames == final.log_frames
-    finally:
-        checkpointer.stop()
-        db.dispose()
 
 
-def test_a_large_log_is_emptied(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
-    db.checkpoint_in_background(interval_s=3600)
-    checkpointer = Checkpointer(tmp_path / "w.db", truncate_bytes=100_000)
-    try:
+def test_a_large_log_is_emptied(db: Database, tmp_path: Path) -> None:
+    with _checkpointer_beside(db, tmp_path / "w.db", truncate_bytes=100_000) as checkpointer:
         _fill(db, 100)
         assert (tmp_path / "w.db-wal").stat().st_size > 100_000
         result = checkpointer.run_once()
         assert not result.busy
         assert (tmp_path / "w.db-wal").stat().st_size == 0
         assert _count(tmp_path / "w.db") == 100
-    finally:
-        checkpointer.stop()
-        db.dispose()
 
 
 def _count(path: Path) -> int:
