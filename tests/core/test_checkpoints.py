@@ -97,7 +97,10 @@ def test_the_log_stays_bounded_under_a_steady_stream_of_commits(
             session.execute(text("INSERT INTO t VALUES (:i, randomblob(3000))"), {"i": i})
         largest = max(largest, (tmp_path / "w.db-wal").stat().st_size)
     written = 2500 * 3000
-    assert largest < written / 3, (largest, written)
+    # Without that pass the log reached 31 MB here (four times what was written); with it,
+    # under 2.5 MB on a quiet machine and 4.1 MB beside another test process's disk and CPU
+    # load, which slows each pass's copy and sync while the loop goes on committing.
+    assert largest < written, (largest, written)
 
 
 def test_a_passive_checkpoint_never_waits_for_a_reader(db: Database, tmp_path: Path) -> None:
