@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from smartcustoms.core.context import AppContext
 from smartcustoms.core.errors import Forbidden, ValidationFailed
@@ -54,6 +54,35 @@ def test_lodge_stores_assesses_and_emits(
     ]
     assert len([e for e in events if isinstance(e, LaneAssigned)]) == len(assigned)
     assert _count(ctx, LaneDecisionRow) == len(lodging.lodged)
+
+
+def test_decisions_come_back_as_rows_of_the_session(ctx: AppContext, tmp_path: Path) -> None:
+    """The decisions are inserted without the ORM's unit of work, but the caller still gets
+    rows of its session: read without a query, and changed and flushed like any loaded row."""
+    records = list(read_kcs(kcs_slice(tmp_path, 0, 6, labels=False)))
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    with ctx.unit() as unit:
+        lodging = lodge(ctx, unit, records, source="api", submitted_by="dec", actor="dec")
+        rows = [item.decision for item in lodging.lodged if item.decision is not None]
+        assert len(rows) == len(records)
+        event.listen(ctx.db.engine, "before_cursor_execute", seen)
+        try:
+            assert all(row.id and row.inspection is None for row in rows)
+            assert [row.final_lane for row in rows] == [row.lane for row in rows]
+        finally:
+            event.remove(ctx.db.engine, "before_cursor_execute", seen)
+        assert statements == []  # everything was there, the inspection too
+        assert all(row in unit.session and not unit.session.is_modified(row) for row in rows)
+        rows[0].overridden_lane = "green"
+        unit.session.flush()
+    with ctx.unit() as unit:
+        stored = unit.session.get(LaneDecisionRow, rows[0].id)
+        assert stored is not None and stored.overridden_lane == "green"
+        assert stored.reasons == rows[0].reasons and stored.lane == rows[0].lane
 
 
 def test_past_results_are_history_not_lanes(ctx: AppContext, tmp_path: Path) -> None:

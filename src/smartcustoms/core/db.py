@@ -15,15 +15,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.core.checkpoints import DEFAULT_INTERVAL_S, Checkpointer
 
-__all__ = ["Database", "WriteTurns"]
+__all__ = ["Database", "WriteTurns", "core_connection"]
 
 SQLITE_BUSY_TIMEOUT_S = 10.0
+
+
+def core_connection(session: Session) -> Connection:
+    """The session's connection, for Core statements on a hot path (every lodging, every API
+    call), where the ORM's layers cost more than the query: what the session holds is flushed
+    first, as the session's own ``execute`` would (autoflush), so the query sees it."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
 
 # WAL lets readers work while the one writer commits; synchronous=NORMAL is durable across
 # process crashes in WAL mode (a power cut may lose the last transactions, never corrupt);

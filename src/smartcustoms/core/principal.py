@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,18 +35,23 @@ class Principal:
         csrf_token: str | None = None,
         token_id: str | None = None,
     ) -> Principal:
-        roles = frozenset(Role(r) for r in user.roles if r in Role._value2member_map_)
         return cls(
             user_id=user.id,
             username=user.username,
             display_name=user.display_name,
-            roles=roles,
+            roles=cls.known_roles(user.roles),
             language=user.language,
             via=via,
             csrf_token=csrf_token,
             token_id=token_id,
             must_change_password=user.must_change_password,
         )
+
+    @staticmethod
+    def known_roles(names: Iterable[str]) -> frozenset[Role]:
+        """The roles among ``names`` that this version knows (a role left by a newer one is
+        ignored, not an error)."""
+        return frozenset(Role(r) for r in names if r in Role._value2member_map_)
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles)

@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
+from smartcustoms.core.db import core_connection
 from smartcustoms.core.errors import NotFound, Unauthenticated, ValidationFailed
 from smartcustoms.core.events import TokenCreated, TokenRevoked
 from smartcustoms.core.principal import Principal
-from smartcustoms.core.tables import ApiToken, User
+from smartcustoms.core.tables import ApiToken, User, UserRole
 from smartcustoms.core.unit import Unit
 
 __all__ = [
@@ -92,12 +93,17 @@ def create_token(
 
 def lookup_token(session: Session, presented: str) -> tuple[Principal, bool]:
     """The principal behind a bearer token, and whether its last use is stale enough to record
-    (see :func:`touch_token`); Unauthenticated saying why it was refused. Reads only."""
+    (see :func:`touch_token`); Unauthenticated saying why it was refused. Reads only.
+
+    Every API call asks this, so it reads columns, not ORM objects: loading the token with its
+    user and the user's roles as objects (a joined load, then a select-in) cost a third of an
+    authenticated request's CPU."""
     match = TOKEN_PATTERN.match(presented)
     if match is None:
         raise Unauthenticated("malformed API token", code="token_malformed")
     token_id, secret = match.groups()
-    row = session.get(ApiToken, token_id)
+    connection = core_connection(session)
+    row = connection.execute(_TOKEN, {"token_id": token_id}).one_or_none()
     # compare_digest even for an unknown id keeps the timing of both refusals alike.
     expected = row.secret_hash if row is not None else "0" * 64
     if not hmac.compare_digest(expected, _digest(secret)) or row is None:
@@ -107,10 +113,41 @@ def lookup_token(session: Session, presented: str) -> tuple[Principal, bool]:
         raise Unauthenticated("this API token was revoked", code="token_revoked")
     if row.expires_at <= now:
         raise Unauthenticated("this API token has expired", code="token_expired")
-    if row.user.disabled:
+    if row.disabled:
         raise Unauthenticated("the user of this API token is disabled", code="user_disabled")
+    roles = connection.execute(_ROLES, {"user_id": row.user_id}).scalars()
+    principal = Principal(
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        roles=Principal.known_roles(roles),
+        language=row.language,
+        via="token",
+        token_id=token_id,
+        must_change_password=row.must_change_password,
+    )
     stale = row.last_used_at is None or now - row.last_used_at > TOUCH_INTERVAL
-    return Principal.of(row.user, "token", token_id=token_id), stale
+    return principal, stale
+
+
+_tokens, _users, _user_roles = ApiToken.__table__, User.__table__, UserRole.__table__
+_TOKEN = (
+    select(
+        _tokens.c.secret_hash,
+        _tokens.c.revoked_at,
+        _tokens.c.expires_at,
+        _tokens.c.last_used_at,
+        _users.c.id.label("user_id"),
+        _users.c.username,
+        _users.c.display_name,
+        _users.c.language,
+        _users.c.disabled,
+        _users.c.must_change_password,
+    )
+    .join_from(_tokens, _users, _users.c.id == _tokens.c.user_id)
+    .where(_tokens.c.id == bindparam("token_id"))
+)
+_ROLES = select(_user_roles.c.role).where(_user_roles.c.user_id == bindparam("user_id"))
 
 
 def touch_token(session: Session, token_id: str) -> None:

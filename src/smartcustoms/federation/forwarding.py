@@ -150,14 +150,14 @@ def stage_positions(
 
 
 def forward_positions(
-    conn_factory: Any, *, reader: Any = None, batch: int = BATCH, limit: int = PASS_ROWS
+    conn_factory: Any, *, reader: Any, batch: int = BATCH, limit: int = PASS_ROWS
 ) -> int:
     """Pack up to ``limit`` queued rows into ``transit.positions`` messages of up to ``batch``
     positions per partner and delete them, in one transaction; how many positions.
     ``conn_factory`` is the database's writer engine: its transactions take SQLite's write
-    lock at once, so it is only begun when ``reader`` (an engine whose transactions do not;
-    default the writer) found something queued."""
-    with (reader or conn_factory).connect() as conn:
+    lock at once, so it is only begun when ``reader`` (an engine whose transactions do not)
+    found something queued."""
+    with reader.connect() as conn:
         if conn.scalar(select(ForwardQueueRow.id).limit(1)) is None:
             return 0
     total = 0

@@ -11,14 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
+from smartcustoms.core.db import core_connection
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.store import Stored
 from smartcustoms.declarations.tables import DeclarationRow
@@ -183,31 +185,45 @@ def store_decisions(
     unit: Unit, made: Sequence[Decision], documents: dict[int, dict[str, Any]], *, actor: str
 ) -> dict[int, LaneDecisionRow]:
     """Write ``made`` in ``unit`` and emit a ``LaneAssigned`` event for each; return the rows
-    by declaration id. ``documents`` are the declarations' stored documents, by id."""
+    by declaration id. ``documents`` are the declarations' stored documents, by id.
+
+    The rows are inserted with one Core statement and then put in the session as if loaded
+    (persistent, nothing left to flush): the ORM's unit of work cost a lodging more CPU than
+    the insert, and the caller still gets rows it can read, or change and flush."""
+    if not made:
+        return {}
     now = clock.now()
+    values = [_values(decision, now) for decision in made]
+    ids = core_connection(unit.session).execute(_INSERT_DECISIONS, values).scalars().all()
     rows: dict[int, LaneDecisionRow] = {}
-    for decision in made:
-        row = _store(decision, now)
+    for decision, row_values, row_id in zip(made, values, ids, strict=True):
+        row = LaneDecisionRow(id=row_id, **row_values)
+        make_transient_to_detached(row)
         unit.session.add(row)
+        set_committed_value(row, "inspection", None)  # a new decision has none: no query
         rows[decision.declaration_id] = row
         unit.emit(_event(decision, documents[decision.declaration_id], actor))
-    unit.session.flush()
     return rows
 
 
-def _store(decision: Decision, now: datetime) -> LaneDecisionRow:
-    return LaneDecisionRow(
-        declaration_id=decision.declaration_id,
-        lane=decision.lane.value,
-        score=decision.score,
-        threshold=decision.threshold,
-        model_version=decision.model_version,
-        rules_fired=decision.rules_fired,
-        reasons=decision.reasons,
-        random_control=decision.random_control,
-        exploration=decision.exploration,
-        decided_at=now,
-    )
+def _values(decision: Decision, now: datetime) -> dict[str, Any]:
+    return {
+        "declaration_id": decision.declaration_id,
+        "lane": decision.lane.value,
+        "score": decision.score,
+        "threshold": decision.threshold,
+        "model_version": decision.model_version,
+        "rules_fired": decision.rules_fired,
+        "reasons": decision.reasons,
+        "random_control": decision.random_control,
+        "exploration": decision.exploration,
+        "decided_at": now,
+        "overridden_lane": None,
+    }
+
+
+_decisions = cast(Table, LaneDecisionRow.__table__)
+_INSERT_DECISIONS = insert(_decisions).returning(_decisions.c.id, sort_by_parameter_order=True)
 
 
 def _event(decision: Decision, document: dict[str, object], actor: str) -> LaneAssigned:

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
+from smartcustoms.core.db import core_connection
 from smartcustoms.core.events import AdminAction, Event
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.formats.base import SourceRecord
@@ -177,7 +178,7 @@ def _lodge_briefly(
     declarations = [c.declaration for c in checked]
     keys = [(d.declarant.id, d.lrn) for d in declarations]
     known = existing_ids(read, keys)
-    last = read.scalar(_LAST_ID) or 0
+    last = core_connection(read).scalar(_LAST_ID) or 0
     received = clock.now()
     documents = [stored_document(d) for d in declarations]
     plan: list[Stored] = []

@@ -34,7 +34,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
-from smartcustoms.core.db import Database
+from smartcustoms.core.db import Database, core_connection
 from smartcustoms.core.errors import NotFound
 from smartcustoms.core.events import AdminAction
 from smartcustoms.core.unit import Unit
@@ -137,7 +137,7 @@ def active_model(
     """
     slot = _slot(db)
     with slot.lock:
-        row = session.execute(_ACTIVE_ROW).first()
+        row = core_connection(session).execute(_ACTIVE_ROW).first()  # Core: asked every lodging
         if row is None:
             slot.active = None
             yield None
