@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,34 @@ def test_z_eff_drifting_with_areal_density_leaves_no_residual_in_light_tiles() -
     residual = _conditional(z, valid, lam)
     assert np.abs(residual[4:6, 10:13]).max() < 0.05  # steps would leave ≈0.15
     assert np.abs(residual).max() < 0.05
+
+
+def test_a_block_as_dense_as_the_cartons_spread_is_found_by_its_edges() -> None:
+    # 5 % denser than the cartons it replaced – within their own spread tile by tile – with
+    # its sides and top inside carton columns and tiers: the edges that break the grid find it.
+    sim = _full_resolution(CargoKind.TEXTILE_CARTONS, ConcealmentKind.NONE, 10)
+    imaged = image(sim.scan)
+    c0, r0, c1, r1 = imaged.geometry.interior
+    lam = imaged.decomposition.areal_density
+    load = lam[r0:r1, c0:c1] > 15.0
+    cols = np.flatnonzero(load.mean(axis=0) > 0.5) + c0
+    rows = np.flatnonzero(load.mean(axis=1) > 0.5) + r0
+    mid_c, mid_r = (cols.min() + cols.max()) // 2, (rows.min() + rows.max()) // 2
+    box = (mid_c - 43, mid_r - 60, mid_c + 122, mid_r + 65)  # 0.9 × 0.75 m
+    high, low = imaged.attenuation.high.copy(), imaged.attenuation.low.copy()
+    areal = lam.copy()
+    assert low is not None
+    for a in (high, low, areal):
+        a[box[1] : box[3], box[0] : box[2]] *= 1.05
+    hidden = replace(
+        imaged,
+        attenuation=replace(imaged.attenuation, high=high, low=low),
+        decomposition=replace(imaged.decomposition, areal_density=areal),
+    )
+    result = find_concealments(hidden, goods_profile("6204.62"))
+    hits = [r for r in result.regions if r.alarm and _overlaps(r.bbox, box)]
+    assert hits and all(r.kind == "density" for r in hits)
+    # The same load without it: no alarm.
+    assert not find_concealments(imaged, goods_profile("6204.62")).alarm
+    # Declared as rolls of fabric (HS 52), no carton grid is expected: edges are not read.
+    assert not find_concealments(hidden, goods_profile("5208.11")).alarm

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
@@ -114,3 +115,45 @@ def test_end_walls_leaning_by_a_tilt_the_frame_missed_are_no_object(lean_px: flo
     verdict = verify_empty(imaged)
     assert verdict.empty, verdict.objects[:3]
     assert verdict.max_object_kg < 0.3
+
+
+def _with_block(scan: Scan, rows: slice, cols: slice, alpha: float) -> Scan:
+    """The scan with a block that attenuates by ``alpha`` (of the log transmission) painted
+    into both channels' counts over ``rows`` × ``cols``."""
+
+    def put(ch: Any) -> Any:
+        counts = ch.counts.astype(np.float64)
+        dark = np.asarray(ch.dark, dtype=np.float64).reshape(-1, 1)[rows]
+        counts[rows, cols] = dark + (counts[rows, cols] - dark) * np.exp(-alpha)
+        return dataclasses.replace(ch, counts=counts.astype(ch.counts.dtype))
+
+    return dataclasses.replace(scan, channels=tuple(put(c) for c in scan.channels))
+
+
+def test_an_object_filling_the_floor_band_is_weighed() -> None:
+    # With a fan beam an object lying on the floor by the near wall shows in the floor's band
+    # below the load space only, and fills most of its rows: the band's column term (a median
+    # over its rows) took it for structure, and a 1 kg object weighed nothing (−0.15 kg).
+    from smartcustoms.scans.analyses.empty import _floor_band
+
+    sim = simulate_scan(spec(CargoKind.EMPTY, seed=3, fan_beam=True))
+    honest = image(sim.scan)
+    c0, _, c1, r1 = honest.geometry.interior
+    band = _floor_band(honest, r1)
+    assert band >= 6
+    a = c0 + (c1 - c0) // 3
+    rows, cols = slice(r1, r1 + int(0.75 * band)), slice(a, a + 12)
+    imaged = image(_with_block(sim.scan, rows, cols, 0.35))
+    added = (
+        float(
+            (imaged.decomposition.areal_density - honest.decomposition.areal_density).sum(
+                dtype=np.float64
+            )
+        )
+        * sim.scan.pixel_area_cm2
+        / 1000.0
+    )
+    assert added > 0.8  # kg
+    verdict = verify_empty(imaged)
+    on = [o for o in verdict.objects if _overlaps(o.bbox, (a, r1, a + 12, rows.stop))]
+    assert on and on[0].mass_kg > 0.4 * added, [(o.bbox, round(o.mass_kg, 2)) for o in on]

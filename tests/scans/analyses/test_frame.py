@@ -23,10 +23,10 @@ from smartcustoms.sandbox.scan_simulator import (
 )
 from smartcustoms.scans import analyze
 from smartcustoms.scans.analyses.empty import verify_empty
-from smartcustoms.scans.analyses.frame import rectify
+from smartcustoms.scans.analyses.frame import MAX_TILT_DEG, find_frame, rectify
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.mass import estimate_mass
-from smartcustoms.scans.model import Scan
+from smartcustoms.scans.model import BeamGeometry, Scan
 from tests.scans.helpers import spec
 
 
@@ -337,8 +337,46 @@ def test_a_steep_tilt_the_edges_disagree_on_is_not_used_to_straighten() -> None:
     sim = placed(CargoKind.EMPTY, seed=11, tilt=1.0)
     found = image(sim.scan, rectified=False).frame
     assert found is not None and not found.misread
-    english_reason = {"code": "scans.frame.edges_disagree", "params": {"rows": 106.0}}
-    wrong = dc_replace(found, tilt_deg=-2.6, unsure=True, reason_messages=(english_reason,))
-    assert wrong.misread
-    assert not dc_replace(wrong, tilt_deg=-1.5).misread
-    assert not dc_replace(wrong, reason_messages=()).misread
+
+    # A roof edge leaning 3° over a level floor: the finder says the edges disagree, and the
+    # frame is misread; the same lean on both edges is the container's own tilt.
+    def box(floor_slope: float) -> Any:
+        rows, cols, c0, c1 = 200, 600, 50, 550
+        alpha = np.full((rows, cols), 0.01, dtype=np.float32)
+        c = np.arange(c0, c1)
+        roof = 27 - np.tan(np.radians(3.0)) * (c - 300)
+        floor = 150 + floor_slope * (c - 300)
+        r = np.arange(rows)[:, None]
+        inside = alpha[:, c0:c1]
+        inside[:] = 0.1
+        inside[(r >= roof) & (r < roof + 3)] = 1.0
+        inside[(r >= floor) & (r < floor + 10)] = 2.0
+        return find_frame(alpha, 20.0, 20.0, None, (c0, c1), BeamGeometry())
+
+    wrong = box(0.0)
+    assert wrong is not None and wrong.tilt_deg > MAX_TILT_DEG
+    assert wrong.misread and wrong.unsure
+    assert any(m["code"] == "scans.frame.edges_disagree" for m in wrong.reason_messages)
+    steep = box(-np.tan(np.radians(3.0)))
+    assert steep is not None and steep.tilt_deg > MAX_TILT_DEG and steep.unsure
+    assert not steep.misread
+
+
+def test_a_tilted_fan_beam_scan_with_the_roof_clipped_reads_its_tilt_from_the_floor() -> None:
+    # The roof clipped just above the far wall's roof edge: the first dense rows are ragged
+    # along the length (beams, the load's top), and the roof edge fitted to them read a 0.7°
+    # tilt as 0.4°. The floor, which the underside confirms, leans by the tilt magnified as its
+    # wall's edge is; straightened by the roof's reading, a tilted floor edge stayed across
+    # the bottom rows (the floor-band ghosts of tilted fan-beam scans with a clipped roof).
+    sim = placed(CargoKind.PALLETS, seed=3, tilt=0.7, fan=True)
+    scan = _with_air_below(sim.scan, 20)
+    full = image(scan).frame
+    assert full is not None and abs(full.tilt_deg - 0.7) < 0.05
+    beam = scan.beam
+    assert beam.source_row is not None and beam.source_distance_mm is not None
+    d, w = beam.source_distance_mm / 1000.0, 2.438 / 2.0
+    near_row = float(full.roof.at(full.roof.c_mid))
+    far_row = beam.source_row - (beam.source_row - near_row) * (d / (d + w)) / (d / (d - w))
+    frame = image(_without_top_rows(scan, int(np.ceil(far_row)) - 10)).frame
+    assert frame is not None and frame.roof_clipped and frame.underside is not None
+    assert frame.tilt_deg == pytest.approx(full.tilt_deg, abs=0.1)

@@ -27,7 +27,7 @@ def test_declared_empty_with_a_hidden_brick_alarms_with_its_region() -> None:
     assert empty is not None and empty.status == "fail"
     (finding,) = report.findings
     assert finding.category == "NOT_EMPTY" and finding.flag == "THREAT" and finding.region
-    assert finding.analysis_version == "empty/1.3" and finding.mass_kg == pytest.approx(
+    assert finding.analysis_version == "empty/1.4" and finding.mass_kg == pytest.approx(
         2.0, rel=0.35
     )
 

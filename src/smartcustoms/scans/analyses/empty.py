@@ -5,10 +5,14 @@ that changes slowly along the container (edges leaning with tilt and a fan beam'
 a running median along each row; what is left is objects plus noise. With a fan beam the floor
 is seen obliquely in a band below the load space, where an object lying by the near wall shows:
 that band is inspected too, with a background of its own, and the columns its cross-members
-cross are not (they hide what is behind them). When the frame rests on the container's
-underside, both walls' floor edges come from it and the type's floor height, column by column:
-the load space ends above the higher and the band reaches below the lower (a roof clipped at
-the image's top can misplace both, read from the roof alone). The corner posts are not inspected;
+cross are not (they hide what is behind them). The band is a few dozen rows, which an object
+lying by the wall fills for the most part: outside the cross-members' columns its column term
+is held to the floor's level along the container, and an excess as wide as no cross-member is
+(an object) is left to the residual, not taken for structure. When the frame rests on the
+container's underside, both walls' floor edges come from it and the type's floor height, column
+by column: the load space ends above the higher and the band reaches below the lower (a roof
+clipped at the image's top can misplace both, read from the roof alone). The corner posts are
+not inspected;
 how far the end walls lean is read from the image too, since a tilt the frame missed (a clipped
 roof read flat) leaves them leaning where nothing straightened them. The noise is modelled per row
 and per column (a log transmission is noisier behind more steel), and objects are found by
@@ -48,7 +52,7 @@ __all__ = [
     "verify_empty",
 ]
 
-EMPTY_ANALYSIS_VERSION = "empty/1.3"
+EMPTY_ANALYSIS_VERSION = "empty/1.4"  # 1.4: an object filling the floor band is weighed
 # Objects weighing more than this make a container "not empty". Chosen on a calibration run of
 # bench/scans_empty.py (seeds 10000+): the 1 kg targets weigh ≥ 0.78 kg, and honest empties' light
 # debris (paper, film, splinters) stays below it; the reported figures come from other seeds.
@@ -60,6 +64,7 @@ _POST_M = 0.085  # corner posts reach this far into the load space's length
 # What the separable background leaves of the structure is followed along the container over
 # this length: several times a kilogram object's, short of a leaning edge's change.
 _SLOW_M = 1.5
+_FLANGE_M = 0.06  # no cross-member's flange, blurred, is wider along the container
 _CROSSED_RUNS = 8  # separate excesses in one row that only a row of cross-members makes
 
 
@@ -92,18 +97,27 @@ class EmptyVerdict:
 
 
 def _structure_free(
-    values: NDArray[np.float32], split: int, window: int | None
+    values: NDArray[np.float32],
+    split: int,
+    window: int | None,
+    members: NDArray[np.bool_] | None = None,
+    slow: int = 0,
+    min_px: float = 0.0,
 ) -> NDArray[np.float32]:
     """``values`` less the structure: a separable background fitted apart above and below
     ``split`` (the load space, and the floor band a fan beam shows below it: the floor seen
     obliquely, cross-members and all, is structure of its own), then what is left of the
-    structure that changes slowly along the container (leaning edges, drifting rows)."""
+    structure that changes slowly along the container (leaning edges, drifting rows).
+    ``members``: the band's columns that cross-members cross; the band's column term is then
+    held down elsewhere (:func:`_band_columns`, over ``slow`` columns)."""
     out = np.empty_like(values, dtype=np.float32)
     for part in (slice(0, split), slice(split, values.shape[0])):
         v = values[part]
         if v.shape[0] == 0:
             continue
         f, g = separable_background(v)
+        if part.start == split and members is not None and slow > 0:
+            f = _band_columns(f, members, slow, min_px)
         out[part] = v - f[None, :] - g[:, None]
     if window is None:
         return out
@@ -136,6 +150,44 @@ def _crossed_rows(z: NDArray[np.float32], seed_sigma: float, split: int) -> NDAr
             start = r
     crossed[:start] = False
     return np.asarray(crossed)
+
+
+def _wide_runs(cols: NDArray[np.bool_], min_px: float) -> NDArray[np.bool_]:
+    """The runs of ``cols`` wider than a cross-member seen edge-on: wider than ``min_px`` and,
+    where there are enough runs to tell (a cross-member every 0.3 m or so), than most of them
+    by far (a cross-member's flange, and its blur, is about as wide as the next one's)."""
+    runs, n = ndimage.label(cols)
+    if n == 0:
+        return np.zeros(cols.shape, dtype=bool)
+    widths = np.bincount(runs.ravel(), minlength=n + 1)[1:]
+    limit = max(min_px, 1.8 * float(np.median(widths)) if n >= 5 else 0.0)
+    return np.asarray(np.isin(runs, np.flatnonzero(widths > limit) + 1))
+
+
+def _band_columns(
+    f: NDArray[np.float32], members: NDArray[np.bool_], slow: int, min_px: float
+) -> NDArray[np.float32]:
+    """The floor band's column term with what stands above the floor's own level held down,
+    except in the columns cross-members cross. The band is a few dozen rows: an object lying
+    on the floor by the wall fills most of them, and a median over them (the column term)
+    took it for structure – a 2 kg brick weighed 0.2 kg. The floor's level changes little
+    along the container between cross-members (a running median over ``slow`` of those
+    columns), so a column's excess over it beyond the spread the columns show is an object's."""
+    free = np.flatnonzero(~members)
+    if free.size < 16:
+        return f
+    level = np.zeros_like(f)
+    level[free] = ndimage.median_filter(f[free], size=min(slow, free.size) | 1, mode="nearest")
+    excess = f - level
+    cap = 4.0 * max(robust_sigma(excess[free]), 1e-4)
+    # Runs of columns standing out: mostly cross-members the mask missed (all about one
+    # flange wide, periodic); an object is a run well wider than they are.
+    held = _wide_runs(~members & (excess > cap), min_px)
+    if not held.any():
+        return f
+    out = f.copy()
+    out[held] = level[held] + cap
+    return np.asarray(out, dtype=np.float32)
 
 
 def _band_structure(band: NDArray[np.float32], window: int) -> NDArray[np.bool_]:
@@ -302,12 +354,22 @@ def verify_empty(
     split = r1 - r0
     window = max(16, round(_SLOW_M * 1000 / imaged.scan.pitch_x_mm))
     lam = imaged.decomposition.areal_density[r0:bottom, c0:c1]
-    residual = _structure_free(lam, split, window)
+    # The floor band's cross-members: hidden below, and the only columns whose excess over
+    # the floor's level the band's column term takes as structure.
+    members = _band_structure(lam[split:], window) if lam.shape[0] > split else None
+    flange = _FLANGE_M * 1000 / imaged.scan.pitch_x_mm
+    residual = _structure_free(lam, split, window, members, window, flange)
     low = imaged.attenuation.low
     # The material reads the ratio of the channels' excesses over the whole object: a running
     # median as long as a wide repair patch would take a different share of each channel.
-    res_high = _structure_free(imaged.attenuation.high[r0:bottom, c0:c1], split, None)
-    res_low = None if low is None else _structure_free(low[r0:bottom, c0:c1], split, None)
+    res_high = _structure_free(
+        imaged.attenuation.high[r0:bottom, c0:c1], split, None, members, window, flange
+    )
+    res_low = (
+        None
+        if low is None
+        else _structure_free(low[r0:bottom, c0:c1], split, None, members, window, flange)
+    )
     for cc0, cr0, cc1, cr1 in geom.corners:
         residual[max(cr0 - r0, 0) : max(cr1 - r0, 0), max(cc0 - c0, 0) : max(cc1 - c0, 0)] = 0.0
     post_px = int(np.ceil(_POST_M * 1000 / imaged.scan.pitch_x_mm))
@@ -340,13 +402,18 @@ def verify_empty(
     # that many separate narrow excesses cross, spaced along the whole length.
     crossed = _crossed_rows(z, seed_sigma, split)
     hidden = np.zeros((z.shape[0], z.shape[1]), dtype=bool)
-    if band > 0:
-        hidden[split:] = _band_structure(lam[split:], window)[None, :]
+    if members is not None:
+        hidden[split:] = members[None, :]
     if crossed.any():
         # Columns significant in most crossed rows: a cross-member spans them, an object
         # lying on the floor only some.
         share = (z[crossed] > grow_sigma).mean(axis=0)
-        cols = ndimage.binary_dilation(share > 0.5, iterations=2)
+        spans = share > 0.5
+        if members is not None:
+            # In the floor band an object lying by the wall fills most of the rows too: it
+            # is told from a cross-member by its width.
+            spans &= ~_wide_runs(spans, flange)
+        cols = ndimage.binary_dilation(spans, iterations=2)
         hidden[int(np.argmax(crossed)) :] |= cols[None, :]
     if hidden.any():
         residual[hidden] = 0.0
@@ -365,7 +432,7 @@ def verify_empty(
     # corrugation, seen edge-on, is noisier (its significance dips between the flanks): the
     # plate's area is that of the pieces a few pixels (a flank's width) apart, together.
     plates, _ = ndimage.label(ndimage.binary_dilation(grown, iterations=_PLATE_GAP_PX))
-    plate_px = np.bincount(plates[grown], minlength=int(plates.max()) + 1)
+    plate_px = np.bincount(plates[grown], minlength=int(plates.max(initial=0)) + 1)
     keep = np.unique(labels[seeds])
     keep = keep[keep > 0]
     area_px = imaged.pixel_area_cm2

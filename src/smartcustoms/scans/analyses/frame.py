@@ -16,7 +16,11 @@ So the frame is found per scan:
 * with a fan beam, when the roof is clipped at the image's top row (or the edges disagree along
   the length), the roof edge found may be a beam or the load's top: the **underside** (the
   lowest attenuating rows, air below) and the type's floor height then say where the floor's
-  near and far edges lie, and which reading to keep – or anchor the frame on their own.
+  near and far edges lie, and which reading to keep – or anchor the frame on their own. The
+  tilt is then read from the floor edge kept (magnified as its wall's edge is: the underside
+  says which wall's it is), since a clipped roof can read nearly level on a box tilted 1°; a
+  floor placed from the underside leans as the underside does, trusted only when the
+  underside lies whole inside the image.
 
 The image is then **rectified**: each column shifted up or down so that the floor line is
 level, each row sideways by the tilt's rotation (linear interpolation, which keeps every
@@ -101,16 +105,12 @@ class ContainerFrame:
     # edge found is then no roof edge, and the underside is the frame's anchor).
     underside: EdgeLine | None = None
     roof_clipped: bool = False
-
-    @property
-    def misread(self) -> bool:
-        """A tilt beyond belief on which the roof and floor edges disagree: one of them is no
-        edge of the container (a rail, a load's top), and straightening by it would turn the
-        floor into an object across the load space (200 kg on an empty container). A steep
-        tilt both edges agree on is the container's and is straightened."""
-        return abs(self.tilt_deg) > MAX_TILT_DEG and any(
-            m.get("code") == "scans.frame.edges_disagree" for m in self.reason_messages
-        )
+    # A tilt beyond belief on which the roof and floor edges disagree (set by the frame finder
+    # where it says so): one of them is no edge of the container (a rail, a load's top), and
+    # straightening by it would turn the floor into an object across the load space (200 kg on
+    # an empty container). A steep tilt both edges agree on is the container's and is
+    # straightened.
+    misread: bool = False
 
     def shift_rows(self, cols: int) -> NDArray[np.float64]:
         """Per column, how far the container's centre plane sits below where it sits at
@@ -401,8 +401,9 @@ def find_frame(
     if near != 1.0 and not clipped and (floor is None or min(roof.inliers, floor.inliers) < 0.7):
         under = _underside(prof, x, c_mid, half)
     anchored = _from_underside(under, floor, (near_floor, other), tol, fan)
+    floor_read = True  # the floor is an edge found in the image (not placed by the type)
     if anchored is not None:
-        roof, floor, outer_is_near = anchored
+        roof, floor, outer_is_near, floor_read = anchored
     elif floor is None:
         return None
     # The underside agrees with the floor kept: the type's floor height above it puts the
@@ -425,6 +426,18 @@ def find_frame(
     px = pitch_x_mm / 1000.0
     # The roof's outer edge is the near wall's: a fan magnifies its slope by ``near``.
     slope = roof.b / near
+    if clipped and confirmed is not None:
+        # A roof clipped at the image's top row can read nearly level whatever the tilt (the
+        # top row cuts it, or a rail is taken for it). The floor, confirmed by the underside,
+        # leans by the tilt magnified as its wall's edge is: which wall's it is, the type's
+        # floor height above the underside says. A floor placed from the underside (none
+        # read agreed) leans as the underside's lowest edge does – trusted only when the
+        # underside lies whole inside the image (cut off at its bottom, it reads level).
+        lean = _floor_lean(floor, confirmed, fan) if floor_read else None
+        if lean is None and not floor_read and _inside(prof, x, confirmed, (c0, c1)):
+            lean = confirmed.b / (near if float(confirmed.at(c_mid)) > src else far)
+        if lean is not None:
+            slope = lean
     tilt = float(np.degrees(np.arctan(-slope * py / px)))
     sag_mm = float(floor.k * pitch_y_mm)
     reasons: list[str] = []
@@ -449,7 +462,8 @@ def find_frame(
     conf *= float(np.clip(1.5 - spread / 2.0, 0.0, 1.0))
     slope_gap = abs(top.b - floor.b) * (c1 - c0)  # rows over the length
     slope_gap = max(0.0, slope_gap - abs(slope) * (c1 - c0) * (near - far))  # parallax
-    if slope_gap > 4.0:
+    disagree = slope_gap > 4.0
+    if disagree:
         unsure_because("scans.frame.edges_disagree", rows=slope_gap)
     conf *= float(np.clip(1.5 - slope_gap / 8.0, 0.0, 1.0))
     seen = float(floor.at(c_mid) - roof.at(c_mid)) * py
@@ -481,7 +495,45 @@ def find_frame(
         tuple(said),
         confirmed,
         clipped,
+        misread=disagree and abs(tilt) > MAX_TILT_DEG,
     )
+
+
+def _floor_lean(
+    floor: EdgeLine, under: EdgeLine, fan: tuple[float, float, float, float, float, float]
+) -> float | None:
+    """The tilt's slope (rows per column) from the floor edge read, whose wall – near or far –
+    is the one whose edge the type's floor height above the underside puts nearer to it (a
+    fan beam magnifies each wall's lean by its own distance from the source). None when the
+    floor edge is not read along most of the length, or lies as near one wall's edge as the
+    other's (the floor level with the source: both edges cross there)."""
+    src, near, far, py, floor_m, _ = fan
+    if floor.inliers < 0.8:
+        return None
+    h_u = (src - float(under.at(under.c_mid))) * py
+    h_u /= near if h_u < 0 else far
+    h_f = h_u + floor_m
+    row = float(floor.at(floor.c_mid))
+    to_near = abs(row - (src - h_f * near / py))
+    to_far = abs(row - (src - h_f * far / py))
+    if abs(to_near - to_far) < 2.0:
+        return None
+    return floor.b / (near if to_near < to_far else far)
+
+
+def _inside(
+    prof: NDArray[np.float32], x: NDArray[np.float64], under: EdgeLine, cols: tuple[int, int]
+) -> bool:
+    """Whether the underside lies whole inside the image: every block's lowest attenuating row
+    has air below it, and the fitted line stays clear of the image's bottom rows over the
+    container's whole length."""
+    rows = prof.shape[0]
+    seen = prof > _SEES_SOMETHING
+    last = rows - 1 - seen[::-1].argmax(axis=0)
+    if not seen.any(axis=0).all() or (last >= rows - 3).any():
+        return False
+    ends = under.at(np.array([cols[0], cols[1] - 1], dtype=np.float64))
+    return bool(float(ends.max()) < rows - 6 and under.inliers >= 0.8)
 
 
 def _placed(
@@ -504,27 +556,38 @@ def _from_underside(
     readings: tuple[EdgeLine | None, EdgeLine | None],
     tol: float,
     fan: tuple[float, float, float, float, float, float],
-) -> tuple[EdgeLine, EdgeLine, bool] | None:
+) -> tuple[EdgeLine, EdgeLine, bool, bool] | None:
     """With the roof clipped at the image's top row, the roof edge found is no roof at all (a
     beam, the top of a load), and which wall's edge it is cannot be told from it. The underside
     can: the type puts the floor's top ``floor_height`` above it, at ``src − h·m/py`` for the
     near and far walls. The reading whose floor agrees wins; when neither does, the frame is
     anchored on the underside and the type's height. Returns (near roof edge, floor, outer
-    edge is the near wall's), or None to keep the readings as they are."""
+    edge is the near wall's, floor read in the image rather than placed from the underside),
+    or None to keep the readings as they are."""
     if under is None:
         return None
     roof, edges = _placed(under, fan)
+    # A reading agrees when it lies between the two walls' floor edges all along the length,
+    # not at mid-length only: a floor read below a misplaced roof can cross them there, bowed.
+    along = under.c_mid + under.half * np.array([-0.9, 0.0, 0.9])
+    lean = under.at(along) - float(under.at(under.c_mid))
     fits = [
         r
         for r in readings
-        if r is not None and edges[0] - tol <= float(r.at(r.c_mid)) <= edges[1] + tol
+        if r is not None
+        and bool(
+            np.all(
+                np.abs(r.at(along) - lean - (edges[0] + edges[1]) / 2)
+                <= (edges[1] - edges[0]) / 2 + tol
+            )
+        )
     ]
     if chosen is not None and any(r is chosen for r in fits):
         return None  # the reading chosen already agrees
     if fits:
-        return roof, fits[0], fits[0] is readings[0]
+        return roof, fits[0], fits[0] is readings[0], True
     # The floor's top edge of the higher wall: the load space ends above it.
-    return roof, replace(under, a=edges[0], k=0.0), True
+    return roof, replace(under, a=edges[0], k=0.0), True, False
 
 
 def _keys(t: NDArray[np.float32]) -> tuple[NDArray[np.floating], ...]:

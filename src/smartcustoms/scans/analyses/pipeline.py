@@ -44,7 +44,7 @@ from smartcustoms.scans.physics.materials import ORGANIC_MAX_Z
 __all__ = ["ANALYSIS_VERSION", "analyze"]
 
 ANALYSIS_VERSION = "smartcustoms.scans/1.1"
-FRAME_VERSION = "frame/1.1"  # 1.1: a misread frame (ContainerFrame.misread) is not straightened by
+FRAME_VERSION = "frame/1.2"  # 1.2: a clipped roof's tilt read from the floor (1.1: misread frames)
 _EMPTY_MARGIN_KG = 100.0
 _LOADED_KG = 300.0
 FALSE_ALARM_RATE = 0.05  # wanted share of honest loads alarmed on, all region kinds together
