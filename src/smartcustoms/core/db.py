@@ -9,19 +9,26 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from smartcustoms.core.checkpoints import DEFAULT_INTERVAL_S, Checkpointer
 
-__all__ = ["Database", "WriteTurns", "core_connection"]
+__all__ = [
+    "Database",
+    "WriteTurns",
+    "core_connection",
+    "insert_returning_ids",
+    "inserted_ids",
+    "table_of",
+]
 
 SQLITE_BUSY_TIMEOUT_S = 10.0
 
@@ -33,6 +40,27 @@ def core_connection(session: Session) -> Connection:
     if session.autoflush:
         session.flush()
     return session.connection()
+
+
+def table_of(row_class: type) -> Table:
+    """The mapped class's table, typed as one (the ORM types ``__table__`` as a bare clause)."""
+    return cast(Table, row_class.__table__)  # type: ignore[attr-defined]
+
+
+def insert_returning_ids(row_class: type) -> Insert:
+    """An INSERT into the class's table that hands back the new ids in the order of the rows
+    given (``sort_by_parameter_order``: both engines batch a many-row insert, and without it
+    the ids' order is not promised). Build it once, at import: building costs more than running."""
+    table = table_of(row_class)
+    return insert(table).returning(table.c.id, sort_by_parameter_order=True)
+
+
+def inserted_ids(
+    session: Session, statement: Insert, rows: Sequence[Mapping[str, Any]]
+) -> list[int]:
+    """Run an :func:`insert_returning_ids` statement on the session's connection; the new ids,
+    one per row, in order."""
+    return list(core_connection(session).execute(statement, rows).scalars().all())
 
 
 # WAL lets readers work while the one writer commits; synchronous=NORMAL is durable across

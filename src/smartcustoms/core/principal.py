@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from smartcustoms.core.roles import Role
-from smartcustoms.core.tables import User
 
 __all__ = ["Principal"]
+
+
+class UserFields(Protocol):
+    """What a principal is made of: a ``User`` row, or the columns read for one (an API call's
+    token check reads columns, not objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def must_change_password(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -29,9 +44,10 @@ class Principal:
     @classmethod
     def of(
         cls,
-        user: User,
+        user: UserFields,
         via: Literal["session", "token"],
         *,
+        roles: Iterable[str],
         csrf_token: str | None = None,
         token_id: str | None = None,
     ) -> Principal:
@@ -39,7 +55,7 @@ class Principal:
             user_id=user.id,
             username=user.username,
             display_name=user.display_name,
-            roles=cls.known_roles(user.roles),
+            roles=cls.known_roles(roles),
             language=user.language,
             via=via,
             csrf_token=csrf_token,

@@ -66,7 +66,9 @@ def lookup_session(
     if row.user.disabled or now - row.last_seen_at > idle or now - row.created_at > max_age:
         return None, "end"
     follow_up: SessionFollowUp = "touch" if now - row.last_seen_at > TOUCH_INTERVAL else None
-    return Principal.of(row.user, "session", csrf_token=row.csrf_token), follow_up
+    return Principal.of(
+        row.user, "session", roles=row.user.roles, csrf_token=row.csrf_token
+    ), follow_up
 
 
 def follow_up_session(session: Session, cookie_value: str, action: SessionFollowUp) -> None:

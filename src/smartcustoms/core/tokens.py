@@ -115,17 +115,8 @@ def lookup_token(session: Session, presented: str) -> tuple[Principal, bool]:
         raise Unauthenticated("this API token has expired", code="token_expired")
     if row.disabled:
         raise Unauthenticated("the user of this API token is disabled", code="user_disabled")
-    roles = connection.execute(_ROLES, {"user_id": row.user_id}).scalars()
-    principal = Principal(
-        user_id=row.user_id,
-        username=row.username,
-        display_name=row.display_name,
-        roles=Principal.known_roles(roles),
-        language=row.language,
-        via="token",
-        token_id=token_id,
-        must_change_password=row.must_change_password,
-    )
+    roles = connection.execute(_ROLES, {"user_id": row.id}).scalars()
+    principal = Principal.of(row, "token", roles=roles, token_id=token_id)
     stale = row.last_used_at is None or now - row.last_used_at > TOUCH_INTERVAL
     return principal, stale
 
@@ -137,7 +128,7 @@ _TOKEN = (
         _tokens.c.revoked_at,
         _tokens.c.expires_at,
         _tokens.c.last_used_at,
-        _users.c.id.label("user_id"),
+        _users.c.id,  # the user's: the token's own id is not read
         _users.c.username,
         _users.c.display_name,
         _users.c.language,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from smartcustoms.core import clock
-from smartcustoms.core.db import core_connection
+from smartcustoms.core.db import core_connection, insert_returning_ids, inserted_ids, table_of
 from smartcustoms.declarations.model import Declaration
 from smartcustoms.declarations.tables import DeclarationItemRow, DeclarationRow
 from smartcustoms.declarations.validate import hs_edition
@@ -51,15 +51,15 @@ class StoreResult:
 # Built once: a lodging of one declaration runs it on every request, and building and caching
 # the statement cost more than running it. A lone key is looked up by equality (what the API
 # sends, one declaration a request), a batch by tuple IN.
-_headers = cast(Table, DeclarationRow.__table__)
-_items = cast(Table, DeclarationItemRow.__table__)
+_headers = table_of(DeclarationRow)
+_items = table_of(DeclarationItemRow)
 _ONE_EXISTING = select(_headers.c.declarant_id, _headers.c.lrn, _headers.c.id).where(
     _headers.c.declarant_id == bindparam("declarant"), _headers.c.lrn == bindparam("lrn")
 )
 _EXISTING = select(_headers.c.declarant_id, _headers.c.lrn, _headers.c.id).where(
     tuple_(_headers.c.declarant_id, _headers.c.lrn).in_(bindparam("keys", expanding=True))
 )
-_INSERT_HEADERS = insert(_headers).returning(_headers.c.id, sort_by_parameter_order=True)
+_INSERT_HEADERS = insert_returning_ids(DeclarationRow)
 _INSERT_ITEMS = insert(_items)
 
 
@@ -134,7 +134,7 @@ def store_declarations(
             }
             for _, d, document in chunk
         ]
-        new_ids = connection.execute(_INSERT_HEADERS, header_rows).scalars().all()
+        new_ids = inserted_ids(session, _INSERT_HEADERS, header_rows)
         item_rows = []
         for (key, d, _), row_id in zip(chunk, new_ids, strict=True):
             ids[key] = row_id

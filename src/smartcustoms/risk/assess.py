@@ -11,16 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from smartcustoms.core import clock
 from smartcustoms.core.context import AppContext
-from smartcustoms.core.db import core_connection
+from smartcustoms.core.db import insert_returning_ids, inserted_ids
 from smartcustoms.core.unit import Unit
 from smartcustoms.declarations.store import Stored
 from smartcustoms.declarations.tables import DeclarationRow
@@ -194,7 +194,7 @@ def store_decisions(
         return {}
     now = clock.now()
     values = [_values(decision, now) for decision in made]
-    ids = core_connection(unit.session).execute(_INSERT_DECISIONS, values).scalars().all()
+    ids = inserted_ids(unit.session, _INSERT_DECISIONS, values)
     rows: dict[int, LaneDecisionRow] = {}
     for decision, row_values, row_id in zip(made, values, ids, strict=True):
         row = LaneDecisionRow(id=row_id, **row_values)
@@ -222,8 +222,7 @@ def _values(decision: Decision, now: datetime) -> dict[str, Any]:
     }
 
 
-_decisions = cast(Table, LaneDecisionRow.__table__)
-_INSERT_DECISIONS = insert(_decisions).returning(_decisions.c.id, sort_by_parameter_order=True)
+_INSERT_DECISIONS = insert_returning_ids(LaneDecisionRow)
 
 
 def _event(decision: Decision, document: dict[str, object], actor: str) -> LaneAssigned:

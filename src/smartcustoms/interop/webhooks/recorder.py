@@ -27,9 +27,13 @@ from smartcustoms.core.queued import QueuedMark
 from smartcustoms.interop.webhooks.catalogue import CATALOGUE, match
 from smartcustoms.interop.webhooks.tables import PENDING, WebhookDelivery, WebhookSubscription
 
-__all__ = ["CACHE_SECONDS", "WebhookRecorder", "new_message_id", "payload_of"]
+__all__ = ["CACHE_SECONDS", "QUEUED", "WebhookRecorder", "new_message_id", "payload_of"]
 
 CACHE_SECONDS = 1.0
+
+#: Set when this thread's transaction queued a delivery: its commit wakes the deliverer
+#: (:class:`smartcustoms.core.queued.QueuedMark`; kept per thread, like the partners' outbox's).
+QUEUED = QueuedMark()
 
 
 def new_message_id() -> str:
@@ -49,7 +53,6 @@ class WebhookRecorder:
         self._lock = threading.Lock()
         self._subscriptions: list[tuple[int, frozenset[str]]] = []
         self._expires = 0.0
-        self.queued = QueuedMark()  # set when this thread's transaction queued a delivery
 
     def invalidate(self) -> None:
         with self._lock:
@@ -102,4 +105,4 @@ class WebhookRecorder:
                 )
         if rows:
             conn.execute(insert(WebhookDelivery), rows)
-            self.queued.mark()
+            QUEUED.mark()

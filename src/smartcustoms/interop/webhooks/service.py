@@ -23,7 +23,7 @@ from smartcustoms.interop.webhooks.events import (
 )
 from smartcustoms.interop.webhooks.lease import lease_for
 from smartcustoms.interop.webhooks.metrics import RegistryBridge, WebhookMetrics
-from smartcustoms.interop.webhooks.recorder import WebhookRecorder
+from smartcustoms.interop.webhooks.recorder import QUEUED, WebhookRecorder
 from smartcustoms.interop.webhooks.signing import Sealer
 
 __all__ = ["WebhookService", "attach_webhooks", "webhooks_of"]
@@ -84,7 +84,7 @@ class WebhookService:
             self._deliverer.wake()
 
     def _committed(self, _events: object) -> None:
-        if self.recorder.queued.take() and self._deliverer is not None:
+        if QUEUED.take() and self._deliverer is not None:
             self._deliverer.wake()
 
 
