@@ -10,7 +10,9 @@ empty one (empty-container check), the median, min and max over repetitions of: 
 and its sidecar; ``analyze`` (attenuation, decomposition, mass, empty/concealment checks,
 report); and both together. The baseline in the same run is the least any analysis must do:
 ``−ln(I/I₀)`` of both channels in numpy. For the loaded container the learned concealment
-detector's own share (tile features and the model) is printed apart. The first call in a
+detector's own share (tile features and the model) is printed apart, and – the goods being
+garments (HS 61–62, cartons on a grid) – the edge cue's (``off_grid_edges``: edges off the carton
+grid), which only such goods pay for. The first call in a
 process also builds the inversion tables for the scanner's calibration (reported apart: a
 server does it once per calibration).
 Run it on an otherwise idle machine: it measures one process on one core.
@@ -30,6 +32,7 @@ from scans_common import header
 
 from smartcustoms.sandbox.scan_simulator import CargoKind, SimulationSpec, simulate_scan
 from smartcustoms.scans import analyze, read_scan, write_tiff
+from smartcustoms.scans.analyses.edges import off_grid_edges
 from smartcustoms.scans.analyses.goods import goods_profile
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.learned import default_detector
@@ -64,11 +67,13 @@ def measure(name: str, path: Path, hs: str | None, reps: int) -> None:
     a = timed(lambda: analyze(scan, hs_code=hs, declared_empty=empty), reps)
     e = timed(lambda: analyze(read_scan(path), hs_code=hs, declared_empty=empty), reps)
     ratio = statistics.median(e) / statistics.median(b)
-    learned = None
+    learned = edges = None
     if hs is not None:
         imaged = image(scan)
         goods = goods_profile(hs)
         learned = timed(lambda: default_detector().detect(imaged, goods), reps)
+        if goods.carton_grid:
+            edges = timed(lambda: off_grid_edges(imaged), reps)
     print(f"\n{name}")
     print(f"  baseline −ln(I/I₀), both channels  {fmt(b)}")
     print(f"  read TIFF + sidecar                {fmt(r)}")
@@ -76,6 +81,8 @@ def measure(name: str, path: Path, hs: str | None, reps: int) -> None:
     print(f"  read + analyze                     {fmt(e)}   = {ratio:.0f}× baseline   target ≤ 2 s")
     if learned is not None:
         print(f"  of which the learned detector      {fmt(learned)}")
+    if edges is not None:
+        print(f"  of which the edge cue (HS 61–62)   {fmt(edges)}")
 
 
 def main() -> None:

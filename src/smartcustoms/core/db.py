@@ -184,7 +184,13 @@ class WriteTurns:
 
     def install(self, engine: Engine) -> None:
         """BEGIN through :meth:`begin`; every way a transaction ends — COMMIT, ROLLBACK, the
-        pool's reset, a connection closed or invalidated — hands the turn on."""
+        pool's reset, a connection closed or invalidated — hands the turn on.
+
+        The COMMIT and ROLLBACK are wrapped on this engine's own dialect instance because
+        SQLAlchemy has no Core event *after* either returns (``commit``/``rollback`` events run
+        before the driver's call, and the session's ``after_commit`` misses Core connections):
+        handing the turn on before SQLite has released its lock would let the next writer meet
+        this one in the busy handler, which is what the turns are for."""
         dialect = engine.dialect
         commit, rollback = dialect.do_commit, dialect.do_rollback
 

@@ -148,6 +148,13 @@ def test_hs_codes_normalise_and_profile() -> None:
     assert goods_profile("2402.20").organic_only
 
 
+def test_only_clothing_is_expected_as_cartons_on_a_grid() -> None:
+    # The edge cue reads a block's sides against the cartons' grid: clothing (HS 61–62) only.
+    assert goods_profile("6204.62").carton_grid and goods_profile("6109.10").carton_grid
+    for code in ("5208.11", "6309.00", "0805.10", "6907.21", "2402.20", "8474.20"):
+        assert not goods_profile(code).carton_grid
+
+
 def test_z_eff_drifting_with_areal_density_leaves_no_residual_in_light_tiles() -> None:
     """Z_eff read through less goods drifts smoothly upwards; tiles lighter than nearly all the
     load (a missing carton) must not keep that drift as a "composition" residual."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from smartcustoms.scans.analyses.edges import _edges
+from smartcustoms.scans.analyses.edges import _MIN_BANDS, _best_runs, _edges
 
 PITCH_M = 0.0055
 SLOT, TIER, GAP = 110, 72, 3  # px: 0.6 m carton columns, 0.4 m tiers, a gap between columns
@@ -65,3 +66,68 @@ def test_a_steel_patch_on_a_wall_is_not_an_edge_of_the_goods() -> None:
     low[r0:r1, c0:c1] += 0.07 / RATIO - 0.07 / 0.95
     found = _edges(high, low, high * PER_ALPHA, PITCH_M, PITCH_M, ENDS, RATIO)
     assert found is not None and found[0] > 60.0
+
+
+def _tiers(high: np.ndarray, seed: int) -> tuple[float, int] | None:
+    """The strongest top or bottom edge (the arrays transposed, as off_grid_edges reads tiers)."""
+    rng = np.random.default_rng(seed)
+    high = high + rng.normal(0.0, 0.01, high.shape)
+    low = high / RATIO + rng.normal(0.0, 0.012, high.shape)
+    found = _edges(
+        high.T, low.T, (high * PER_ALPHA).T, PITCH_M, PITCH_M, TIER_ENDS, RATIO, periodic=True
+    )
+    return None if found is None else (found[0], found[1])
+
+
+TIER_ENDS = (0.0, 0.2, 0.3, 0.3)
+
+
+def test_a_tier_line_few_stacks_reach_is_still_the_grid() -> None:
+    # Most stacks are four tiers high; three reach six. Between their fifth and sixth tiers two
+    # have cartons of the same density (no step), the third a 6 % step: by its share of the
+    # load that line is no grid line, but it lies where every other tier line's spacing puts it.
+    rng = np.random.default_rng(5)
+    cells = rng.normal(1.8, 0.2, size=(ROWS // TIER, COLS // SLOT))
+    cells[1, 9], cells[1, 10], cells[1, 11] = cells[0, 9], cells[0, 10], cells[0, 11] * 1.06
+    high = np.repeat(np.repeat(cells, TIER, axis=0), SLOT, axis=1)
+    for j in range(SLOT, COLS, SLOT):
+        high[:, j - GAP // 2 : j + GAP - GAP // 2] = 0.12
+    short = np.ones(COLS, dtype=bool)
+    short[9 * SLOT : 12 * SLOT] = False
+    high[: 2 * TIER, short] = 0.0  # air above the short stacks
+    found = _tiers(high, 1)
+    assert found is None or found[0] < 15.0
+
+
+def test_a_block_top_ten_centimetres_above_a_tier_line_is_an_edge() -> None:
+    # 5 % denser than the cartons it replaced, across a column boundary (its sides on the
+    # grid), its top 18 px (≈ 10 cm) above a tier line: left out with the grid's margin before.
+    block = _cartons(np.random.default_rng(3))
+    r0, r1, c0, c1 = 2 * TIER + 18, 4 * TIER, 5 * SLOT + 3, 7 * SLOT - 3
+    block[r0:r1, c0:c1] *= 1.05
+    found = _tiers(block, 2)
+    assert found is not None and found[0] > 60.0
+    assert abs(found[1] - r0) < 30
+
+
+def test_best_runs_searches_only_where_steps_are_and_finds_the_same() -> None:
+    # Sparse steps (most columns and bands zero, as outside the goods and on the grid): the
+    # best run of every column is the one an exhaustive search finds.
+    rng = np.random.default_rng(7)
+    z = np.where(rng.random((40, 30)) < 0.15, rng.normal(0.0, 2.0, (40, 30)), 0.0)
+    z[:6] = 0.0
+    z[:, ::4] = 0.0
+    # A single step: its best run is two bands long, one of them empty.
+    z[:, 3] = np.where(np.arange(40) == 20, 5.0, 0.0)
+    best, where = _best_runs(z)
+    for j in range(z.shape[1]):
+        runs = [
+            (abs(z[i : i + n, j].sum()) / np.sqrt(n), i, i + n)
+            for n in range(_MIN_BANDS, z.shape[0] + 1)
+            for i in range(z.shape[0] - n + 1)
+        ]
+        top = max(r[0] for r in runs)
+        assert best[j] == pytest.approx(top, abs=1e-12)
+        if top > 0:
+            first = min((r for r in runs if r[0] == top), key=lambda r: (r[2] - r[1], r[1]))
+            assert tuple(where[j]) == first[1:]

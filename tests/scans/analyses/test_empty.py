@@ -157,3 +157,65 @@ def test_an_object_filling_the_floor_band_is_weighed() -> None:
     verdict = verify_empty(imaged)
     on = [o for o in verdict.objects if _overlaps(o.bbox, (a, r1, a + 12, rows.stop))]
     assert on and on[0].mass_kg > 0.4 * added, [(o.bbox, round(o.mass_kg, 2)) for o in on]
+
+
+def test_cross_members_flanges_beside_their_webs_are_taken_off() -> None:
+    # A cross-member seen as a comb in a fan beam's floor band: a web at every depth, flanges a
+    # flange's width beside it at the heights the depth layers project them to, beyond the
+    # columns masked as the member; they read as 0.7–1 kg objects. The neighbours' median
+    # appearance, aligned on the webs to a fraction of a pixel, takes them off and leaves an
+    # object lying beside a member.
+    from smartcustoms.scans.analyses.empty import _webs, _without_members
+
+    rows, cols, pitch = 32, 1400, 55.3
+    rng = np.random.default_rng(4)
+    fine = np.zeros((rows, cols * 10), dtype=np.float64)  # tenths of a pixel along the rows
+    webs = 20.43 + pitch * np.arange(int((cols - 40) / pitch))
+    for w in webs:
+        c = round(w * 10)
+        fine[:, c - 5 : c + 5] += 4.0
+        for r in (4, 11, 18, 25):
+            fine[r : r + 2, c + 5 : c + 90] += 2.0
+    band = ndimage.gaussian_filter(fine.reshape(rows, cols, 10).mean(axis=2), 0.6)
+    obj = (slice(8, 20), slice(int(webs[12]) + 12, int(webs[12]) + 24))
+    band[obj] += 0.5
+    band += rng.normal(0.0, 0.05, band.shape)
+    members = np.zeros(cols, dtype=bool)
+    for w in webs:
+        members[round(w) - 2 : round(w) + 3] = True  # the web, not the flanges
+    found = _webs(band.astype(np.float32), members)
+    assert np.abs(np.sort(found) - (webs - 0.5)).max() < 0.3  # pixel i is centred on i
+    out = _without_members(band.astype(np.float32), found, 16)
+    free = ~members[None, :] & np.ones((rows, 1), dtype=bool)
+    free[obj] = False
+    assert np.abs(band[free]).max() > 1.5  # the flanges, before
+    assert np.abs(out[free]).max() < 0.4
+    assert out[obj].sum() == pytest.approx(0.5 * 12 * 12, rel=0.1)
+
+
+def test_a_load_space_ending_above_the_floor_is_moved_down_to_it() -> None:
+    # A fan beam's near roof cut off at the image's top and the far one read as the roof: the
+    # load space placed from it ended 50-70 rows above the floor, and a 1 kg object lying on
+    # the floor was never looked at. Both walls' floor edges from the underside place it.
+    from smartcustoms.scans.analyses.empty import _floor_band, _walls_floor
+    from smartcustoms.scans.analyses.frame import EdgeLine
+
+    sim = simulate_scan(spec(CargoKind.EMPTY, seed=3, fan_beam=True))
+    imaged = image(sim.scan)
+    frame = imaged.frame
+    assert frame is not None
+    c0, r0, c1, r1 = imaged.geometry.interior
+    under = EdgeLine(
+        imaged.geometry.outer[3] - 0.5, 0.0, 0.0, frame.floor.c_mid, frame.floor.half, 1.0, 0.2
+    )
+    clipped = dataclasses.replace(frame, underside=under, roof_clipped=True)
+    right = dataclasses.replace(imaged, frame=clipped)
+    band = _floor_band(right, r1)
+    top, _ = _walls_floor(right, r1, r1 + band)
+    assert abs(top - r1) <= 2
+    high = dataclasses.replace(
+        right, geometry=dataclasses.replace(imaged.geometry, interior=(c0, r0, c1, r1 - 40))
+    )
+    moved, bottom = _walls_floor(high, r1 - 40, r1 - 40 + band)
+    assert abs(moved - top) <= 1
+    assert bottom >= moved + band - 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -11,8 +14,9 @@ from smartcustoms.sandbox.scan_simulator import (
     DetectorModel,
     simulate_scan,
 )
+from smartcustoms.scans.analyses import mass
 from smartcustoms.scans.analyses.imaging import image
-from smartcustoms.scans.analyses.mass import _above_floor, _fan_bands, estimate_mass
+from smartcustoms.scans.analyses.mass import _above_floor, _fan_bands, _tail, estimate_mass
 from smartcustoms.scans.container_types import ContainerType
 from tests.scans.helpers import simulated, spec
 
@@ -141,3 +145,85 @@ def test_the_share_of_a_floor_band_rays_width_above_the_floor_follows_the_source
     # A source below the floor (a low source under a high trailer): mirrored, above the source.
     up = _above_floor(np.array([src - 200.0, src - 1.0, src + 5.0]), src, 0.5, d, w, py)
     assert up[0] == 1.0 and up[2] == 0.0
+
+
+def test_a_floor_band_placed_too_high_is_carried_down_to_the_loads_foot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A roof clipped at the image's top or misread places the floor's edges rows too high: the
+    # band then ends above the lower floor edge, and the load's foot seen below it (through the
+    # near side of the width) must still be weighed against the bare columns.
+    def cut(b0: int, b1: int) -> tuple[int, int]:
+        return b0, b0 + (b1 - b0) // 3
+
+    right, moved, truth = _weighed_with_the_band_moved(monkeypatch, CargoKind.BULK_BAGS, cut)
+    assert moved == pytest.approx(right, rel=0.01)
+    assert moved == pytest.approx(truth, rel=0.05)
+
+
+def _weighed_with_the_band_moved(
+    monkeypatch: pytest.MonkeyPatch,
+    kind: CargoKind,
+    move: Callable[[int, int], tuple[int, int]],
+) -> tuple[float, float, float]:
+    """A fan-beam scan of ``kind`` weighed with its floor band where the geometry puts it and
+    where ``move`` puts it (its rows inside the geometry's); and the true net mass."""
+    sim = simulate_scan(spec(kind, fan_beam=True))
+    im = image(sim.scan)
+    bands = _fan_bands(im)
+    assert bands is not None
+    right = estimate_mass(im).imaged_net_kg
+    b0, b1 = bands.floor
+    n0, n1 = move(b0, b1)
+    moved = replace(bands, floor=(n0, n1), above_floor=bands.above_floor[n0 - b0 : n1 - b0])
+    monkeypatch.setattr(mass, "_fan_bands", lambda _: moved)
+    return right, estimate_mass(im).imaged_net_kg, sim.truth.net_kg
+
+
+def test_the_floor_bands_tail_ends_where_the_load_does_never_at_a_chassis_below() -> None:
+    wall = 3.0
+    lam = np.full((60, 40), wall)
+    lam[:30, 20:] = 40.0  # goods in half the columns, the rest bare
+    lam[30:36, 20:] = np.linspace(30.0, 2.0, 6)[:, None] + wall  # the foot, fading
+    lam[36:40] = 0.0  # air under the floor
+    lam[40:50, 25:30] = 60.0  # a wheel under the loaded columns
+    end = _tail(lam, (26, 30), (10, 28), 2.2 * wall, wall)
+    assert end == 36
+    # The floor's cross-members below the band, the same in every column: it keeps its end.
+    floor = lam.copy()
+    floor[30:36] = wall
+    floor[30:36, ::5] = 12.0
+    assert _tail(floor, (26, 30), (10, 28), 2.2 * wall, wall) == 30
+    # No bare columns to compare with: the band is not carried down.
+    full = lam.copy()
+    full[:30, :] = 40.0
+    assert _tail(full, (26, 30), (10, 28), 2.2 * wall, wall) == 30
+
+
+def test_a_floor_band_placed_a_few_rows_low_leaves_the_floor_edge_out_of_the_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Placed a few rows low, the band leaves the far wall's floor edge in the load space's
+    # rows, where it would read as load all along the container: those rows, loaded in every
+    # column while the rows above them are not, are weighed in the band instead.
+    right, moved, _ = _weighed_with_the_band_moved(
+        monkeypatch, CargoKind.PALLETS, lambda b0, b1: (b0 + 4, b1)
+    )
+    assert moved == pytest.approx(right, rel=0.005)
+
+
+def test_the_gaps_between_stacks_of_cartons_show_the_bare_floor_band() -> None:
+    # Cartons along the whole length, a fan beam and a tilt: only the narrow gaps between the
+    # stacks (about 1 % of the columns) show the bare band; measured against them the band
+    # holds the load's foot, where carrying the rows beside it into the band misses some.
+    sim = simulate_scan(
+        spec(
+            CargoKind.TEXTILE_CARTONS,
+            fan_beam=True,
+            container=ContainerType.DRY_40,
+            tilt_deg=-0.5,
+        )
+    )
+    m = estimate_mass(image(sim.scan))
+    assert not m.lower_bound
+    assert m.imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.02)

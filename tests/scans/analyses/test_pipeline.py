@@ -27,7 +27,7 @@ def test_declared_empty_with_a_hidden_brick_alarms_with_its_region() -> None:
     assert empty is not None and empty.status == "fail"
     (finding,) = report.findings
     assert finding.category == "NOT_EMPTY" and finding.flag == "THREAT" and finding.region
-    assert finding.analysis_version == "empty/1.4" and finding.mass_kg == pytest.approx(
+    assert finding.analysis_version == "empty/1.5" and finding.mass_kg == pytest.approx(
         2.0, rel=0.35
     )
 
@@ -43,7 +43,7 @@ def test_honest_load_is_clear_and_the_json_has_the_tdr_shape() -> None:
     assert data["number_of_total_objects"] == len(data["threat_objects"])
     assert {c["analysis"] for c in data["checks"]} >= {"mass", "concealment"}
     mass = next(c for c in data["checks"] if c["analysis"] == "mass")
-    assert mass["status"] == "pass" and mass["version"] == "mass/1.5"
+    assert mass["status"] == "pass" and mass["version"] == "mass/1.6"
     # Bulk bags have no loaded area too dark to read: nothing there can hide mass.
     assert mass["figures"]["dark_area_fraction"] < 0.005
     assert mass["figures"]["hideable_fraction"] < 0.05 and mass["figures"]["lower_bound"] is False

@@ -63,11 +63,12 @@ __all__ = [
     "find_concealments",
 ]
 
-CONCEALMENT_ANALYSIS_VERSION = "concealment/1.3"  # 1.1: load-relative scale; mixed goods
+CONCEALMENT_ANALYSIS_VERSION = "concealment/1.4"  # 1.1: load-relative scale; mixed goods
 # 1.2: Z_eff's drift with areal density removed as a smooth curve (light tiles no longer read
 # as another material)
 # 1.3: among light organic goods, a block's edges that break the carton grid (:mod:`.edges`)
 # make a density region
+# 1.4: tier lines carried on at their spacing, and a narrower margin around the carton grid
 # Region scores above which a region alarms when the heading has no history: ≈5 % false alarms
 # in all on the simulated textile loads of bench/scans_concealment.py.
 DEFAULT_THRESHOLDS = (20.0, 24.0)  # (composition, density)
@@ -108,12 +109,6 @@ _MIN_READABLE = 0.5  # under this share of the load readable, it is not checked 
 _EDGE_WEIGHT = DEFAULT_THRESHOLDS[1] / 40.0
 _EDGE_MIN = 6.0  # region scores under this are not reported
 _EDGE_HALF_M = 0.05  # the region drawn around an edge: this much either side of it
-# Goods shipped as cartons of one size stacked on the floor (clothing, HS 61–62), where the
-# carton grid the edges are read against is expected. Not fruit on pallets, nor rolls of
-# fabric: their boxes' and rolls' own outlines break no grid and read as edges (on the
-# independent scenes of development seed 6, honest fruit pallets and fabric rolls scored 80–130
-# against the alarm's 24).
-_CARTONED_CHAPTERS = frozenset({"61", "62"})
 
 
 @dataclass(frozen=True)
@@ -582,7 +577,7 @@ def find_concealments(
                 )
             )
     regions = _combine(regions, limits)
-    if goods is not None and goods.hs_code[:2] in _CARTONED_CHAPTERS:
+    if goods is not None and goods.carton_grid:
         edge = _edge_region(imaged, limits[1])
         if edge is not None:
             regions.append(edge)

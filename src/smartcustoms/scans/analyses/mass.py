@@ -27,6 +27,13 @@ them 5–10 rows (the rows beside the band then hold the far wall's floor edge a
 and the band is weighed over rows where the floor already hides the load). The share of the
 width a band row's ray crosses above the floor follows from the source's geometry (see
 ``_above_floor``), not a straight taper over the rows.
+
+Where the roof is clipped at the image's top or misread (a source close to the container and
+high, tilt), the floor's edges placed from it are rows off. So the band is checked against the
+image: rows just above it that read loaded in every column (while the rows above them do not)
+are the far wall's floor edge and go into the band, and the band is carried down for as long as
+the loaded columns still stand above the bare ones – the load's foot, seen through the near
+side of the width (see ``_tail``).
 """
 
 from __future__ import annotations
@@ -41,8 +48,10 @@ from smartcustoms.scans.analyses.imaging import Imaged
 __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
 
 # 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area; 1.4: fan beam's parallax bands;
-# 1.5: the floor band placed from the underside, the share above the floor from the source
-MASS_ANALYSIS_VERSION = "mass/1.5"
+# 1.5: the floor band placed from the underside, the share above the floor from the source;
+# 1.6: the floor band carried down while the load shows there, its start raised over the far
+# wall's floor edge (a roof clipped or misread places the band rows off); bare columns from 1 %
+MASS_ANALYSIS_VERSION = "mass/1.6"
 _DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
 _RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
 _FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
@@ -76,12 +85,23 @@ _LOADED_WALLS = 2.2  # a pixel above this many times the wall's areal density ho
 # far the blurred edges of roof and floor reach.
 _BESIDE_ROWS = 6
 _MIN_CLEAR_COLS = 8
-_MIN_CLEAR_SHARE = 0.05
+# A percent of the columns: the gaps between stacks of cartons along a load that fills the
+# length are bare columns too (a mean over 10–25 of them is steady), and the band's
+# extrapolation they replace misses the load's foot wherever the band is placed rows off.
+_MIN_CLEAR_SHARE = 0.01
 # A column shows the bare floor band only where nothing stands on the floor: its lowest half
 # metre of load space is clear. A few rows just above the floor are not enough – a pallet's fork
 # openings (about 0.1 m high, most of its length) and the gaps under round rolls let the beam
 # through there, and goods stand above them; such columns would carry load into the reference.
 _BARE_M = 0.5
+# The floor band's tail (``_tail``): loaded columns this many walls' areal density above the
+# bare ones, within this many rows of each other, still hold the load's foot.
+_TAIL_WALLS = 0.05
+_TAIL_ROWS = 3
+# The floor band's start is raised over at most this many rows where this percentile of the
+# columns is loaded (every column: the far wall's floor edge, not goods).
+_EDGE_RISE = 8
+_EDGE_PCT = 5
 _EDGE_PX = 2
 _TOP_RAIL_M = 0.06  # as geometry: the top side rails reach this far below the roof's outside
 # The underside: the first rows below the load space that attenuate (above the noise of air,
@@ -256,6 +276,46 @@ def _fan_bands(imaged: Imaged) -> _FanBands | None:
     return _FanBands(roof_band, (b0, b1), share)
 
 
+def _enough_clear(lam: NDArray[np.float64], bare: tuple[int, int], loaded: float) -> bool:
+    """Whether enough columns show the bare band: nothing loaded over the rows ``bare``."""
+    clear = np.all(lam[bare[0] : bare[1]] < loaded, axis=0)
+    return bool(clear.sum() >= max(_MIN_CLEAR_COLS, _MIN_CLEAR_SHARE * clear.size))
+
+
+def _tail(
+    lam: NDArray[np.float64],
+    band: tuple[int, int],
+    bare: tuple[int, int],
+    loaded: float,
+    wall: float,
+) -> int:
+    """The floor band's end, carried down past the geometry's while the load still shows there.
+
+    The band's end follows from where the roof puts the floor; with the roof clipped at the
+    image's top or misread, the lower floor edge is placed rows too high and the load's foot –
+    seen below it through the near side of the width – is not weighed (garments on a fan beam
+    with the source 7 m away and 1.7 m up: 10 % of the load). Where columns show the bare band,
+    the rows below are weighed against them for as long as the loaded columns stand clearly
+    above them (a mean over those columns, ``_TAIL_WALLS`` of the wall's areal density, over
+    ``_TAIL_ROWS`` rows); the first ``_TAIL_ROWS`` rows that do not end it, so a chassis or
+    wheels further down, past the floor and the air under it (the same in every column), never
+    join it. Without bare columns the band keeps its end."""
+    b0, b1 = band
+    rows = lam.shape[0]
+    clear = np.all(lam[bare[0] : bare[1]] < loaded, axis=0)
+    if b1 <= b0 or not _enough_clear(lam, bare, loaded) or clear.all():
+        return b1
+    excess = lam[b1:, ~clear].mean(axis=1) - lam[b1:, clear].mean(axis=1)
+    above = excess > _TAIL_WALLS * wall
+    end = b1
+    while end < rows and above[end - b1 : end - b1 + _TAIL_ROWS].any():
+        end += 1
+    # Past the last row that still stood clear of the reference, nothing is carried.
+    while end > b1 and not above[end - 1 - b1]:
+        end -= 1
+    return end
+
+
 def _band_excess(
     lam: NDArray[np.float64],
     band: tuple[int, int],
@@ -348,15 +408,37 @@ def estimate_mass(
         loaded = _LOADED_WALLS * wall
         # The load space's rows from the floor band's first row down are weighed in the band:
         # there the far wall's floor edge is already in the ray.
-        b0 = bands.floor[0]
+        b0, share = bands.floor[0], bands.above_floor
+        # Rows just above the band where no column reads clear hold the far wall's floor edge
+        # (the band placed a few rows low): they are weighed in the band, not as load.
+        rise = 0
+        while (
+            rise < _EDGE_RISE
+            and b0 - rise - 1 > (r0 + r1) // 2
+            and np.percentile(inner[b0 - rise - 1], _EDGE_PCT) >= loaded
+        ):
+            rise += 1
+        bare_rows = round(_BARE_M * 1000 / imaged.scan.pitch_y_mm)
+
+        def bare_of(start: int) -> tuple[int, int]:
+            near = min(_EDGE_PX, min(_EDGE_PX + _BESIDE_ROWS, (start - r0) // 2) - 1)
+            return max(r0, start - near - bare_rows), start - near
+
+        # Only an edge if above it the empty part of the floor shows (enough bare columns): a
+        # layer of goods along the whole length with a gap above it is not one.
+        if rise == _EDGE_RISE or not _enough_clear(inner, bare_of(b0 - rise), loaded):
+            rise = 0
+        b0, share = b0 - rise, np.concatenate([np.ones(rise), share])
         summed = float(excess[: b0 - r0].sum())
         # The rows beside a band, clear of the blur of the floor's (roof's) edge.
         far = min(_EDGE_PX + _BESIDE_ROWS, (b0 - r0) // 2)
         near_ = min(_EDGE_PX, far - 1)
-        bare = (max(r0, b0 - near_ - round(_BARE_M * 1000 / imaged.scan.pitch_y_mm)), b0 - near_)
-        summed += _band_excess(
-            inner, bands.floor, (b0 - far, b0 - near_), loaded, wall, bands.above_floor, bare
-        )
+        bare = bare_of(b0)
+        band = (b0, bands.floor[1])
+        end = _tail(inner, band, bare, loaded, wall)
+        if end > band[1]:
+            band, share = (band[0], end), np.concatenate([share, np.zeros(end - band[1])])
+        summed += _band_excess(inner, band, (b0 - far, b0 - near_), loaded, wall, share, bare)
         far = min(_EDGE_PX + _BESIDE_ROWS, (r1 - r0) // 2)
         near_ = min(_EDGE_PX, far - 1)
         summed += _band_excess(inner, bands.roof, (r0 + near_, r0 + far), loaded, wall, None)
