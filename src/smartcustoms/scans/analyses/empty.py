@@ -452,14 +452,12 @@ def verify_empty(
     # The material reads the ratio of the channels' excesses over the whole object: a running
     # median as long as a wide repair patch would take a different share of each channel.
     res_high = _structure_free(
-        imaged.attenuation.high[r0:bottom, c0:c1], split, None, members, window, flange, webs, reach
+        imaged.attenuation.high[r0:bottom, c0:c1], split, None, members, window, flange
     )
     res_low = (
         None
         if low is None
-        else _structure_free(
-            low[r0:bottom, c0:c1], split, None, members, window, flange, webs, reach
-        )
+        else _structure_free(low[r0:bottom, c0:c1], split, None, members, window, flange)
     )
     for cc0, cr0, cc1, cr1 in geom.corners:
         residual[max(cr0 - r0, 0) : max(cr1 - r0, 0), max(cc0 - c0, 0) : max(cc1 - c0, 0)] = 0.0

@@ -276,10 +276,13 @@ def _fan_bands(imaged: Imaged) -> _FanBands | None:
     return _FanBands(roof_band, (b0, b1), share)
 
 
-def _enough_clear(lam: NDArray[np.float64], bare: tuple[int, int], loaded: float) -> bool:
-    """Whether enough columns show the bare band: nothing loaded over the rows ``bare``."""
+def _clear_columns(
+    lam: NDArray[np.float64], bare: tuple[int, int], loaded: float
+) -> NDArray[np.bool_] | None:
+    """The columns that show the bare band (nothing loaded over the rows ``bare``), or None
+    where too few do to serve as a reference."""
     clear = np.all(lam[bare[0] : bare[1]] < loaded, axis=0)
-    return bool(clear.sum() >= max(_MIN_CLEAR_COLS, _MIN_CLEAR_SHARE * clear.size))
+    return clear if clear.sum() >= max(_MIN_CLEAR_COLS, _MIN_CLEAR_SHARE * clear.size) else None
 
 
 def _tail(
@@ -302,8 +305,8 @@ def _tail(
     join it. Without bare columns the band keeps its end."""
     b0, b1 = band
     rows = lam.shape[0]
-    clear = np.all(lam[bare[0] : bare[1]] < loaded, axis=0)
-    if b1 <= b0 or not _enough_clear(lam, bare, loaded) or clear.all():
+    clear = _clear_columns(lam, bare, loaded)
+    if b1 <= b0 or clear is None or clear.all():
         return b1
     excess = lam[b1:, ~clear].mean(axis=1) - lam[b1:, clear].mean(axis=1)
     above = excess > _TAIL_WALLS * wall
@@ -342,9 +345,9 @@ def _band_excess(
         return 0.0
     edge = lam[beside[0] : beside[1]]
     b = beside if bare is None else bare
-    clear = np.all(lam[b[0] : b[1]] < loaded, axis=0)
+    clear = _clear_columns(lam, b, loaded)
     rows = lam[b0:b1]
-    if clear.sum() >= max(_MIN_CLEAR_COLS, _MIN_CLEAR_SHARE * clear.size):
+    if clear is not None:
         reference = rows[:, clear].mean(axis=1, keepdims=True)
         # No band holds less than nothing: a negative sum is the reference's own error (a few
         # bare columns where cross-members line up), not load.
@@ -426,7 +429,7 @@ def estimate_mass(
 
         # Only an edge if above it the empty part of the floor shows (enough bare columns): a
         # layer of goods along the whole length with a gap above it is not one.
-        if rise == _EDGE_RISE or not _enough_clear(inner, bare_of(b0 - rise), loaded):
+        if rise == _EDGE_RISE or _clear_columns(inner, bare_of(b0 - rise), loaded) is None:
             rise = 0
         b0, share = b0 - rise, np.concatenate([np.ones(rise), share])
         summed = float(excess[: b0 - r0].sum())
