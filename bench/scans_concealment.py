@@ -35,7 +35,8 @@ imaged net load; declared empties are analysed with ``declared_empty=True``).
 
 Scores. ``analyze`` exposes no single concealment score; its ``concealment`` check carries the
 scan-level figures it decides on – ``composition_score`` and ``density_score`` against their
-``thresholds``, ``learned_score`` against ``learned_threshold`` – and alarmed regions as
+``thresholds``, ``learned_score`` against ``learned_threshold``, among light organic goods the
+heaviest thin metal object's ``metal_score`` against ``metal_threshold`` – and alarmed regions as
 findings. A scan's score here is the largest of these figures divided by its own threshold (1.0
 is the analysis's own alarm point; an alarmed region of any kind counts as at least 1.0); a check
 that is ``not_applicable`` to the heading (machinery, ceramics are "mixed goods") scores 0. The
@@ -123,6 +124,8 @@ def _score(report: Report) -> float | None:
             parts.append(float(f[key]) / float(limit))
     if f.get("learned_score") is not None and f.get("learned_threshold"):
         parts.append(float(f["learned_score"]) / float(f["learned_threshold"]))
+    if f.get("metal_score") is not None and f.get("metal_threshold"):
+        parts.append(float(f["metal_score"]) / float(f["metal_threshold"]))
     if any(x.flag == "THREAT" and x.analysis not in ("mass", "empty") for x in report.findings):
         parts.append(max(1.0, max(parts)))
     return max(parts)

@@ -16,7 +16,8 @@ from smartcustoms.scans.analyses.concealment import (
 )
 from smartcustoms.scans.analyses.goods import goods_profile, normalise_hs_code
 from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
-from smartcustoms.scans.analyses.imaging import image
+from smartcustoms.scans.analyses.imaging import Imaged, image
+from smartcustoms.scans.analyses.metal_lines import METAL_LINE_ALARM_KG, metal_line
 from smartcustoms.scans.container_types import ContainerType
 from smartcustoms.scans.errors import ScanInputError
 from tests.scans.helpers import simulated, simulated_full
@@ -197,3 +198,49 @@ def test_a_block_as_dense_as_the_cartons_spread_is_found_by_its_edges() -> None:
     assert not find_concealments(imaged, goods_profile("6204.62")).alarm
     # Declared as rolls of fabric (HS 52), no carton grid is expected: edges are not read.
     assert not find_concealments(hidden, goods_profile("5208.11")).alarm
+
+
+def _with_bar(imaged: Imaged, at: tuple[int, int], rows: int, cols: int, z: float) -> Imaged:
+    """``imaged`` with a bar of excess attenuation (α 1.5 at the high energy, the low energy's
+    as ``z`` decomposes) added at ``at`` (row, col): a steel bar a few centimetres thick."""
+    ratios = np.linspace(0.5, 1.5, 401)
+    read = imaged.decomposer.z_of(np.full_like(ratios, 1.5), ratios, np.zeros_like(ratios))
+    ratio = float(ratios[np.argmin(np.abs(read - z))])
+    high = imaged.attenuation.high.copy()
+    low = imaged.attenuation.low.copy() if imaged.attenuation.low is not None else None
+    assert low is not None
+    r, c = at
+    high[r : r + rows, c : c + cols] += 1.5
+    low[r : r + rows, c : c + cols] += 1.5 / ratio
+    return replace(imaged, attenuation=replace(imaged.attenuation, high=high, low=low))
+
+
+def test_a_thin_steel_bar_among_textiles_alarms_where_it_is() -> None:
+    # A barrel or receiver 5 cm thick and 60 cm long is a long thin band: the block search
+    # drops such bands as tier edges, the metal-line search finds it.
+    sim = simulated(CargoKind.TEXTILE_BALES, ConcealmentKind.NONE, ContainerType.DRY_40, 6)
+    honest = image(sim.scan)
+    goods = goods_profile("6309.00")
+    clean = find_concealments(honest, goods)
+    assert clean.metal_score is not None and clean.metal_score < clean.metal_threshold
+    c0, r0, c1, r1 = honest.geometry.interior
+    at = ((r0 + r1) // 2, (c0 + c1) // 2)
+    rows = max(3, round(50 / sim.scan.pitch_y_mm))
+    cols = round(600 / sim.scan.pitch_x_mm)
+    # Steel read through the goods decomposes well above iron's 26 (metal_lines._LINE_MIN_Z).
+    result = find_concealments(_with_bar(honest, at, rows, cols, 60.0), goods)
+    bar = (at[1], at[0], at[1] + cols, at[0] + rows)
+    assert result.metal_score is not None and result.metal_score >= result.metal_threshold
+    assert any(r.kind == "metal" and r.alarm and _overlaps(r.bbox, bar) for r in result.regions)
+
+
+def test_a_band_of_organic_excess_is_not_a_metal_line() -> None:
+    sim = simulated(CargoKind.TEXTILE_BALES, ConcealmentKind.NONE, ContainerType.DRY_40, 6)
+    honest = image(sim.scan)
+    c0, r0, c1, r1 = honest.geometry.interior
+    at = ((r0 + r1) // 2, (c0 + c1) // 2)
+    rows = max(3, round(50 / sim.scan.pitch_y_mm))
+    cols = round(600 / sim.scan.pitch_x_mm)
+    line = metal_line(_with_bar(honest, at, rows, cols, 7.0))
+    bar = (at[1], at[0], at[1] + cols, at[0] + rows)
+    assert line is None or not _overlaps(line.bbox, bar) or line.kg < METAL_LINE_ALARM_KG

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smartcustoms.scans.analyses.edges import _MIN_BANDS, _best_runs, _edges
+from smartcustoms.scans.analyses.edges import _MIN_BANDS, _best_runs, _edges, _off_spacing
 
 PITCH_M = 0.0055
 SLOT, TIER, GAP = 110, 72, 3  # px: 0.6 m carton columns, 0.4 m tiers, a gap between columns
@@ -131,3 +131,30 @@ def test_best_runs_searches_only_where_steps_are_and_finds_the_same() -> None:
         if top > 0:
             first = min((r for r in runs if r[0] == top), key=lambda r: (r[2] - r[1], r[1]))
             assert tuple(where[j]) == first[1:]
+
+
+def test_a_block_side_over_most_of_the_height_is_not_a_column_line() -> None:
+    # A block 1.2 m long over five of the six tiers, 4 % denser than the cartons it replaced,
+    # its sides half-way between column lines: by their share of the load's height they read
+    # as grid lines, but no other line lies at the columns' spacing from them.
+    block = _cartons(np.random.default_rng(3))
+    r0, r1, c0, c1 = TIER // 2, 5 * TIER + TIER // 2, 5 * SLOT + SLOT // 2, 7 * SLOT + SLOT // 2
+    block[r0:r1, c0:c1] *= 1.04
+    rng = np.random.default_rng(6)
+    high = block + rng.normal(0.0, 0.01, block.shape)
+    low = high / RATIO + rng.normal(0.0, 0.012, block.shape)
+    found = _edges(high, low, high * PER_ALPHA, PITCH_M, PITCH_M, ENDS, RATIO)
+    assert found is not None and found[0] > 60.0
+    assert min(abs(found[1] - c0), abs(found[1] - c1)) < 4
+
+
+def test_column_lines_at_their_spacing_stay_the_grid() -> None:
+    # Lines every 110 px, the two sides of one wide gap apart, and one line between two others
+    # (a block's side): only that one is left out.
+    grid = np.zeros(1000, dtype=bool)
+    for c in (100, 210, 320, 430, 540, 650, 760):
+        grid[c - 5 : c + 6] = True
+    grid[319:322] = False  # the gap at 320 read as two lines
+    expected = grid.copy()
+    grid[595:606] = True
+    assert (_off_spacing(grid, 36, 270, 10) == expected).all()

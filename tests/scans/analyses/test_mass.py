@@ -15,9 +15,11 @@ from smartcustoms.sandbox.scan_simulator import (
     simulate_scan,
 )
 from smartcustoms.scans.analyses import mass
+from smartcustoms.scans.analyses.composition import CELLULOSIC, composition_of
 from smartcustoms.scans.analyses.imaging import image
 from smartcustoms.scans.analyses.mass import _above_floor, _fan_bands, _tail, estimate_mass
 from smartcustoms.scans.container_types import ContainerType
+from smartcustoms.scans.physics.calibration import geant4_calibration
 from tests.scans.helpers import simulated, spec
 
 
@@ -227,3 +229,33 @@ def test_the_gaps_between_stacks_of_cartons_show_the_bare_floor_band() -> None:
     m = estimate_mass(image(sim.scan))
     assert not m.lower_bound
     assert m.imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.02)
+
+
+def test_goods_of_a_known_composition_weigh_right_when_the_ratio_scale_is_off() -> None:
+    # A calibration whose low channel is another scanner's (Compton 3 % off) shifts the
+    # dual-energy ratio: the decomposition reads the bales as another material and weighs them
+    # 6 % light. Weighed as what the heading says they are, from the high channel alone, they
+    # weigh right – the ratio is not needed.
+    sim = simulated(CargoKind.TEXTILE_BALES, ConcealmentKind.NONE, ContainerType.DRY_20, 1)
+    g = geant4_calibration()
+    off = replace(g, low=(g.low[0], 0.97 * g.low[1], g.low[2]))
+    im = image(sim.scan, off)
+    assert estimate_mass(im).imaged_net_kg < 0.95 * sim.truth.net_kg
+    m = estimate_mass(im, composition=composition_of(sim.truth.hs_code))
+    assert m.composition == CELLULOSIC.name
+    assert m.imaged_net_kg == pytest.approx(sim.truth.net_kg, rel=0.03)
+    # With the right calibration both readings agree.
+    right = image(sim.scan)
+    both = [estimate_mass(right, composition=c).imaged_net_kg for c in (None, CELLULOSIC)]
+    assert both[0] == pytest.approx(both[1], rel=0.01)
+
+
+def test_the_mass_check_weighs_goods_as_their_heading_says_they_are_made() -> None:
+    from smartcustoms.scans import analyze
+
+    sim = simulated(CargoKind.TEXTILE_BALES, ConcealmentKind.NONE, ContainerType.DRY_20, 1)
+    textiles = analyze(sim.scan, hs_code=sim.truth.hs_code, use_learned=False).check("mass")
+    machinery = analyze(sim.scan, hs_code="8483.40", use_learned=False).check("mass")
+    assert textiles is not None and machinery is not None
+    assert textiles.figures["composition"] == "cellulosic"
+    assert machinery.figures["composition"] is None  # no single composition: the decomposition

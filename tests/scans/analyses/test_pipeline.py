@@ -43,7 +43,7 @@ def test_honest_load_is_clear_and_the_json_has_the_tdr_shape() -> None:
     assert data["number_of_total_objects"] == len(data["threat_objects"])
     assert {c["analysis"] for c in data["checks"]} >= {"mass", "concealment"}
     mass = next(c for c in data["checks"] if c["analysis"] == "mass")
-    assert mass["status"] == "pass" and mass["version"] == "mass/1.6"
+    assert mass["status"] == "pass" and mass["version"] == "mass/1.7"
     # Bulk bags have no loaded area too dark to read: nothing there can hide mass.
     assert mass["figures"]["dark_area_fraction"] < 0.005
     assert mass["figures"]["hideable_fraction"] < 0.05 and mass["figures"]["lower_bound"] is False

@@ -9,7 +9,9 @@ material of its *excess* over the tiles around it:
 
 * ``metal``: found separately, pixel by pixel – attenuation above the local goods that
   decomposes as metal (Z ≥ 18), scored by its mass; a block of ``METAL_ALARM_KG`` or more among
-  light organic goods alarms;
+  light organic goods alarms. A thin metal object – a bar or barrel a few centimetres thick,
+  which the block search drops as a tier edge – is found apart (:mod:`.metal_lines`): it alarms
+  from ``METAL_LINE_ALARM_KG`` of decomposed excess, and its mass is the check's ``metal_score``;
 * ``thin-plate``: a metal excess of under 3 g/cm² – a repair patch in a wall, not alarmed on;
 * ``composition``: the same goods' density but another material – tobacco's mineral ash among
   textiles, for instance;
@@ -51,6 +53,7 @@ from smartcustoms.scans.analyses.edges import off_grid_edges
 from smartcustoms.scans.analyses.goods import GoodsProfile
 from smartcustoms.scans.analyses.history import HeadingProfile, LoadSummary
 from smartcustoms.scans.analyses.imaging import Imaged
+from smartcustoms.scans.analyses.metal_lines import METAL_LINE_ALARM_KG, MetalLine, metal_line
 from smartcustoms.scans.analyses.tiles import TileMap, tile_map
 from smartcustoms.scans.physics.materials import MaterialClass, class_of_z
 
@@ -63,12 +66,14 @@ __all__ = [
     "find_concealments",
 ]
 
-CONCEALMENT_ANALYSIS_VERSION = "concealment/1.4"  # 1.1: load-relative scale; mixed goods
+CONCEALMENT_ANALYSIS_VERSION = "concealment/1.5"  # 1.1: load-relative scale; mixed goods
 # 1.2: Z_eff's drift with areal density removed as a smooth curve (light tiles no longer read
 # as another material)
 # 1.3: among light organic goods, a block's edges that break the carton grid (:mod:`.edges`)
 # make a density region
 # 1.4: tier lines carried on at their spacing, and a narrower margin around the carton grid
+# 1.5: a block's side over most of the load's height no longer read as a carton column line;
+# thin metal objects among light organic goods (:mod:`.metal_lines`, the ``metal_score``)
 # Region scores above which a region alarms when the heading has no history: ≈5 % false alarms
 # in all on the simulated textile loads of bench/scans_concealment.py.
 DEFAULT_THRESHOLDS = (20.0, 24.0)  # (composition, density)
@@ -142,6 +147,10 @@ class ConcealmentResult:
     # Why the regions were not compared, as a message code and its parameters (the reader's
     # language), when ``reason`` holds more than a fixed sentence; None: ``reason`` is one.
     reason_message: tuple[str, dict[str, object]] | None = None
+    # Among light organic goods: the heaviest thin metal object's mass (:mod:`.metal_lines`, kg,
+    # a lower bound; 0.0 when none), against ``metal_threshold``. None: not looked for.
+    metal_score: float | None = None
+    metal_threshold: float = METAL_LINE_ALARM_KG
 
     @property
     def alarm(self) -> bool:
@@ -448,6 +457,23 @@ def _edge_region(imaged: Imaged, limit: float) -> Region | None:
     )
 
 
+def _line_region(line: MetalLine) -> Region:
+    """A thin metal object (:mod:`.metal_lines`) as an alarmed metal region."""
+    return Region(
+        kind="metal",
+        bbox=line.bbox,
+        score=line.kg,
+        tiles=0,
+        delta_z=0.0,
+        delta_areal_density=0.0,
+        excess_z=line.z_eff,
+        excess_class=MaterialClass.METAL,
+        excess_kg=line.kg,
+        alarm=True,
+        probability=_probability(line.kg * 5.0, METAL_LINE_ALARM_KG * 5.0),
+    )
+
+
 def find_concealments(
     imaged: Imaged,
     goods: GoodsProfile | None,
@@ -517,6 +543,7 @@ def find_concealments(
     z_odd = np.abs(z_z) if mode == "inorganic" else z_z
     anomalous = (z_odd > _TILE_SIGMAS[-1]) | (np.abs(z_lam) > _TILE_SIGMAS[-1])
     regions: list[Region] = []
+    metal_score: float | None = None
     eight = np.ones((3, 3), dtype=bool)
     masks: list[tuple[str, NDArray[np.float64], NDArray[np.bool_]]] = []
     for sigma in _TILE_SIGMAS:
@@ -585,6 +612,10 @@ def find_concealments(
         # Among mixed or inorganic goods metal is expected: only light organic goods are
         # searched for metal blocks pixel by pixel.
         regions.extend(_metal_regions(imaged, METAL_ALARM_KG))
+        line = metal_line(imaged)
+        metal_score = 0.0 if line is None else line.kg
+        if line is not None and line.kg >= METAL_LINE_ALARM_KG:
+            regions.append(_line_region(line))
     regions.sort(key=lambda r: -r.score)
     load = LoadSummary(
         median_z=float(np.median(tm.z_eff[valid])),
@@ -619,4 +650,5 @@ def find_concealments(
         load,
         load_z,
         notes=tuple(notes),
+        metal_score=metal_score,
     )

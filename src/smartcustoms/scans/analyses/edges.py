@@ -18,7 +18,9 @@ in bands of 5 cm along the edge. Columns (rows) where most of the load steps are
 left out, with a margin; so are steps with air on one side (the stack's top and ends), the floor
 and the container's ends. Tier lines repeat at the cartons' height: a line found is carried on
 one tier up and down, so that the line between two upper tiers, which few stacks reach and some
-show no step at (two cartons of one density), is the grid too. Each remaining column (row)
+show no step at (two cartons of one density), is the grid too. Column lines follow one another
+at the cartons' length: a line with no other at that spacing, between two that have, is the side
+of a block that runs over most of the load's height, not the grid. Each remaining column (row)
 scores its best run of bands – the sum of its steps over the square root of their number, in
 units of the load's own step spread (a robust standard deviation, so a scan's noise and its goods
 set the scale) – and the strongest run is the cue. A step whose high-to-low attenuation ratio is
@@ -58,6 +60,12 @@ _CANDIDATES = 10
 _TIER_MIN_M = 0.2  # tier lines closer than this are one line (a carton is taller)
 _TIER_REACH = 1  # a tier line is carried on this many tiers beyond those found
 _PERIOD_TOLERANCE = 0.15  # of a spacing
+# Column lines: a line with no other at the columns' spacing (within this share of it) but one
+# nearer than that is a block's side, not a carton column's (see ``_off_spacing``).
+_SPACING_TOLERANCE = 0.10
+_SPACING_MAX_M = 1.5  # cartons longer than this are not looked for
+_SPACING_SHARE = 0.7  # the spacing is the shortest that nearly as many lines share as any
+_SPACING_MIN_LINES = 3
 # A step's high-to-low attenuation ratio above the load's own by this much is not organic.
 _RATIO_MARGIN = 0.025
 _MIN_STEP = 1e-3  # α: below this in either channel a step's ratio means nothing
@@ -160,6 +168,49 @@ def _periodic(grid: NDArray[np.bool_], min_period: int) -> NDArray[np.bool_]:
     return out
 
 
+def _off_spacing(
+    grid: NDArray[np.bool_], min_period: int, max_period: int, reach: int
+) -> NDArray[np.bool_]:
+    """The grid less the lines that break the carton columns' spacing.
+
+    A block's side that runs over most of the load's height reads as a grid line by its share
+    of the load. Carton columns of one size follow one another at one spacing (give or take
+    the gaps between them), so every column line has another at that spacing; a block's side
+    lies between two of them, nearer to each than the spacing, and has none. Parts of a line
+    within twice ``reach`` of each other (the two sides of a wide gap) are one line."""
+    labels, k = ndimage.label(ndimage.binary_dilation(grid, iterations=reach))
+    labels[~grid] = 0
+    if k < _SPACING_MIN_LINES:
+        return grid
+    spans = ndimage.find_objects(labels)
+    centres = np.array([(sl[0].start + sl[0].stop - 1) / 2.0 for sl in spans if sl is not None])
+    dist = np.abs(centres[:, None] - centres[None, :])
+    pairs = dist[np.triu_indices(k, 1)]
+    pairs = pairs[(pairs >= min_period) & (pairs <= max_period)]
+    if pairs.size == 0:
+        return grid
+
+    def partnered(spacing: float) -> NDArray[np.bool_]:
+        return np.asarray((np.abs(dist - spacing) <= _SPACING_TOLERANCE * spacing).any(axis=1))
+
+    support = np.array([partnered(p).sum() for p in pairs])
+    if support.max() < _SPACING_MIN_LINES:
+        return grid
+    # Multiples of the spacing are shared by as many lines (and by more by chance).
+    near_best = pairs[support >= _SPACING_SHARE * support.max()]
+    spacing = float(np.median(near_best[near_best <= near_best.min() * (1 + _SPACING_TOLERANCE)]))
+    # Between two lines, nearer to each than the spacing (the load's first and last lines, a
+    # column a little shorter than the rest, are not).
+    gaps = np.diff(centres)
+    near = gaps < (1 - _SPACING_TOLERANCE) * spacing
+    crowded = np.zeros(k, dtype=bool)
+    crowded[1:-1] = near[:-1] & near[1:]
+    out = grid.copy()
+    for i in np.flatnonzero(crowded & ~partnered(spacing)):
+        out[labels == i + 1] = False
+    return out
+
+
 def _edges(
     high: NDArray[np.float64],
     low: NDArray[np.float64],
@@ -209,6 +260,13 @@ def _edges(
     grid = (share > _GRID_SHARE) & (counted >= _GRID_MIN_BANDS)
     if periodic:
         grid = _periodic(grid, round(_TIER_MIN_M / pitch_across_m))
+    else:
+        grid = _off_spacing(
+            grid,
+            round(_TIER_MIN_M / pitch_across_m),
+            round(_SPACING_MAX_M / pitch_across_m),
+            skip,
+        )
     margin = max(1, round(_GRID_MARGIN_M / pitch_across_m)) + skip + window
     usable = ok & ~ndimage.binary_dilation(grid, iterations=margin)
     first, last = (round(m / pitch_across_m) for m in ends_m[:2])

@@ -21,6 +21,10 @@ So the frame is found per scan:
   says which wall's it is), since a clipped roof can read nearly level on a box tilted 1°; a
   floor placed from the underside leans as the underside does, trusted only when the
   underside lies whole inside the image.
+* with a fan beam and air in the image's top row, the roof edge found is the near wall's
+  (above the source it is the outermost edge): the far wall's reading may keep its floor,
+  never move the roof above the image (a source close and high put it 20–80 rows up, and the
+  tilt read from it too steep).
 
 The image is then **rectified**: each column shifted up or down so that the floor line is
 level, each row sideways by the tilt's rotation (linear interpolation, which keeps every
@@ -421,7 +425,12 @@ def find_frame(
         # Report the near wall's roof edge, where the beam's geometry puts it (above the image
         # when clipped), so everything below reads the frame one way.
         r = near / far
-        roof = replace(roof, a=src - (src - roof.a) * r, b=roof.b * r, k=roof.k * r)
+        moved = replace(roof, a=src - (src - roof.a) * r, b=roof.b * r, k=roof.k * r)
+        # Above the source the near wall's roof edge is the outermost one: with air in the
+        # image's top row it is the edge found, never one tens of rows above the image (the
+        # floor kept is still the one the far wall's reading found: it is an edge either way).
+        if not _cannot_be_inside(moved, clipped, c_mid, tol):
+            roof = moved
 
     px = pitch_x_mm / 1000.0
     # The roof's outer edge is the near wall's: a fan magnifies its slope by ``near``.
@@ -497,6 +506,13 @@ def find_frame(
         clipped,
         misread=disagree and abs(tilt) > MAX_TILT_DEG,
     )
+
+
+def _cannot_be_inside(roof: EdgeLine, clipped: bool, c_mid: float, tol: float) -> bool:
+    """Whether a near wall's roof edge placed at ``roof`` contradicts the image: above its top
+    row (by more than ``tol``) while that row shows air over the container. A roof above the
+    image leaves its walls crossing the top row, which then attenuates (``clipped``)."""
+    return not clipped and float(roof.at(c_mid)) < -tol
 
 
 def _floor_lean(

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from smartcustoms.scans.analyses.composition import Composition, areal_density_as
 from smartcustoms.scans.analyses.imaging import Imaged
 
 __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
@@ -50,8 +51,9 @@ __all__ = ["MASS_ANALYSIS_VERSION", "MassEstimate", "estimate_mass"]
 # 1.1: goods' gross directly; 1.2: cross-talk; 1.3: dark area; 1.4: fan beam's parallax bands;
 # 1.5: the floor band placed from the underside, the share above the floor from the source;
 # 1.6: the floor band carried down while the load shows there, its start raised over the far
-# wall's floor edge (a roof clipped or misread places the band rows off); bare columns from 1 %
-MASS_ANALYSIS_VERSION = "mass/1.6"
+# wall's floor edge (a roof clipped or misread places the band rows off); bare columns from 1 %;
+# 1.7: goods of a known composition weighed along its curve from the high-energy attenuation
+MASS_ANALYSIS_VERSION = "mass/1.7"
 _DEFAULT_WALL = 2.9  # g/cm², both walls of a dry container
 _RELATIVE_SIGMA = 0.025  # method spread on the simulated set (bench/scans_mass.py)
 _FLOOR_KG = 40.0  # residual floor/roof edges and wall-level error, per scan
@@ -137,6 +139,8 @@ class MassEstimate:
     # and the share of the imaged mass that a 3 % array's cross-talk may hide there (s·k).
     dark_area_fraction: float = 0.0
     hideable_fraction: float = 0.0
+    # The declared goods' composition the areal density was read as (None: the decomposition's).
+    composition: str | None = None
     version: str = MASS_ANALYSIS_VERSION
 
 
@@ -362,18 +366,38 @@ def _band_excess(
     return float(above_floor.sum() * beside_load.sum())
 
 
+def _areal_density(
+    imaged: Imaged, composition: Composition | None, c0: int, c1: int
+) -> NDArray[np.float32]:
+    """The areal density over the load space's columns (all rows): the decomposition's, or
+    – goods of a known composition – that composition's giving the high-energy attenuation.
+    The walls are read along the same curve, so that the walls measured where the load space
+    is empty are what the walls add inside a loaded ray."""
+    if composition is None:
+        return imaged.decomposition.areal_density[:, c0:c1]
+    return areal_density_as(
+        imaged.attenuation.high[:, c0:c1],
+        imaged.scan.row_angles_deg(),
+        composition.material,
+        imaged.decomposer.calibration,
+        imaged.decomposer.spectra,
+    )
+
+
 def estimate_mass(
     imaged: Imaged,
     *,
     declared_gross_kg: float | None = None,
     tare_kg: float | None = None,
     z_alarm: float = 3.0,
+    composition: Composition | None = None,
 ) -> MassEstimate:
     """Imaged load mass and its comparison with ``declared_gross_kg``, the goods' gross mass
-    (packaging included, container excluded)."""
+    (packaging included, container excluded). ``composition``: what the declared goods are
+    made of, where known (:func:`.composition.composition_of`)."""
     geom = imaged.geometry
     c0, r0, c1, r1 = geom.interior
-    columns = imaged.decomposition.areal_density[:, c0:c1]
+    columns = _areal_density(imaged, composition, c0, c1)
     alpha = imaged.attenuation.high[r0:r1, c0:c1]
     spec = geom.spec
     beam = imaged.scan.beam
@@ -485,6 +509,7 @@ def estimate_mass(
         lower_bound=lower_bound,
         dark_area_fraction=dark_share,
         hideable_fraction=hideable,
+        composition=None if composition is None else composition.name,
         tare_kg=tare,
         tare_source=tare_source,
         imaged_gross_kg=gross,

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from smartcustoms import __version__
+from smartcustoms.scans.analyses.composition import composition_of
 from smartcustoms.scans.analyses.concealment import (
     ConcealmentResult,
     Region,
@@ -44,7 +45,7 @@ from smartcustoms.scans.physics.materials import ORGANIC_MAX_Z
 __all__ = ["ANALYSIS_VERSION", "analyze"]
 
 ANALYSIS_VERSION = "smartcustoms.scans/1.1"
-FRAME_VERSION = "frame/1.2"  # 1.2: a clipped roof's tilt read from the floor (1.1: misread frames)
+FRAME_VERSION = "frame/1.3"  # 1.3: no roof above a top row of air (1.2: clipped tilt from floor)
 _EMPTY_MARGIN_KG = 100.0
 _LOADED_KG = 300.0
 FALSE_ALARM_RATE = 0.05  # wanted share of honest loads alarmed on, all region kinds together
@@ -114,6 +115,8 @@ def _mass_check(m: MassEstimate) -> tuple[Check, Finding | None]:
         # Share of the loaded area too dark to read, and the share of the mass it may hide.
         "dark_area_fraction": m.dark_area_fraction,
         "hideable_fraction": m.hideable_fraction,
+        # What the goods were weighed as: their declared composition, or None (the decomposition).
+        "composition": m.composition,
     }
     bound = "_lower_bound" if m.lower_bound else ""
     if m.consistent is None:
@@ -220,7 +223,12 @@ def analyze(
                 said,
             )
         )
-    mass = estimate_mass(imaged, declared_gross_kg=declared_gross_kg, tare_kg=tare_kg)
+    mass = estimate_mass(
+        imaged,
+        declared_gross_kg=declared_gross_kg,
+        tare_kg=tare_kg,
+        composition=composition_of(goods.hs_code) if goods else None,
+    )
     check, finding = _mass_check(mass)
     checks.append(check)
     if finding:
@@ -330,6 +338,9 @@ def analyze(
             found["load_median_areal_density"] = result.load.median_areal_density
             found["composition_score"] = result.load.composition_score
             found["density_score"] = result.load.density_score
+        if result.metal_score is not None:
+            found["metal_score"] = result.metal_score
+            found["metal_threshold"] = result.metal_threshold
         if result.load_z_scores is not None:
             found["load_z_scores"] = list(result.load_z_scores)
         if learned is not None:
