@@ -303,12 +303,11 @@ def _edges(
 def off_grid_edges(imaged: Imaged) -> EdgeCue | None:
     """The strongest edge of the load that does not lie on its own carton grid (dual-energy
     scans); None when the load is too small to tell or no organic step stands out at all."""
-    low_img = imaged.attenuation.low
-    if low_img is None:
+    channels = imaged.load_channels()
+    if channels is None:
         return None
+    high, low = channels
     c0, r0, c1, r1 = imaged.geometry.interior
-    high = imaged.attenuation.high[r0:r1, c0:c1].astype(np.float64)
-    low = low_img[r0:r1, c0:c1].astype(np.float64)
     lam = imaged.decomposition.areal_density[r0:r1, c0:c1].astype(np.float64)
     loaded = lam > _LOADED
     if loaded.sum() < 100:

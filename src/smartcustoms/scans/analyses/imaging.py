@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from smartcustoms.scans.analyses.frame import (
     ContainerFrame,
@@ -46,6 +47,15 @@ class Imaged:
     @property
     def pixel_area_cm2(self) -> float:
         return self.scan.pixel_area_cm2
+
+    def load_channels(self) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+        """High- and low-energy attenuation over the load space (float64), or None for a
+        single-energy scan."""
+        if self.attenuation.low is None:
+            return None
+        c0, r0, c1, r1 = self.geometry.interior
+        high = self.attenuation.high[r0:r1, c0:c1].astype(np.float64)
+        return high, self.attenuation.low[r0:r1, c0:c1].astype(np.float64)
 
     def to_image_box(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         """A box in the analyses' frame, in the scan's own pixels."""

@@ -56,12 +56,11 @@ class MetalLine:
 
 def metal_line(imaged: Imaged) -> MetalLine | None:
     """The heaviest band of metal excess over the column's own short background, or None."""
-    low_all = imaged.attenuation.low
-    if low_all is None:
+    channels = imaged.load_channels()
+    if channels is None:
         return None
-    c0, r0, c1, r1 = imaged.geometry.interior
-    high = imaged.attenuation.high[r0:r1, c0:c1].astype(np.float64)
-    low = low_all[r0:r1, c0:c1].astype(np.float64)
+    high, low = channels
+    c0, r0, _, r1 = imaged.geometry.interior
     if high.size == 0:
         return None
     span = max(5, round(_SPAN_M * 1000 / imaged.scan.pitch_y_mm))
